@@ -1,0 +1,1 @@
+"""tap-fibank: a Singer tap for the Fibank (Bulgaria) web bank."""
