@@ -1,0 +1,5 @@
+"""`python -m tap_fibank` runs the tap."""
+
+from tap_fibank.tap import main
+
+main()

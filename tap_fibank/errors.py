@@ -1,0 +1,75 @@
+"""The tap's error types and the exit code each one ends a run with.
+
+Orchestrators (Meltano, Airflow, Dagster) decide what to do from the exit code alone, so every
+failure a user can act on has its own type and code, and its message is one line that names the
+problem and the fix. Messages never carry a response body, a password, a token or a cookie.
+"""
+
+from __future__ import annotations
+
+
+class FibankError(Exception):
+    """A failure the user can act on; ends the run with `exit_code` and one line on stderr."""
+
+    exit_code = 1
+
+
+class ConfigError(FibankError):
+    """The settings are wrong; nothing was sent to the bank."""
+
+    exit_code = 2
+
+
+class AuthenticationError(FibankError):
+    """The bank refused the login; never retried, since five failures lock the user."""
+
+    exit_code = 3
+
+
+class WrongCredentialsError(AuthenticationError):
+    """The bank said the username or password is wrong."""
+
+
+class UserLockedError(AuthenticationError):
+    """The bank said the e-banking user is locked."""
+
+
+class SecondFactorRequiredError(AuthenticationError):
+    """The bank asked for a second factor (SMS code, certificate, mobile confirmation)."""
+
+
+class BankUnavailableError(FibankError):
+    """The bank could not be reached or kept failing after every retry."""
+
+    exit_code = 4
+
+
+class BankProtocolError(FibankError):
+    """The bank answered in a shape the tap does not understand (the site or API changed)."""
+
+    exit_code = 5
+
+
+class LoginPageChangedError(BankProtocolError):
+    """An element the login flow depends on is missing from the bank's pages."""
+
+
+class SkippedAccountsError(FibankError):
+    """Some accounts were skipped and `fail_on_skipped_accounts` asks to fail the run."""
+
+    exit_code = 6
+
+
+class StatementMismatchError(FibankError):
+    """A statement window does not add up and `strict_statements` asks to fail the run."""
+
+    exit_code = 7
+
+
+class AccountUnavailableError(Exception):
+    """One account's statement keeps failing; the account is skipped, the run goes on."""
+
+    def __init__(self, masked_iban: str, reason: str) -> None:
+        super().__init__(f"account {masked_iban}: {reason}")
+        self.masked_iban = masked_iban
+        self.reason = reason

@@ -1,0 +1,221 @@
+"""The web bank's login: an OAuth2 implicit grant wrapped around a server session.
+
+Four steps share one cookie jar: the login page (session cookie), the authorize page (CSRF token
+in a meta tag), the certificate question the web app asks, and the form POST whose second
+redirect carries the access token in its URL fragment. The POST is sent exactly once per login:
+the bank locks a user after five failed passwords, so a refusal is reported, never retried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import requests
+from bs4 import BeautifulSoup
+
+from tap_fibank.errors import (
+    BankUnavailableError,
+    LoginPageChangedError,
+    SecondFactorRequiredError,
+    UserLockedError,
+    WrongCredentialsError,
+)
+from tap_fibank.redact import SECRETS
+from tap_fibank.windows import SOFIA
+
+CLIENT_ID = "E_BANK"
+LOGGER = logging.getLogger("tap_fibank.login")
+
+_LOCKED_WORDS = ("блокиран", "заключен", "locked", "blocked")
+_SECOND_FACTOR_INPUTS = ("otp", "sms", "code", "tan", "pin", "confirm")
+_HTTP_OK = 200
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A bearer token and the monotonic time after which it is presumed expired."""
+
+    value: str
+    expires_at: float | None
+
+
+def log_in(
+    session: requests.Session,
+    base_url: str,
+    username: str,
+    password: str,
+    timeout: float,
+) -> AccessToken:
+    """Walk the four login steps once and return the access token."""
+    SECRETS.add(password)
+    state = str(uuid.uuid4())
+
+    _get(session, f"{base_url}/oauth2-server/login", {"client_id": CLIENT_ID}, timeout, "login page")
+    authorize = _get(
+        session,
+        f"{base_url}/oauth2-server/oauth/authorize",
+        {
+            "response_type": "token",
+            "client_id": CLIENT_ID,
+            "redirect_uri": "/EBank/",
+            "scope": CLIENT_ID,
+            "state": state,
+        },
+        timeout,
+        "authorize page",
+    )
+    csrf = _meta_content(authorize.text, "_csrf")
+    if csrf is None:
+        msg = (
+            'the bank\'s login page changed: it has no <meta name="_csrf"> element, '
+            "so the tap cannot log in; a new tap version is needed"
+        )
+        raise LoginPageChangedError(msg)
+    SECRETS.add(csrf)
+    _remember_cookies(session)
+
+    _get(
+        session,
+        f"{base_url}/oauth2-server/api/v1/sywscertificate/fnGetCertsForLogin",
+        {"client_id": CLIENT_ID, "userName": username},
+        timeout,
+        "login certificate check",
+    )
+
+    form = {
+        "username": username,
+        "password": password,
+        "system": "",
+        "client_id": CLIENT_ID,
+        "lang": "bg",
+        "time": dt.datetime.now(SOFIA).strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "_csrf": csrf,
+        "sig": "",
+    }
+    try:
+        response = session.post(
+            f"{base_url}/oauth2-server/login", data=form, timeout=timeout, allow_redirects=True
+        )
+    except requests.RequestException as exc:
+        msg = (
+            f"the bank did not answer the login ({type(exc).__name__}); the password was sent once "
+            "and is not retried; check the network and run again"
+        )
+        raise BankUnavailableError(msg) from None
+    _remember_cookies(session)
+
+    token = _token_from_redirects(response, state)
+    if token is not None:
+        LOGGER.info("Logged in to the web bank.")
+        return token
+    raise _refusal(response)
+
+
+def _get(
+    session: requests.Session,
+    url: str,
+    params: dict[str, str],
+    timeout: float,
+    what: str,
+) -> requests.Response:
+    """A login GET: safe to retry on a network blip, since no password is in it."""
+    last: Exception | None = None
+    for attempt in range(3):
+        try:
+            response = session.get(url, params=params, timeout=timeout)
+        except requests.RequestException as exc:
+            last = exc
+            time.sleep(0.5 * (attempt + 1))
+            continue
+        if response.status_code >= 500:
+            last = None
+            time.sleep(0.5 * (attempt + 1))
+            continue
+        if response.status_code != _HTTP_OK:
+            msg = (
+                f"the bank answered HTTP {response.status_code} to the {what}; "
+                "the login flow may have changed"
+            )
+            raise LoginPageChangedError(msg)
+        _remember_cookies(session)
+        return response
+    reason = type(last).__name__ if last is not None else "HTTP 5xx"
+    host = urlsplit(url).netloc
+    msg = f"the bank at {host} cannot be reached ({reason} on the {what}); check the network or base_url"
+    raise BankUnavailableError(msg)
+
+
+def _meta_content(html: str, name: str) -> str | None:
+    soup = BeautifulSoup(html, "html.parser")
+    tag = soup.find("meta", attrs={"name": name})
+    if tag is None:
+        return None
+    content = tag.get("content")
+    return content.strip() or None if isinstance(content, str) else None
+
+
+def _remember_cookies(session: requests.Session) -> None:
+    for cookie in session.cookies:
+        SECRETS.add(cookie.value)
+
+
+def _token_from_redirects(response: requests.Response, state: str) -> AccessToken | None:
+    """Find `#access_token=` in the Location headers of the redirect chain."""
+    for hop in response.history:
+        location = hop.headers.get("Location", "")
+        fragment = urlsplit(location).fragment
+        if "access_token=" not in fragment:
+            continue
+        values = parse_qs(fragment)
+        token = values.get("access_token", [""])[0]
+        if not token:
+            continue
+        SECRETS.add(token)
+        returned_state = values.get("state", [state])[0]
+        if returned_state != state:
+            msg = "the bank returned a token for another login request (state mismatch)"
+            raise LoginPageChangedError(msg)
+        expires_at: float | None = None
+        expires_in = values.get("expires_in", [""])[0]
+        if expires_in.isdigit():
+            expires_at = time.monotonic() + int(expires_in)
+        public = _meta_content(response.text, "EBank_publicToken")
+        SECRETS.add(public)
+        if public is None:
+            LOGGER.debug("The web bank page carries no EBank_publicToken; it is not needed.")
+        return AccessToken(token, expires_at)
+    return None
+
+
+def _refusal(response: requests.Response) -> Exception:
+    """Tell a refused password, a locked user, a second factor and a changed site apart."""
+    soup = BeautifulSoup(response.text, "html.parser")
+    text = " ".join(soup.get_text(" ").split()).lower()
+    query = urlsplit(response.url).query
+    if "error" in parse_qs(query, keep_blank_values=True) or soup.find(id="login-error"):
+        if any(word in text for word in _LOCKED_WORDS):
+            return UserLockedError(
+                "the bank says this e-banking user is locked; unlock it with Fibank "
+                "(branch or phone) before the next run"
+            )
+        return WrongCredentialsError(
+            "the bank refused the username or password; fix them in the settings "
+            "(the tap tried once: Fibank locks a user after five failed attempts)"
+        )
+    for field in soup.find_all("input"):
+        name = str(field.get("name") or field.get("id") or "").lower()
+        if any(word in name for word in _SECOND_FACTOR_INPUTS):
+            return SecondFactorRequiredError(
+                "the bank asks for a second factor (SMS code or confirmation) at this login; "
+                "the tap cannot answer it: turn it off for this user or use a user without it"
+            )
+    path = urlsplit(urljoin(response.url, "")).path
+    return LoginPageChangedError(
+        f"after the password the bank answered HTTP {response.status_code} at {path} with "
+        "neither an access token nor a known error page; the login flow may have changed"
+    )

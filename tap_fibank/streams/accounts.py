@@ -1,0 +1,95 @@
+"""The accounts of each profile, keyed by IBAN alone (a BGN account became EUR, same IBAN)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from singer_sdk import typing as th
+from singer_sdk.helpers.types import Context
+from typing_extensions import override
+
+from tap_fibank.client import ServerError
+from tap_fibank.errors import BankProtocolError
+from tap_fibank.redact import mask_iban
+from tap_fibank.streams.base import FibankStream
+from tap_fibank.streams.customers import CustomersStream
+
+
+class AccountsStream(FibankStream):
+    """Every account of `getFilteredAccounts`, with every field the bank sends kept."""
+
+    name = "accounts"
+    primary_keys = ("iban",)
+    replication_key = None
+    parent_stream_type = CustomersStream
+    schema = th.PropertiesList(
+        th.Property("iban", th.StringType, required=True, description="The IBAN (ibanAcNo)."),
+        th.Property(
+            "customer_id",
+            th.StringType,
+            required=True,
+            description="The profile the account was listed under.",
+        ),
+        th.Property(
+            "currency",
+            th.StringType,
+            description="The account's currency now (ccy); BGN accounts became EUR on 2026-01-01.",
+        ),
+        th.Property(
+            "extra",
+            th.ObjectType(additional_properties=True),
+            description="Every other field the bank sends for the account, as sent.",
+        ),
+    ).to_dict()
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        assert context is not None
+        customer_id = str(context["customer_id"])
+        try:
+            payload = self.client.get_json(
+                "sywspicklist/sywspicklist/getFilteredAccounts", customer_id=customer_id
+            )
+        except ServerError as exc:
+            self.fibank.skip(f"the accounts of profile {customer_id} ({exc.detail})")
+            return
+        accounts = _account_list(payload)
+        wanted = {i.replace(" ", "").upper() for i in self.config.get("ibans") or []}
+        for account in accounts:
+            iban = str(account.get("ibanAcNo") or "").replace(" ", "").upper()
+            if not iban:
+                msg = "an account in getFilteredAccounts has no ibanAcNo; the API may have changed"
+                raise BankProtocolError(msg)
+            if wanted and iban not in wanted:
+                self.logger.info("Account %s is not in ibans; skipped.", mask_iban(iban))
+                continue
+            if not self.fibank.claim_account(iban, customer_id):
+                self.logger.info(
+                    "Account %s is also listed under profile %s; read once.", mask_iban(iban), customer_id
+                )
+                continue
+            currency = account.get("ccy")
+            self.fibank.account_currency[iban] = str(currency) if currency else None
+            yield {
+                "iban": iban,
+                "customer_id": customer_id,
+                "currency": str(currency) if currency else None,
+                "extra": {k: v for k, v in account.items() if k not in ("ibanAcNo", "ccy")} or None,
+            }
+
+    @override
+    def get_child_context(self, record: dict[str, Any], context: Context | None) -> dict[str, Any]:
+        return {"customer_id": record["customer_id"], "iban": record["iban"]}
+
+
+def _account_list(payload: Any) -> list[dict[str, Any]]:
+    """The documented answer is a list; tolerate one wrapped in an object."""
+    if isinstance(payload, dict):
+        lists = [v for v in payload.values() if isinstance(v, list)]
+        if len(lists) == 1:
+            payload = lists[0]
+    if not isinstance(payload, list) or not all(isinstance(a, dict) for a in payload):
+        msg = "the account list (getFilteredAccounts) is not a list of accounts; the API may have changed"
+        raise BankProtocolError(msg)
+    return payload

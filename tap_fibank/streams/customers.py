@@ -1,0 +1,62 @@
+"""The customer profiles one login may act for (a person, their business...)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from singer_sdk import typing as th
+from singer_sdk.helpers.types import Context
+from typing_extensions import override
+
+from tap_fibank.errors import BankProtocolError
+from tap_fibank.streams.base import FibankStream
+
+_NAME_KEYS = ("customerName", "custName", "name", "fullName", "ibCustomerName", "customerNameBg")
+
+
+class CustomersStream(FibankStream):
+    """Every profile of `getCustQuery`; the parent of accounts."""
+
+    name = "customers"
+    primary_keys = ("customer_id",)
+    replication_key = None
+    schema = th.PropertiesList(
+        th.Property(
+            "customer_id", th.StringType, required=True, description="The bank's profile id (ibCustomerId)."
+        ),
+        th.Property("customer_name", th.StringType, description="The profile's name, if sent."),
+        th.Property(
+            "extra",
+            th.ObjectType(additional_properties=True),
+            description="Every other field the bank sends for the profile.",
+        ),
+    ).to_dict()
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        payload = self.client.get_json("sywsquery/sywsquery/getCustQuery")
+        customers = payload.get("customer") if isinstance(payload, dict) else None
+        if not isinstance(customers, list):
+            msg = "the profile list (getCustQuery) has no 'customer' list; the API may have changed"
+            raise BankProtocolError(msg)
+        wanted = {str(c) for c in self.config.get("customer_ids") or []}
+        for customer in customers:
+            if not isinstance(customer, dict) or customer.get("ibCustomerId") in (None, ""):
+                msg = "a profile in getCustQuery has no ibCustomerId; the API may have changed"
+                raise BankProtocolError(msg)
+            customer_id = str(customer["ibCustomerId"])
+            if wanted and customer_id not in wanted:
+                self.logger.info("Profile %s is not in customer_ids; skipped.", customer_id)
+                continue
+            name = next((customer[k] for k in _NAME_KEYS if customer.get(k)), None)
+            yield {
+                "customer_id": customer_id,
+                "customer_name": str(name) if name is not None else None,
+                "extra": {k: v for k, v in customer.items() if k != "ibCustomerId"} or None,
+            }
+        self.fibank.note_customers_listed(wanted, {str(c.get("ibCustomerId")) for c in customers})
+
+    @override
+    def get_child_context(self, record: dict[str, Any], context: Context | None) -> dict[str, Any]:
+        return {"customer_id": record["customer_id"]}

@@ -1,0 +1,120 @@
+"""Parsers of the bank's values: timestamps, amounts, debit/credit and Y/N flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tap_fibank.errors import BankProtocolError
+from tap_fibank.parsing import (
+    parse_amount,
+    parse_direction,
+    parse_flag,
+    parse_timestamp,
+    sofia_date,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2022-02-21T10:15:00+0200", dt.datetime(2022, 2, 21, 8, 15, tzinfo=dt.timezone.utc)),
+        ("2022-07-21T10:15:00+03:00", dt.datetime(2022, 7, 21, 7, 15, tzinfo=dt.timezone.utc)),
+        ("2022-07-21T07:15:00Z", dt.datetime(2022, 7, 21, 7, 15, tzinfo=dt.timezone.utc)),
+        ("2022-07-21T10:15:00.250+0300", dt.datetime(2022, 7, 21, 7, 15, 0, 250000, tzinfo=dt.timezone.utc)),
+        # No offset: Sofia local time, as the web bank shows it.
+        ("2022-01-10T12:00:00", dt.datetime(2022, 1, 10, 10, 0, tzinfo=dt.timezone.utc)),
+        ("2022-01-10", dt.datetime(2022, 1, 9, 22, 0, tzinfo=dt.timezone.utc)),
+    ],
+)
+def test_timestamps_are_read_with_their_offsets(text, utc):
+    assert parse_timestamp(text, "dateTime") == utc
+
+
+@pytest.mark.parametrize("bad", ["", "21.02.2022 10:15", "2022-02-30T10:00:00+0200", None, 1645431300])
+def test_unreadable_timestamps_are_errors_naming_the_value(bad):
+    with pytest.raises(BankProtocolError, match="dateTime"):
+        parse_timestamp(bad, "dateTime")
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2025-03-30T00:00:00+0200", dt.date(2025, 3, 30)),  # first minute, spring-forward day
+        ("2025-03-30T04:10:00+0300", dt.date(2025, 3, 30)),  # right after the gap
+        ("2025-10-26T03:30:00+0300", dt.date(2025, 10, 26)),  # repeated hour, first pass
+        ("2025-10-26T03:30:00+0200", dt.date(2025, 10, 26)),  # repeated hour, second pass
+        ("2025-12-31T23:59:59+0200", dt.date(2025, 12, 31)),  # last second of the year
+        ("2025-06-30T23:59:00+0300", dt.date(2025, 6, 30)),
+        ("2025-06-30T21:30:00Z", dt.date(2025, 7, 1)),  # UTC evening is the next Sofia day
+    ],
+)
+def test_booking_date_is_the_sofia_local_date(text, day):
+    assert sofia_date(parse_timestamp(text, "dateTime")) == day
+
+
+def test_the_repeated_october_hour_keeps_its_order_as_instants():
+    first = parse_timestamp("2025-10-26T03:30:00+0300", "dateTime")
+    second = parse_timestamp("2025-10-26T03:10:00+0200", "dateTime")
+    assert first < second  # string order says the opposite
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("12.30"), Decimal("12.30")),
+        (12, Decimal(12)),
+        ("1234.56", Decimal("1234.56")),
+        ("1 234,56", Decimal("1234.56")),
+        (Decimal("0.10"), Decimal("0.10")),
+    ],
+)
+def test_amounts_are_exact_decimals(value, expected):
+    amount = parse_amount(value, "amount")
+    assert amount == expected
+    assert isinstance(amount, Decimal)
+
+
+@given(st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2, allow_nan=False))
+def test_amount_text_round_trips_to_the_cent(value):
+    assert parse_amount(str(value), "amount") == value
+
+
+@pytest.mark.parametrize("bad", [12.3, "abc", None, True, "NaN", [1]])
+def test_floats_and_non_amounts_are_refused(bad):
+    with pytest.raises(BankProtocolError, match="amount"):
+        parse_amount(bad, "amount")
+
+
+@pytest.mark.parametrize("spelling", ["D", "d", "DT", "Dt ", "ДТ", "дт", "Д", "DEBIT", "DR", "DB"])
+def test_debit_spellings(spelling):
+    assert parse_direction(spelling) == "debit"
+
+
+@pytest.mark.parametrize("spelling", ["C", "c", "CT", "KT", "kt", "КТ", "кт", "К", "CREDIT", "CR"])
+def test_credit_spellings(spelling):
+    assert parse_direction(spelling) == "credit"
+
+
+@pytest.mark.parametrize("bad", ["X", "", None, "DC", 1])
+def test_an_unknown_direction_is_an_error_naming_it(bad):
+    with pytest.raises(BankProtocolError, match=f"dtkt={bad!r}"):
+        parse_direction(bad)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("Y", True), ("y", True), ("N", False), ("n", False), (True, True), (False, False),
+     ("1", True), ("0", False), (None, None), ("", None)],
+)
+def test_flags(value, expected):
+    assert parse_flag(value, "isPayment") is expected
+
+
+def test_an_unknown_flag_is_an_error_naming_it():
+    with pytest.raises(BankProtocolError, match="isPayment='maybe'"):
+        parse_flag("maybe", "isPayment")

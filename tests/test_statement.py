@@ -1,0 +1,134 @@
+"""A statement window proves itself against the bank's own totals, or says why it cannot."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from tap_fibank.errors import BankProtocolError
+from tap_fibank.statement import parse_statement, to_euro
+from tap_fibank.windows import Window
+
+IBAN = "BG47FINV91501017006644"
+WINDOW = Window(dt.date(2025, 2, 1), dt.date(2025, 2, 28))
+
+
+def summary(kind, amount, when="2025-02-01T00:00:00+0200"):
+    return {"trnType": kind, "amount": Decimal(amount), "acBal": Decimal(amount), "dateTime": when}
+
+
+def entry(entry_id, when, dtkt, amount, balance, **extra):
+    row = {
+        "acEntrySrNo": entry_id,
+        "dateTime": when,
+        "valueDt": when[:10] + "T00:00:00+0200",
+        "dtkt": dtkt,
+        "amount": Decimal(amount),
+        "acBal": Decimal(balance),
+        "trnType": "TR",
+        "isPayment": "Y",
+    }
+    row.update(extra)
+    return row
+
+
+def answer(rows, ccy="EUR"):
+    return {"acc": [{"ccy": ccy, "stmt": rows}]}
+
+
+ROWS = [
+    summary("OP", "100.00"),
+    # Newest first, as some banks send: the tap must sort.
+    entry(3, "2025-02-20T09:00:00+0200", "DT", "30.00", "95.00"),
+    entry(2, "2025-02-10T23:59:59+0200", "KT", "50.00", "125.00", extraField="kept"),
+    entry(1, "2025-02-01T00:00:01+0200", "DT", "25.00", "75.00"),
+    summary("DT", "55.00"),
+    summary("CT", "50.00"),
+    summary("CL", "95.00", "2025-02-28T00:00:00+0200"),
+]
+
+
+def test_a_complete_window_is_balanced_and_sorted():
+    statement = parse_statement(answer(ROWS), WINDOW, IBAN, "1", "EUR")
+    assert statement.is_balanced, statement.problems
+    assert [e.record["entry_id"] for e in statement.entries] == [1, 2, 3]
+    assert [e.record["signed_amount"] for e in statement.entries] == [
+        Decimal("-25.00"), Decimal("50.00"), Decimal("-30.00")
+    ]
+
+
+def test_summary_rows_are_never_entries():
+    statement = parse_statement(answer(ROWS), WINDOW, IBAN, "1", "EUR")
+    assert {e.record["transaction_type"] for e in statement.entries} == {"TR"}
+    assert len(statement.entries) == 3
+
+
+def test_fields_the_tap_does_not_map_are_kept_in_extra():
+    statement = parse_statement(answer(ROWS), WINDOW, IBAN, "1", "EUR")
+    assert statement.entries[1].record["extra"] == {"extraField": "kept"}
+    assert statement.entries[0].record["extra"] is None
+
+
+def test_a_missing_entry_unbalances_the_window():
+    truncated = [row for row in ROWS if row.get("acEntrySrNo") != 2]
+    statement = parse_statement(answer(truncated), WINDOW, IBAN, "1", "EUR")
+    assert not statement.is_balanced
+    assert any("credit" in p for p in statement.problems)
+
+
+def test_a_broken_balance_chain_unbalances_the_window():
+    rows = [dict(r) for r in ROWS]
+    rows[2]["acBal"] = Decimal("126.00")
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    assert any("balance after entry 2" in p for p in statement.problems)
+
+
+def test_a_window_without_summary_rows_is_unverifiable():
+    rows = [r for r in ROWS if r["trnType"] == "TR"]
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    assert not all(p.has_summary for p in statement.parts)
+
+
+def test_the_euro_changeover_answer_in_two_parts_chains_at_the_legal_rate():
+    window = Window(dt.date(2025, 12, 20), dt.date(2026, 1, 18))
+    bgn = [
+        summary("OP", "195.58", "2025-12-20T00:00:00+0200"),
+        summary("DT", "0.00"), summary("CT", "0.00"),
+        summary("CL", "195.58", "2025-12-31T00:00:00+0200"),
+    ]
+    eur = [
+        summary("OP", "100.00", "2026-01-01T00:00:00+0200"),
+        entry(9, "2026-01-02T10:00:00+0200", "D", "10.00", "90.00"),
+        summary("DT", "10.00"), summary("CT", "0.00"),
+        summary("CL", "90.00", "2026-01-18T00:00:00+0200"),
+    ]
+    payload = {"acc": [{"ccy": "EUR", "stmt": eur}, {"ccy": "BGN", "stmt": bgn}]}
+    statement = parse_statement(payload, window, IBAN, "1", "EUR")
+    assert statement.is_balanced, statement.problems
+    assert [(p.currency, str(p.date_from), str(p.date_to)) for p in statement.parts] == [
+        ("BGN", "2025-12-20", "2025-12-31"),
+        ("EUR", "2026-01-01", "2026-01-18"),
+    ]
+    assert statement.entries[0].record["currency"] == "EUR"
+
+
+def test_conversion_rounds_half_up_to_the_cent():
+    assert to_euro(Decimal("1.95583")) == Decimal("1.00")
+    assert to_euro(Decimal("100.00")) == Decimal("51.13")  # 51.129188...
+    assert to_euro(Decimal("0.01")) == Decimal("0.01")  # 0.00511...
+    assert to_euro(Decimal("0.00")) == Decimal("0.00")
+    assert to_euro(Decimal("-195.58")) == Decimal("-100.00")  # overdrafts convert too
+
+
+@pytest.mark.parametrize("payload", [{}, {"acc": "x"}, [], {"acc": [{"stmt": "x"}]}])
+def test_an_unexpected_answer_shape_is_a_clear_error(payload):
+    with pytest.raises(BankProtocolError, match="API may have changed"):
+        parse_statement(payload, WINDOW, IBAN, "1", "EUR")
+
+
+def test_a_negative_amount_contradicts_the_unsigned_assumption():
+    rows = [entry(1, "2025-02-01T10:00:00+0200", "D", "-5.00", "95.00")]
+    with pytest.raises(BankProtocolError, match="negative amount"):
+        parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
