@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 import requests
 
-from tap_fibank.errors import BankProtocolError, BankUnavailableError
+from tap_fibank.errors import BankProtocolError, BankUnavailableError, FibankError
 from tap_fibank.login import AccessToken, log_in
 from tap_fibank.redact import SECRETS
 from tap_fibank.windows import SOFIA
@@ -72,6 +72,7 @@ class BankClient:
         self._lock = threading.Lock()
         self._token: AccessToken | None = None
         self._generation = 0
+        self._login_failure: FibankError | None = None
         self.logins = 0
         SECRETS.add(password)
 

@@ -69,6 +69,12 @@ def log_in(
         timeout,
         "authorize page",
     )
+    resumed = _token_from_redirects(authorize, state)
+    if resumed is not None:
+        # The server session is still signed in (a re-login after a token expired): the
+        # authorize request is answered with a new token and no password is sent.
+        LOGGER.info("The bank issued a new access token for the signed-in session.")
+        return resumed
     csrf = _meta_content(authorize.text, "_csrf")
     if csrf is None:
         msg = (

@@ -7,6 +7,7 @@ what was already emitted stays emitted, with a final STATE message that matches 
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import logging
 import sys
@@ -167,6 +168,8 @@ class TapFibank(Tap):
             msg = f"invalid settings: {problems}"
             raise ConfigError(SECRETS.redact(msg)) from None
         install_redaction()
+        for setting in ("start_date", "end_date"):
+            _check_date(setting, self.config.get(setting))
 
     @override
     def discover_streams(self) -> list[Stream]:
@@ -321,6 +324,17 @@ def _checked_base_url(url: str) -> str:
         msg = f"base_url must be the bank's address only (like https://my.fibank.bg), not {url!r}"
         raise ConfigError(msg)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _check_date(setting: str, value: Any) -> None:
+    """JSON Schema's `format: date` is not enforced by the SDK; a typo must not become a crash."""
+    if value is None:
+        return
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError:
+        msg = f"{setting} must be a date like 2024-01-31, not {value!r}"
+        raise ConfigError(msg) from None
 
 
 def _is_loopback(host: str) -> bool:

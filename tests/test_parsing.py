@@ -108,8 +108,18 @@ def test_an_unknown_direction_is_an_error_naming_it(bad):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("Y", True), ("y", True), ("N", False), ("n", False), (True, True), (False, False),
-     ("1", True), ("0", False), (None, None), ("", None)],
+    [
+        ("Y", True),
+        ("y", True),
+        ("N", False),
+        ("n", False),
+        (True, True),
+        (False, False),
+        ("1", True),
+        ("0", False),
+        (None, None),
+        ("", None),
+    ],
 )
 def test_flags(value, expected):
     assert parse_flag(value, "isPayment") is expected

@@ -55,7 +55,9 @@ def test_a_complete_window_is_balanced_and_sorted():
     assert statement.is_balanced, statement.problems
     assert [e.record["entry_id"] for e in statement.entries] == [1, 2, 3]
     assert [e.record["signed_amount"] for e in statement.entries] == [
-        Decimal("-25.00"), Decimal("50.00"), Decimal("-30.00")
+        Decimal("-25.00"),
+        Decimal("50.00"),
+        Decimal("-30.00"),
     ]
 
 
@@ -95,13 +97,15 @@ def test_the_euro_changeover_answer_in_two_parts_chains_at_the_legal_rate():
     window = Window(dt.date(2025, 12, 20), dt.date(2026, 1, 18))
     bgn = [
         summary("OP", "195.58", "2025-12-20T00:00:00+0200"),
-        summary("DT", "0.00"), summary("CT", "0.00"),
+        summary("DT", "0.00"),
+        summary("CT", "0.00"),
         summary("CL", "195.58", "2025-12-31T00:00:00+0200"),
     ]
     eur = [
         summary("OP", "100.00", "2026-01-01T00:00:00+0200"),
         entry(9, "2026-01-02T10:00:00+0200", "D", "10.00", "90.00"),
-        summary("DT", "10.00"), summary("CT", "0.00"),
+        summary("DT", "10.00"),
+        summary("CT", "0.00"),
         summary("CL", "90.00", "2026-01-18T00:00:00+0200"),
     ]
     payload = {"acc": [{"ccy": "EUR", "stmt": eur}, {"ccy": "BGN", "stmt": bgn}]}

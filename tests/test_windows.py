@@ -79,7 +79,9 @@ def test_a_first_run_starts_at_start_date():
 
 
 def test_a_later_run_rereads_the_lookback_days():
-    start = resume_start(walked_through=dt.date(2026, 11, 24), start_date=dt.date(1993, 2, 27), lookback_days=7)
+    start = resume_start(
+        walked_through=dt.date(2026, 11, 24), start_date=dt.date(1993, 2, 27), lookback_days=7
+    )
     assert start == dt.date(2026, 11, 18)  # 18..24 are the 7 days read again
 
 

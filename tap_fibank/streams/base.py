@@ -20,6 +20,8 @@ class FibankStream(Stream):
     """Base stream: access to the shared client and run bookkeeping."""
 
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    # A STATE message every thousand rows: a run cut off mid-account resumes near where it was.
+    STATE_MSG_FREQUENCY = 1000
 
     @property
     def fibank(self) -> TapFibank:

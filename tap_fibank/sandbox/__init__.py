@@ -1,0 +1,148 @@
+"""A faithful emulator of Fibank's web bank over real HTTP, for tests and benchmarks.
+
+``Sandbox`` runs the login flow and the JSON API of ``/work/shared/fibank-api.md`` on a loopback
+port with deterministic data, fault knobs, call counters and the ground truth to compare a tap's
+output with. See ``docs/sandbox.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+from .app import BankApp
+from .data import generate
+from .faults import Faults
+from .model import SOFIA, AccountInfo, CustomerProfile, Entry
+from .server import ServerThread
+
+__all__ = ["AccountInfo", "CustomerProfile", "Entry", "Faults", "Sandbox", "sofia_today"]
+
+
+def sofia_today() -> dt.date:
+    """Today's date in Sofia, the bank's calendar."""
+    return dt.datetime.now(SOFIA).date()
+
+
+class Sandbox:
+    """The emulated bank: data, login, API and faults, served on ``base_url`` once started."""
+
+    username = "demo"
+    password = "demo"  # noqa: S105 - the public demo login, like the bank's demo link
+
+    def __init__(
+        self,
+        seed: int = 1,
+        today: dt.date | None = None,
+        scale: float = 1.0,
+        faults: Faults | None = None,
+        port: int = 0,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.seed = seed
+        self.today = today if today is not None else sofia_today()
+        self.scale = scale
+        self.host = host
+        self._port = port
+        self._app = BankApp(
+            generate(seed, self.today, scale),
+            faults if faults is not None else Faults(),
+            seed,
+            self.username,
+            self.password,
+        )
+        self._server: ServerThread | None = None
+
+    # lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Bind the port and serve in a background thread."""
+        if self._server is None:
+            self._server = ServerThread(self._app, self.host, self._port)
+            self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every connection."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound port (only once started)."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running; call start() first")
+        return self._server.port
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``, without a trailing slash."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def faults(self) -> Faults:
+        """The live fault knobs; change attributes, or assign a whole new ``Faults``."""
+        return self._app.faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self._app.faults = faults
+
+    # data ----------------------------------------------------------------------------------------
+
+    @property
+    def accounts(self) -> list[AccountInfo]:
+        """Every account of both profiles (including the failing and the empty one)."""
+        return list(self._app.ledger.accounts)
+
+    @property
+    def customers(self) -> list[CustomerProfile]:
+        """The customer profiles of the demo login: the person first, then the ЕООД."""
+        return list(self._app.customers)
+
+    def truth(self) -> dict[str, list[Entry]]:
+        """Every booked entry per IBAN, ascending by (booking instant, entry id)."""
+        return self._app.ledger.truth()
+
+    def post_late_entry(
+        self, iban: str, booking_date: dt.date, amount: Decimal = Decimal("12.34"), direction: str = "debit"
+    ) -> Entry:
+        """Book a back-dated entry (noon of ``booking_date``); later balances are recomputed."""
+        return self._app.ledger.post(iban, booking_date, amount, direction)
+
+    # faults, counters, lockout -------------------------------------------------------------------
+
+    def fail_next(self, kind: str, count: int = 1, endpoint: str | None = None) -> None:
+        """Make the next ``count`` calls (to ``endpoint``, or any API call) fail with ``kind``.
+
+        ``kind`` is one of ``5xx``, ``429``, ``drop``, ``malformed``, ``expire_token``.
+        """
+        self._app.plan.fail_next(kind, count, endpoint)
+
+    def counters(self) -> dict[str, Any]:
+        """A snapshot (deep copy) of what the sandbox served."""
+        return self._app.counters.snapshot()
+
+    def reset_counters(self) -> None:
+        """Start counting from zero."""
+        self._app.counters.reset()
+
+    def issued_secrets(self) -> set[str]:
+        """Every session cookie, CSRF value and access token handed out: none may leak."""
+        with self._app.auth._lock:
+            return set(self._app.auth.issued)
+
+    def unlock(self) -> None:
+        """Clear the lockout and the failed-password tally, as the bank's help desk would."""
+        self._app.auth.unlock()

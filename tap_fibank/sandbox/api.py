@@ -1,0 +1,265 @@
+"""The JSON API under ``/EBank/api/v1/``: profiles, accounts, statements, statement lists.
+
+The statement answer is where the tap's correctness lives: the 30-day refusal, the summary rows
+mixed in with the entries, entries newest first, and the two-currency answer across the euro
+changeover. Each is produced here as fibank-api.md describes or, where it only infers, as
+``docs/sandbox.md`` records.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from .auth import Token
+from .ledger import ZERO, Segment
+from .model import (
+    SOFIA,
+    AccountInfo,
+    CustomerProfile,
+    format_day,
+    format_instant,
+    parse_instant,
+    sofia_date,
+)
+from .wire import Request, Response, error_json, json_response
+
+if TYPE_CHECKING:
+    from .app import BankApp
+
+MAX_RANGE_DAYS = 30
+LATE_POSTING_AMOUNT = Decimal("12.34")
+
+
+def _customer(app: BankApp, request: Request, token: Token) -> CustomerProfile | Response:
+    """The profile named by ``EBank-Cust-Id``, if this login may act for it."""
+    raw = request.headers.get("ebank-cust-id", "").strip()
+    if not raw:
+        return error_json(400, "Bad Request", "Липсва заглавие EBank-Cust-Id.")
+    allowed = app.auth.customer_ids(token.user)
+    for profile in app.customers:
+        if profile.customer_id == raw and raw in allowed:
+            return profile
+    return error_json(403, "Forbidden", "Нямате достъп до този клиент.")
+
+
+def _account(app: BankApp, profile: CustomerProfile, iban: str) -> AccountInfo | Response:
+    """The account with this IBAN, if it belongs to the profile."""
+    info = app.ledger.account(iban.strip().upper())
+    if info is None or info.customer_id != profile.customer_id:
+        return error_json(403, "Forbidden", "Нямате достъп до тази сметка.")
+    return info
+
+
+def _day(text: str | None) -> date | None:
+    """The Sofia calendar date of a FromDate/ToDate parameter."""
+    moment = parse_instant(text) if text else None
+    return sofia_date(moment) if moment is not None else None
+
+
+def cust_query(app: BankApp, request: Request, token: Token) -> Response:
+    """``getCustQuery``: the profiles this login may act for, the person's first."""
+    allowed = app.auth.customer_ids(token.user)
+    return json_response({"customer": [p.as_json() for p in app.customers if p.customer_id in allowed]})
+
+
+def filtered_accounts(app: BankApp, request: Request, token: Token) -> Response:
+    """``getFilteredAccounts``: the profile's accounts with today's currency and balance."""
+    profile = _customer(app, request, token)
+    if isinstance(profile, Response):
+        return profile
+    answer: list[dict[str, Any]] = []
+    for info in app.ledger.accounts:
+        if info.customer_id != profile.customer_id:
+            continue
+        balance, currency = app.ledger.balance_on(info.iban, app.today)
+        blocked = ZERO if info.kind == "deposit" or "busy" not in info.tags else Decimal("23.40")
+        blocked = min(blocked, max(balance, ZERO))
+        answer.append(
+            {
+                "ibanAcNo": info.iban,
+                "acNo": info.iban[-10:],
+                "ccy": currency,
+                "acName": info.name,
+                "acType": "DEPOSIT" if info.kind == "deposit" else "CURRENT",
+                "custId": int(info.customer_id),
+                "curBal": balance,
+                "avlBal": balance - blocked,
+                "blockedAmt": blocked,
+                "openDate": format_day(info.opened),
+                "status": "A",
+                "isPSD2": False,
+            }
+        )
+    return json_response(answer)
+
+
+def _summary(
+    kind: str, name: str, when: str, amount: Decimal, balance: Decimal | None, dtkt: str | None
+) -> dict[str, Any]:
+    """A summary row (OP, DT, CT, CL): the entry row's shape with the totals in it."""
+    return {
+        "acEntrySrNo": None,
+        "reference": "",
+        "acBal": balance,
+        "amount": amount,
+        "dtkt": dtkt,
+        "dateTime": when,
+        "valueDt": when,
+        "contragent": None,
+        "benOrderParty": None,
+        "trname": name,
+        "trnAccount": "",
+        "trnType": kind,
+        "trnCode": None,
+        "isEbankOper": "N",
+        "isPayment": "N",
+        "loadAsNew": "N",
+        "remI": None,
+        "remIi": None,
+        "remIii": None,
+    }
+
+
+def statement_rows(segment: Segment) -> list[dict[str, Any]]:
+    """OP, the entries newest first, DT, CT, CL: the order the sandbox serves (see docs)."""
+    end = format_instant(datetime.combine(segment.last_day, time(23, 59, 59), SOFIA))
+    start = format_day(segment.first_day)
+    rows = [_summary("OP", "Начално салдо", start, segment.opening, segment.opening, None)]
+    rows.extend(entry.row for entry in reversed(segment.entries))
+    rows.append(_summary("DT", "Дебитен оборот", end, segment.debit_turnover, None, "DT"))
+    rows.append(_summary("CT", "Кредитен оборот", end, segment.credit_turnover, None, "KT"))
+    rows.append(_summary("CL", "Крайно салдо", end, segment.closing, segment.closing, None))
+    return rows
+
+
+def _truncate(app: BankApp, accs: list[dict[str, Any]]) -> None:
+    """Drop at least one entry row, keeping the summary rows (the ``truncate_rate`` fault)."""
+    spots = [
+        (i, j)
+        for i, acc in enumerate(accs)
+        for j, row in enumerate(acc["stmt"])
+        if row["acEntrySrNo"] is not None
+    ]
+    count = 1 + app.plan.randrange(max(1, len(spots) // 3))
+    doomed: set[tuple[int, int]] = set()
+    while len(doomed) < count:
+        doomed.add(spots[app.plan.randrange(len(spots))])
+    for i, acc in enumerate(accs):
+        acc["stmt"] = [row for j, row in enumerate(acc["stmt"]) if (i, j) not in doomed]
+
+
+def cust_bal(app: BankApp, request: Request, token: Token) -> Response:
+    """``GetCustBal``: one account's statement for at most 30 Sofia calendar days."""
+    profile = _customer(app, request, token)
+    if isinstance(profile, Response):
+        return profile
+    query = request.query
+    missing = [n for n in ("FromDate", "ToDate", "Iban") if not query.get(n)]
+    if missing:
+        return error_json(400, "Bad Request", f"Липсващ параметър: {', '.join(missing)}")
+    first, last = _day(query["FromDate"]), _day(query["ToDate"])
+    if first is None or last is None:
+        return error_json(400, "Bad Request", "Невалиден формат на дата.")
+    info = _account(app, profile, query["Iban"])
+    if isinstance(info, Response):
+        return info
+    app.counters.statement(info.iban, first, last)
+    if first > last or (last - first).days + 1 > MAX_RANGE_DAYS:
+        app.counters.add("refusals")
+        return json_response(
+            {
+                "status": 400,
+                "error": "Bad Request",
+                "code": "ERR_PERIOD",
+                "message": "Периодът не може да бъде повече от 30 дни.",
+            },
+            400,
+        )
+    if "statement_500" in info.tags:
+        return json_response(
+            {
+                "timestamp": format_instant(datetime.now(SOFIA)),
+                "status": 500,
+                "error": "Internal Server Error",
+                "message": "ORA-01403: no data found (SYWS_QUERY.GET_CUST_BAL)",
+                "path": request.path,
+            },
+            500,
+        )
+    segments = app.ledger.statement(info.iban, first, last)
+    accs = [
+        {"iban": info.iban, "acNo": info.iban[-10:], "ccy": s.currency, "stmt": statement_rows(s)}
+        for s in segments
+    ]
+    if any(s.entries for s in segments) and app.plan.chance(app.faults.truncate_rate):
+        _truncate(app, accs)
+        app.counters.fault("truncated")
+    _maybe_post_late(app, info, first, last)
+    return json_response({"acc": accs})
+
+
+def _maybe_post_late(app: BankApp, info: AccountInfo, first: date, last: date) -> None:
+    """The ``late_posting_days`` fault: once a window covering that day was served, book into it."""
+    days = app.faults.late_posting_days
+    if days is None:
+        return
+    target = app.today - timedelta(days=days)
+    if first <= target <= last and target >= info.opened:
+        app.faults.late_posting_days = None
+        app.ledger.post(info.iban, target, LATE_POSTING_AMOUNT, "credit")
+        app.counters.fault("late_posting")
+
+
+def _months(first: date, last: date) -> list[tuple[date, date]]:
+    """The calendar months that overlap [first, last], as (first day, last day)."""
+    months = []
+    cursor = first.replace(day=1)
+    while cursor <= last:
+        end = cursor.replace(day=calendar.monthrange(cursor.year, cursor.month)[1])
+        months.append((cursor, end))
+        cursor = end + timedelta(days=1)
+    return months
+
+
+def stmt_list(app: BankApp, request: Request, token: Token) -> Response:
+    """``getAccStmtList``: the monthly statements closed in the range (shape inferred)."""
+    profile = _customer(app, request, token)
+    if isinstance(profile, Response):
+        return profile
+    query = request.query
+    iban = query.get("Iban") or query.get("AccountNo") or ""
+    if not iban:
+        return error_json(400, "Bad Request", "Липсващ параметър: Iban")
+    first, last = _day(query.get("FromDate")), _day(query.get("ToDate"))
+    if first is None or last is None:
+        return error_json(400, "Bad Request", "Невалиден формат на дата.")
+    info = _account(app, profile, iban)
+    if isinstance(info, Response):
+        return info
+    answer: list[dict[str, Any]] = []
+    for month_start, month_end in _months(max(first, info.opened), last):
+        if month_end >= app.today:
+            break  # the current month has no statement yet
+        segment = app.ledger.statement(info.iban, month_start, month_end)[0]
+        answer.append(
+            {
+                "stmtId": int(f"{month_start:%Y%m}{info.iban[-4:]}"),
+                "stmtNo": month_start.month,
+                "year": month_start.year,
+                "iban": info.iban,
+                "ccy": segment.currency,
+                "periodFrom": format_day(month_start),
+                "periodTo": format_day(month_end),
+                "stmtDate": format_day(month_end + timedelta(days=1)),
+                "openBal": segment.opening,
+                "closeBal": segment.closing,
+                "dtTurnover": segment.debit_turnover,
+                "ktTurnover": segment.credit_turnover,
+                "entriesCount": len(segment.entries),
+                "fileName": f"STMT_{info.iban}_{month_start:%Y%m}.pdf",
+            }
+        )
+    return json_response(answer)

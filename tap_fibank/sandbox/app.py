@@ -1,0 +1,157 @@
+"""The bank as a function from requests to responses: routing, latency and injected faults.
+
+Kept free of sockets so that the fault order is visible in one place: latency first, then a
+queued or dice-rolled gateway fault (drop, 5xx, 429: these come from the bank's front proxy,
+before the application looks at the token), then the token, then the handler, whose answer a
+``malformed`` fault finally cuts short.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+
+from . import api, control, login, pages
+from .auth import AuthState, Token
+from .counters import API_ENDPOINTS, Counters
+from .data import BankData
+from .faults import FaultPlan, Faults
+from .ledger import Ledger
+from .model import CustomerProfile
+from .wire import Request, Response, html_response, json_response
+
+API_PREFIX = "/EBank/api/v1/"
+LoginHandler = Callable[["BankApp", Request], Response]
+ApiHandler = Callable[["BankApp", Request, Token], Response]
+
+PAGE_ROUTES: dict[tuple[str, str], tuple[str, LoginHandler]] = {
+    ("GET", "/oauth2-server/login"): ("login_page", login.login_page),
+    ("POST", "/oauth2-server/login"): ("login_post", login.login_post),
+    ("GET", "/oauth2-server/oauth/authorize"): ("authorize", login.authorize),
+    ("GET", "/oauth2-server/api/v1/sywscertificate/fnGetCertsForLogin"): ("certs", login.certificates),
+    ("GET", "/oauth2-server/login/otp"): ("otp", login.otp),
+    ("POST", "/oauth2-server/login/otp"): ("otp", login.otp),
+    ("GET", "/oauth2-server/"): ("signed_in", login.signed_in_page),
+    ("GET", "/EBank/"): ("ebank_page", login.ebank_page),
+    ("GET", "/EBank"): ("ebank_page", login.ebank_page),
+}
+API_ROUTES: dict[str, tuple[str, ApiHandler]] = {
+    "sywsquery/sywsquery/getCustQuery": ("getCustQuery", api.cust_query),
+    "sywspicklist/sywspicklist/getFilteredAccounts": ("getFilteredAccounts", api.filtered_accounts),
+    "sywsquery/sywsquery/GetCustBal": ("GetCustBal", api.cust_bal),
+    "sywsquery/sywsquery/getAccStmtList": ("getAccStmtList", api.stmt_list),
+}
+
+
+class BankApp:
+    """All state of one sandboxed bank and the dispatch of requests to it."""
+
+    def __init__(self, data: BankData, faults: Faults, seed: int, username: str, password: str) -> None:
+        self.faults = faults
+        self.today: date = data.today
+        self.customers: list[CustomerProfile] = list(data.customers)
+        self.ledger = Ledger(data)
+        self.counters = Counters()
+        self.plan = FaultPlan(seed)
+        self.auth = AuthState(username, password, tuple(p.customer_id for p in data.customers))
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request."""
+        if request.path.startswith("/_sandbox/"):
+            return control.handle(self, request)
+        if request.path.startswith(API_PREFIX):
+            route = API_ROUTES.get(request.path[len(API_PREFIX) :])
+            if route is None or request.method != "GET":
+                return json_response({"status": 404, "error": "Not Found", "path": request.path}, 404)
+            endpoint, handler = route
+            return self._serve(endpoint, request, lambda: self._api(request, handler))
+        page = PAGE_ROUTES.get((request.method, request.path))
+        if page is None:
+            return html_response("<html><body><h1>404 Not Found</h1></body></html>", 404)
+        endpoint, page_handler = page
+        return self._serve(endpoint, request, lambda: page_handler(self, request))
+
+    def _serve(self, endpoint: str, request: Request, answer: Callable[[], Response]) -> Response:
+        """Count the call, wait the latency, and apply the faults around the real answer."""
+        self.counters.call(endpoint)
+        if self.faults.latency > 0:
+            time.sleep(self.faults.latency)
+        is_api = endpoint in API_ENDPOINTS
+        kind = self.plan.take(endpoint, is_api)
+        if kind is None and is_api:
+            kind = self.plan.roll(self.faults)
+        if kind == "drop":
+            self.counters.fault("drop")
+            return Response(drop=True)
+        if kind == "5xx":
+            self.counters.fault("5xx")
+            return self._server_error(request)
+        if kind == "429":
+            self.counters.fault("429")
+            retry = str(self.faults.retry_after)
+            return json_response(
+                {
+                    "status": 429,
+                    "error": "Too Many Requests",
+                    "message": "Твърде много заявки. Опитайте отново по-късно.",
+                },
+                429,
+                [("Retry-After", retry)],
+            )
+        if kind == "expire_token" and is_api:
+            self.auth.revoke(_bearer(request) or "")
+        response = answer()
+        if kind == "malformed" and response.status == 200:
+            self.counters.fault("malformed")
+            response.body = response.body[: max(1, len(response.body) // 2)]
+        return response
+
+    def _server_error(self, request: Request) -> Response:
+        status = self.plan.next_status()
+        if status == 500:
+            return json_response(
+                {
+                    "status": 500,
+                    "error": "Internal Server Error",
+                    "message": "Възникна техническа грешка.",
+                    "path": request.path,
+                },
+                500,
+            )
+        reason = "Bad Gateway" if status == 502 else "Service Temporarily Unavailable"
+        return html_response(pages.gateway_page(status, reason), status)
+
+    def _api(self, request: Request, handler: ApiHandler) -> Response:
+        """Check the bearer token, then run the API handler."""
+        value = _bearer(request)
+        token, why = (None, "missing") if value is None else self.auth.use(value, self.faults)
+        if token is None:
+            self.counters.add("unauthorized")
+            if why == "expired":
+                self.counters.fault("expired_token")
+            description = {
+                "missing": "Full authentication is required to access this resource",
+                "invalid": f"Invalid access token: {value}",
+                "expired": f"Access token expired: {value}",
+            }[why]
+            return json_response(
+                {"error": "invalid_token" if value else "unauthorized", "error_description": description},
+                401,
+                [
+                    (
+                        "WWW-Authenticate",
+                        f'Bearer realm="oauth2-resource", error="invalid_token", '
+                        f'error_description="{description}"',
+                    )
+                ],
+            )
+        return handler(self, request, token)
+
+
+def _bearer(request: Request) -> str | None:
+    """The access token of an ``Authorization: Bearer`` header."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()

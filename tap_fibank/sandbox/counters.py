@@ -1,0 +1,95 @@
+"""What the clients did: call counts, statement ranges asked, logins, faults served.
+
+Tests assert on these (the tap must never ask for more than 30 days, must not hammer the login,
+must retry a 5xx), so they are kept exactly and handed out as deep copies.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from datetime import date
+from typing import Any
+
+ENDPOINTS = (
+    "login_page",
+    "authorize",
+    "certs",
+    "login_post",
+    "otp",
+    "signed_in",
+    "ebank_page",
+    "getCustQuery",
+    "getFilteredAccounts",
+    "GetCustBal",
+    "getAccStmtList",
+)
+API_ENDPOINTS = frozenset(("getCustQuery", "getFilteredAccounts", "GetCustBal", "getAccStmtList"))
+FAULT_KINDS = (
+    "5xx",
+    "429",
+    "drop",
+    "malformed",
+    "expired_token",
+    "truncated",
+    "late_posting",
+    "second_factor",
+    "no_csrf",
+)
+
+
+def _fresh() -> dict[str, Any]:
+    return {
+        "calls": dict.fromkeys(ENDPOINTS, 0),
+        "logins": 0,
+        "failed_logins": 0,
+        "statement_calls": {},
+        "statement_ranges": [],
+        "longest_range_days": 0,
+        "refusals": 0,
+        "faults": dict.fromkeys(FAULT_KINDS, 0),
+        "unauthorized": 0,
+    }
+
+
+class Counters:
+    """Thread-safe tallies of everything the sandbox served."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._data = _fresh()
+
+    def reset(self) -> None:
+        """Start counting from zero."""
+        with self._lock:
+            self._data = _fresh()
+
+    def snapshot(self) -> dict[str, Any]:
+        """A deep copy, safe to keep while the server goes on counting."""
+        with self._lock:
+            return copy.deepcopy(self._data)
+
+    def call(self, endpoint: str) -> None:
+        """One request arrived at ``endpoint``."""
+        with self._lock:
+            calls = self._data["calls"]
+            calls[endpoint] = calls.get(endpoint, 0) + 1
+
+    def add(self, name: str, amount: int = 1) -> None:
+        """Bump a top-level tally (``logins``, ``failed_logins``, ``refusals``, ``unauthorized``)."""
+        with self._lock:
+            self._data[name] += amount
+
+    def fault(self, kind: str) -> None:
+        """One fault of ``kind`` was served."""
+        with self._lock:
+            self._data["faults"][kind] += 1
+
+    def statement(self, iban: str, first: date, last: date) -> None:
+        """A GetCustBal range was asked (refused or not)."""
+        days = (last - first).days + 1
+        with self._lock:
+            per_iban = self._data["statement_calls"]
+            per_iban[iban] = per_iban.get(iban, 0) + 1
+            self._data["statement_ranges"].append([iban, first.isoformat(), last.isoformat()])
+            self._data["longest_range_days"] = max(self._data["longest_range_days"], days)

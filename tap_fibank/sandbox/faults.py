@@ -1,0 +1,140 @@
+"""Trouble on demand: the fault knobs, the one-shot fault queue and the dice that decide.
+
+The tap must survive a bank that is slow, flaky, rate-limited, truncates answers or expires
+tokens; the sandbox makes each of those reproducible. Rates are drawn from a generator seeded
+from the sandbox seed, so a failing test run can be replayed.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, fields
+from typing import Any
+
+ONE_SHOT_KINDS = ("5xx", "429", "drop", "malformed", "expire_token")
+
+
+@dataclass
+class Faults:
+    """Fault knobs, all off by default; a change takes effect on the next request."""
+
+    latency: float = 0.0
+    error_rate: float = 0.0
+    rate_limit_rate: float = 0.0
+    retry_after: int = 1
+    drop_rate: float = 0.0
+    malformed_rate: float = 0.0
+    token_calls: int | None = None
+    token_seconds: float | None = None
+    no_csrf: bool = False
+    second_factor: bool = False
+    truncate_rate: float = 0.0
+    late_posting_days: int | None = None
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply a JSON object of changes (``POST /_sandbox/faults``), refusing unknown knobs."""
+        known = {f.name: f for f in fields(self)}
+        for name, value in changes.items():
+            if name not in known:
+                raise ValueError(f"unknown fault {name!r}")
+            setattr(self, name, coerce(name, value))
+
+    def as_json(self) -> dict[str, Any]:
+        """The knobs as a JSON object."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+_INTS = {"retry_after", "token_calls", "late_posting_days"}
+_BOOLS = {"no_csrf", "second_factor"}
+
+
+def coerce(name: str, value: Any) -> Any:
+    """Turn a JSON or command-line value into the type the knob holds."""
+    if value is None:
+        if name in ("token_calls", "token_seconds", "late_posting_days"):
+            return None
+        raise ValueError(f"{name} cannot be null")
+    if name in _BOOLS:
+        if isinstance(value, str):
+            return value.lower() in ("1", "true", "yes", "on")
+        return bool(value)
+    if name in _INTS:
+        return int(value)
+    return float(value)
+
+
+@dataclass
+class _Pending:
+    kind: str
+    endpoint: str | None
+
+
+class FaultPlan:
+    """The one-shot queue and the seeded dice, shared by all request threads."""
+
+    def __init__(self, seed: int) -> None:
+        self._lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._rng = random.Random(seed * 31 + 7)  # noqa: S311 - replayable, not secret
+        self._status_turn = 0
+
+    def fail_next(self, kind: str, count: int = 1, endpoint: str | None = None) -> None:
+        """Queue ``count`` faults of ``kind`` for the next matching calls."""
+        if kind not in ONE_SHOT_KINDS:
+            raise ValueError(f"kind must be one of {ONE_SHOT_KINDS}, not {kind!r}")
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        with self._lock:
+            self._queue.extend(_Pending(kind, endpoint) for _ in range(count))
+
+    def take(self, endpoint: str, api: bool) -> str | None:
+        """The queued fault this call must suffer, if any (faults without endpoint hit API calls)."""
+        with self._lock:
+            for index, pending in enumerate(self._queue):
+                if pending.endpoint == endpoint or (pending.endpoint is None and api):
+                    del self._queue[index]
+                    return pending.kind
+        return None
+
+    def pending(self) -> list[dict[str, str | None]]:
+        """The queue, for ``/_sandbox/faults``."""
+        with self._lock:
+            return [{"kind": p.kind, "endpoint": p.endpoint} for p in self._queue]
+
+    def roll(self, faults: Faults) -> str | None:
+        """Decide by the configured rates whether this API call fails, and how."""
+        shares = (
+            ("drop", faults.drop_rate),
+            ("5xx", faults.error_rate),
+            ("429", faults.rate_limit_rate),
+            ("malformed", faults.malformed_rate),
+        )
+        if not any(share > 0 for _, share in shares):
+            return None
+        with self._lock:
+            draw = self._rng.random()
+        for kind, share in shares:
+            if draw < share:
+                return kind
+            draw -= share
+        return None
+
+    def chance(self, share: float) -> bool:
+        """A seeded coin with probability ``share`` (truncation)."""
+        if share <= 0:
+            return False
+        with self._lock:
+            return self._rng.random() < share
+
+    def randrange(self, stop: int) -> int:
+        """A seeded integer below ``stop`` (which rows a truncation drops)."""
+        with self._lock:
+            return self._rng.randrange(stop)
+
+    def next_status(self) -> int:
+        """500, 502, 503 in turn, so clients meet every flavour of server error."""
+        with self._lock:
+            status = (500, 502, 503)[self._status_turn % 3]
+            self._status_turn += 1
+            return status

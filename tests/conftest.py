@@ -1,0 +1,124 @@
+"""Shared fixtures: a running sandbox bank per test, and a step-by-step login with requests."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+
+from tap_fibank.sandbox import Sandbox
+
+API = "/EBank/api/v1/"
+CALLS = {
+    "getCustQuery": "sywsquery/sywsquery/getCustQuery",
+    "getFilteredAccounts": "sywspicklist/sywspicklist/getFilteredAccounts",
+    "GetCustBal": "sywsquery/sywsquery/GetCustBal",
+    "getAccStmtList": "sywsquery/sywsquery/getAccStmtList",
+}
+AUTHORIZE = {"response_type": "token", "client_id": "E_BANK", "redirect_uri": "/EBank/", "scope": "E_BANK"}
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A started ``Sandbox(seed=1)`` on a free port, with fresh faults and counters."""
+    with Sandbox(seed=1) as bank:
+        yield bank
+
+
+@dataclass
+class Login:
+    """What a step-by-step login left behind (``token`` is None when it did not succeed)."""
+
+    session: requests.Session
+    base_url: str
+    token: str | None = None
+    csrf: str | None = None
+    final: requests.Response | None = None
+    fragment: dict[str, str] = field(default_factory=dict)
+
+    def api(self, call: str, cust_id: str | int | None = None, **params: Any) -> requests.Response:
+        """GET an API call (``getCustQuery``, ``GetCustBal``...) with this login's token."""
+        return api_get(self.session, self.base_url, self.token, call, cust_id, **params)
+
+
+def api_get(
+    session: requests.Session,
+    base_url: str,
+    token: str | None,
+    call: str,
+    cust_id: str | int | None = None,
+    **params: Any,
+) -> requests.Response:
+    """GET an API call with the headers the bank's web app sends."""
+    headers = {
+        "Accept": "application/json, text/plain, */*",
+        "Accept-Language": "bg",
+        "X-Requested-With": "XMLHttpRequest",
+        "EBank-App-Version": "1",
+    }
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    if cust_id is not None:
+        headers["EBank-Cust-Id"] = str(cust_id)
+    return session.get(base_url + API + CALLS.get(call, call), headers=headers, params=params, timeout=10)
+
+
+def sandbox_login(
+    base_url: str,
+    username: str = "demo",
+    password: str = "demo",
+    *,
+    ask_certs: bool = True,
+    csrf: str | None = None,
+    session: requests.Session | None = None,
+) -> Login:
+    """Walk the four login steps of fibank-api.md; ``csrf`` overrides the scraped token."""
+    http = session or requests.Session()
+    result = Login(http, base_url)
+    http.get(f"{base_url}/oauth2-server/login", params={"client_id": "E_BANK"}, timeout=10)
+    page = http.get(
+        f"{base_url}/oauth2-server/oauth/authorize",
+        params={**AUTHORIZE, "state": str(uuid.uuid4())},
+        timeout=10,
+    )
+    found = re.search(r'<meta name="_csrf" content="([^"]+)"', page.text)
+    result.csrf = csrf if csrf is not None else (found.group(1) if found else "")
+    if ask_certs:
+        http.get(
+            f"{base_url}/oauth2-server/api/v1/sywscertificate/fnGetCertsForLogin",
+            params={"client_id": "E_BANK", "userName": username},
+            timeout=10,
+        )
+    final = http.post(
+        f"{base_url}/oauth2-server/login",
+        timeout=10,
+        data={
+            "username": username,
+            "password": password,
+            "system": "",
+            "client_id": "E_BANK",
+            "lang": "bg",
+            "time": "2022-03-12T17:35:00+0200",
+            "_csrf": result.csrf,
+            "sig": "",
+        },
+    )
+    result.final = final
+    if len(final.history) >= 2 and "#" in final.history[1].headers.get("Location", ""):
+        fragment = final.history[1].headers["Location"].split("#", 1)[1]
+        result.fragment = dict(part.split("=", 1) for part in fragment.split("&"))
+        result.token = result.fragment.get("access_token")
+    return result
+
+
+@pytest.fixture
+def bank_login(sandbox: Sandbox) -> Login:
+    """A successful demo login to the ``sandbox`` fixture."""
+    result = sandbox_login(sandbox.base_url)
+    assert result.token, "the demo login must succeed"
+    return result
