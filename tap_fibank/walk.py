@@ -39,14 +39,21 @@ class Step:
 
 
 def walked_through(state: dict[str, Any]) -> dt.date | None:
-    """The last day this account is known to be fully read, from its bookmark."""
-    for key in (BOOKMARK, "replication_key_value"):
-        value = state.get(key)
-        if isinstance(value, str) and value:
-            try:
-                return dt.date.fromisoformat(value[:10])
-            except ValueError:
-                continue
+    """The last day this account is known to be fully read: where the next run resumes.
+
+    A state without the tap's own bookmark (set by hand, or by another tool) falls back to the
+    SDK's `replication_key_value`.
+    """
+    return _state_date(state, BOOKMARK) or _state_date(state, "replication_key_value")
+
+
+def _state_date(state: dict[str, Any], key: str) -> dt.date | None:
+    value = state.get(key)
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
     return None
 
 
@@ -171,13 +178,13 @@ def settle_bookmark(state: dict[str, Any], window: Window, *, verified: bool) ->
 
 def advance_bookmark(state: dict[str, Any], day: dt.date) -> None:
     """Move the bookmark forward to `day`, never back."""
-    current = walked_through(state)
+    current = _state_date(state, BOOKMARK)
     if current is None or day > current:
         state[BOOKMARK] = day.isoformat()
 
 
 def hold_bookmark(state: dict[str, Any], day: dt.date) -> None:
     """Move the bookmark back to `day` at the latest, so the next run reads what follows."""
-    current = walked_through(state)
+    current = _state_date(state, BOOKMARK)
     if current is None or day < current:
         state[BOOKMARK] = day.isoformat()

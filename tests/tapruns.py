@@ -81,6 +81,6 @@ def run_tap(
         check=False,
     )
     run = TapRun(result.returncode, result.stdout, result.stderr)
-    if result.returncode == 0 or result.stdout:
+    if "--discover" not in args and (result.returncode == 0 or result.stdout):
         run.records, run.states, run.schemas = parse_output(result.stdout)
     return run
