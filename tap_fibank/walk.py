@@ -87,22 +87,15 @@ def walk_account(tap: TapFibank, customer_id: str, iban: str, state: dict[str, A
             "StmtType": "T",
             "isAccountFromPSD2": "false",
         }
-        statement = parse_statement(
-            tap.client.get_json(STATEMENT_ENDPOINT, params, customer_id),
-            window,
-            iban,
-            customer_id,
-            currency,
-        )
+
+        def read() -> Statement:
+            payload = tap.client.get_json(STATEMENT_ENDPOINT, params, customer_id)
+            return parse_statement(payload, window, iban, customer_id, currency)
+
+        statement = read()
         if not statement.is_balanced and all(p.has_summary for p in statement.parts):
             LOGGER.info("Statement of %s for %s does not add up; fetching it once more.", masked, window)
-            statement = parse_statement(
-                tap.client.get_json(STATEMENT_ENDPOINT, params, customer_id),
-                window,
-                iban,
-                customer_id,
-                currency,
-            )
+            statement = read()
         return statement
 
     previous: Part | None = None

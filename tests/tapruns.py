@@ -15,6 +15,24 @@ from typing import Any
 TAP = [sys.executable, "-m", "tap_fibank"]
 
 
+def sandbox_config(bank: Any, start_date: str, **overrides: Any) -> dict[str, Any]:
+    """Settings that point the tap at a test's sandbox, as a user would at the bank."""
+    config: dict[str, Any] = {
+        "base_url": bank.base_url,
+        "username": bank.username,
+        "password": bank.password,
+        "start_date": start_date,
+        "max_retries": 1,
+    }
+    config.update(overrides)
+    return config
+
+
+def broken_iban(bank: Any) -> str:
+    """The sandbox account whose statement always answers 500."""
+    return next(a.iban for a in bank.accounts if "statement_500" in a.tags)
+
+
 @dataclass
 class TapRun:
     """What one run of the tap printed."""

@@ -10,7 +10,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-from tapruns import TAP, parse_output, run_tap
+from tapruns import TAP, broken_iban, parse_output, run_tap, sandbox_config
 
 from tap_fibank.sandbox import Sandbox
 from tap_fibank.windows import sofia_today
@@ -19,15 +19,7 @@ START = "2015-01-01"
 
 
 def tap_config(bank: Sandbox, **overrides):
-    config = {
-        "base_url": bank.base_url,
-        "username": bank.username,
-        "password": bank.password,
-        "start_date": START,
-        "max_retries": 1,
-    }
-    config.update(overrides)
-    return config
+    return sandbox_config(bank, overrides.pop("start_date", START), **overrides)
 
 
 def truth_by_account(bank: Sandbox):
@@ -170,10 +162,6 @@ def test_a_second_run_rereads_only_the_lookback_tail(full, tmp_path):
     assert {key(r) for r in second.records["transactions"]} <= first_keys
     for record in second.records["transactions"]:
         assert dt.date.fromisoformat(record["booking_date"]) >= today - dt.timedelta(days=6)
-
-
-def broken_iban(bank: Sandbox) -> str:
-    return next(a.iban for a in bank.accounts if "statement_500" in a.tags)
 
 
 def test_empty_history_is_walked_once_not_every_run(tmp_path):
