@@ -2,7 +2,7 @@
 #   .venv/           the tap, its tests, the demo report (duckdb 1.2.2, matplotlib)
 #   .tools/meltano/  meltano 4.4.1 (its own venv: its pins differ from the tap's)
 #   .meltano/        the plugins meltano installs (tap-fibank -e ., loaders, dbt), state, logs
-#   output/          the DuckDB warehouse, CSV exports, the demo chart
+#   output/          the DuckDB warehouse, JSON Lines exports, the demo chart
 #
 #   make demo    fresh clone -> sandbox bank -> output/fibank.duckdb -> dbt build -> table + chart
 #   make test    the whole test suite, end-to-end pipeline tests included
@@ -29,7 +29,7 @@ help:
 	@echo "make test     the whole test suite (end-to-end included; PostgreSQL on 127.0.0.1:5432 optional outside CI)"
 	@echo "make run      your own account -> PostgreSQL -> dbt (needs .env, see .env.example)"
 	@echo "make run-duckdb  your own account -> output/fibank.duckdb -> dbt"
-	@echo "make lint     ruff, mypy, dbt parse"
+	@echo "make lint     ruff and mypy"
 	@echo "make clean    remove the venvs, .meltano/ and output/"
 
 check-python:
@@ -56,10 +56,9 @@ $(MELTANO):
 
 meltano-install: $(MELTANO)
 
-# The plugins of meltano.yml (tap-fibank -e ., target-duckdb, target-postgres, target-csv, dbt-duckdb,
-# dbt-postgres) into .meltano/. Reinstalled when meltano.yml or the tap's dependencies change.
-# meltano skips a plugin whose pip_url did not change, so the tap (pip_url -e .) is reinstalled
-# explicitly when its dependencies in pyproject.toml change.
+# The plugins of meltano.yml (tap-fibank -e ., target-duckdb, target-postgres, target-jsonl,
+# dbt-duckdb, dbt-postgres) into .meltano/. meltano skips a plugin whose pip_url did not change, so
+# the tap (pip_url -e .) is reinstalled explicitly when its dependencies in pyproject.toml change.
 .meltano/.installed: $(MELTANO) meltano.yml pyproject.toml
 	$(MELTANO) install --clean --plugin-type extractor tap-fibank || { echo "meltano install failed: see the messages above ($(PIP_HINT))"; exit 1; }
 	$(MELTANO) install || { echo "meltano install failed: see the messages above ($(PIP_HINT))"; exit 1; }
@@ -73,7 +72,7 @@ $(BIN)/.report-installed: $(BIN)/.installed
 
 # Sandbox bank (no credentials, nothing leaves the machine) -> DuckDB -> dbt build -> report.
 demo: pipeline-install $(BIN)/.report-installed
-	@mkdir -p output/csv
+	@mkdir -p output
 	$(MELTANO) --environment demo run fibank-duckdb
 	$(BIN)/python scripts/demo_report.py --duckdb output/fibank.duckdb --chart output/monthly_debit_credit.png
 
@@ -82,20 +81,20 @@ demo-report: $(BIN)/.report-installed
 
 # Your own account (credentials and the PostgreSQL connection in .env).
 run: pipeline-install
-	@mkdir -p output/csv
+	@mkdir -p output
 	@test -f .env || { echo ".env is missing: cp .env.example .env and fill in TAP_FIBANK_USERNAME, TAP_FIBANK_PASSWORD and TARGET_POSTGRES_*"; exit 1; }
 	$(MELTANO) --environment prod run fibank-postgres
 
 run-duckdb: pipeline-install
-	@mkdir -p output/csv
+	@mkdir -p output
 	@test -f .env || { echo ".env is missing: cp .env.example .env and fill in TAP_FIBANK_USERNAME and TAP_FIBANK_PASSWORD"; exit 1; }
 	$(MELTANO) --environment prod run fibank-duckdb
 
 # The whole suite. The end-to-end tests (tests/test_pipeline*.py) run real meltano and dbt from
 # .tools/ and .meltano/; they need PostgreSQL on 127.0.0.1:5432 for the PostgreSQL half (skipped
 # with a reason when unreachable, a failure under CI=true).
-test: install pipeline-install
-	@mkdir -p output/csv
+test: install pipeline-install $(BIN)/.report-installed
+	@mkdir -p output
 	$(BIN)/python -m pytest
 
 # Everything except the end-to-end pipeline tests.

@@ -1,0 +1,726 @@
+"""End to end: real `meltano run` of tap-fibank against the sandbox bank, into a real DuckDB file and
+into the real PostgreSQL on 127.0.0.1:5432, each followed by a real `dbt build`.
+
+Every scenario runs in a copy of the project (meltano.yml and transform/) in a temporary directory,
+with its own Meltano system database, so a developer's `.env`, state and `output/` are never
+touched; the plugins themselves are the ones `make pipeline-install` put in `.meltano/`.
+
+The tap is pointed at a sandbox started here (base_url + the demo login), so the test knows the
+ground truth (`Sandbox.truth()`) and can read what the bank was asked (`Sandbox.counters()`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tap_fibank.sandbox import Entry, Sandbox
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[1]
+MELTANO = REPO / ".tools" / "meltano" / "bin" / "meltano"
+SYS_DIR = REPO / ".meltano"
+PLUGIN_EXECUTABLES = {
+    "tap-fibank": SYS_DIR / "extractors" / "tap-fibank" / "venv" / "bin" / "tap-fibank",
+    "target-duckdb": SYS_DIR / "loaders" / "target-duckdb" / "venv" / "bin" / "target-duckdb",
+    "target-postgres": SYS_DIR / "loaders" / "target-postgres" / "venv" / "bin" / "target-postgres",
+    "target-jsonl": SYS_DIR / "loaders" / "target-jsonl" / "venv" / "bin" / "target-jsonl",
+    "dbt-duckdb": SYS_DIR / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt_invoker",
+    "dbt-postgres": SYS_DIR / "utilities" / "dbt-postgres" / "venv" / "bin" / "dbt_invoker",
+}
+IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+# A recent start keeps runs to seconds; the history still spans the euro changeover.
+START = date(2025, 6, 1)
+EURO_DAY = date(2026, 1, 1)
+KNOWN_MONTHS = (date(2025, 12, 1), date(2026, 1, 1))  # the last BGN month and the first EUR month
+LOOKBACK_DAYS = 7  # the tap's default
+BGN_PER_EUR = Decimal("1.95583")
+CENT = Decimal("0.01")
+CATEGORIES = {  # transform/seeds/transaction_types.csv, for the codes the sandbox books
+    "POS": "card_payment", "ATM": "cash_withdrawal", "CSH": "cash_deposit",
+    "TRO": "transfer_out", "TRI": "transfer_in", "SWI": "transfer_in", "SAL": "salary",
+    "BDG": "tax", "FEE": "fee", "COM": "commission", "INT": "interest", "COR": "correction",
+}  # fmt: skip
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail under CI=true where the end-to-end tests must run."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: the end-to-end tests must run, not skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def plugins_installed() -> None:
+    """meltano and the pipeline's plugins, as `make pipeline-install` installs them."""
+    missing = [name for name, path in PLUGIN_EXECUTABLES.items() if not path.exists()]
+    if not MELTANO.exists() or missing:
+        what = ", ".join((["meltano"] if not MELTANO.exists() else []) + missing)
+        unavailable(f"not installed: {what}; run `make pipeline-install` (`make test` does)")
+
+
+# --- the project copy and meltano ------------------------------------------------------------------
+
+
+@dataclass
+class Project:
+    """A copy of the Meltano project with an environment that isolates it."""
+
+    root: Path
+    env: dict[str, str]
+    logs: list[Path] = field(default_factory=list)
+
+    def meltano(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        """Run `meltano --environment prod ...`; fail the test with the log's tail when it fails."""
+        command = [str(MELTANO), "--environment", "prod", *args]
+        proc = subprocess.run(
+            command, cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+        log = self.root / f"meltano-{len(self.logs) + 1}.log"
+        log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
+        self.logs.append(log)
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
+            pytest.fail(f"`meltano {' '.join(args)}` exited {proc.returncode} (log {log}):\n{tail}")
+        return proc
+
+    @property
+    def output(self) -> Path:
+        return self.root / "output"
+
+
+def make_project(root: Path, bank: Sandbox, extra_env: dict[str, str] | None = None) -> Project:
+    """Copy meltano.yml and transform/ to `root`; point the tap at `bank` with the demo login."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO / "meltano.yml", root / "meltano.yml")
+    shutil.copytree(
+        REPO / "transform",
+        root / "transform",
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", "__pycache__"),
+    )
+    (root / "output").mkdir(parents=True)
+    # Nothing of the caller's own configuration may leak in (a developer's TAP_FIBANK_* etc.).
+    prefixes = ("TAP_FIBANK", "TARGET_", "DBT_", "MELTANO_", "FIBANK_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.update(
+        {
+            "MELTANO_SYS_DIR_ROOT": str(SYS_DIR),  # the installed plugins
+            "MELTANO_DATABASE_URI": f"sqlite:///{root / 'meltano.db'}",  # our own state
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "UV_COMPILE_BYTECODE": "1",
+            "TAP_FIBANK_BASE_URL": bank.base_url,
+            "TAP_FIBANK_USERNAME": bank.username,
+            "TAP_FIBANK_PASSWORD": bank.password,
+            "TAP_FIBANK_SANDBOX": "false",
+            "TAP_FIBANK_START_DATE": START.isoformat(),
+            # One sandbox account always answers 500; the tap skips it. Do not wait on retries.
+            "TAP_FIBANK_MAX_RETRIES": "1",
+            # meltano.yml pins target-postgres's session to UTC; prove a different local zone
+            # cannot shift the stored instants.
+            "PGTZ": "Europe/Sofia",
+        }
+    )
+    env.update(extra_env or {})
+    return Project(root, env)
+
+
+# --- the ground truth ------------------------------------------------------------------------------
+
+
+def bgn_to_eur(amount: Decimal) -> Decimal:
+    """The fixed conversion, half-up to the cent, as the law (and the bank) does it."""
+    return (amount / BGN_PER_EUR).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def in_eur(amount: Decimal, currency: str) -> Decimal | None:
+    if currency == "EUR":
+        return amount
+    if currency == "BGN":
+        return bgn_to_eur(amount)
+    return None
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def expected_entries(bank: Sandbox) -> dict[str, list[Entry]]:
+    """What the tap can deliver: every entry since START of every account whose statement works."""
+    skipped = {a.iban for a in bank.accounts if "statement_500" in a.tags}
+    return {
+        iban: [e for e in entries if e.booking_date >= START]
+        for iban, entries in bank.truth().items()
+        if iban not in skipped
+    }
+
+
+def customer_of(bank: Sandbox) -> dict[str, str]:
+    return {a.iban: a.customer_id for a in bank.accounts}
+
+
+def utc_naive(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def to_decimal(value: Any) -> Decimal:
+    """A warehouse number as a Decimal: DuckDB's DOUBLE via its shortest repr, NUMERIC as is."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+def to_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+# --- warehouses ------------------------------------------------------------------------------------
+
+
+class Warehouse:
+    """Read-only SQL on the warehouse a pipeline loaded: the raw schema and the dbt marts."""
+
+    name: str
+    raw: str
+    analytics: str
+    job: str
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def env(self) -> dict[str, str]:
+        return {}
+
+    def drop(self) -> None:
+        """Remove what the tests created."""
+
+
+class DuckDBWarehouse(Warehouse):
+    name, raw, analytics, job = "duckdb", "tap_fibank", "analytics", "fibank-duckdb"
+
+    def __init__(self, project_root: Path) -> None:
+        self.path = project_root / "output" / "fibank.duckdb"  # meltano.yml's default location
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        import duckdb
+
+        assert duckdb.__version__ == "1.2.2", "open the warehouse only with duckdb 1.2.2"
+        # Connect per query: a held connection would lock the file against the next load.
+        connection = duckdb.connect(str(self.path), read_only=True)
+        try:
+            return connection.execute(sql).fetchall()
+        finally:
+            connection.close()
+
+
+def postgres_params() -> dict[str, str]:
+    """The test server: libpq's PG* variables when set, else 127.0.0.1:5432, user postgres, db test."""
+    return {
+        "host": os.environ.get("PGHOST", "127.0.0.1"),
+        "port": os.environ.get("PGPORT", "5432"),
+        "user": os.environ.get("PGUSER", "postgres"),
+        "password": os.environ.get("PGPASSWORD", ""),
+        "dbname": os.environ.get("PGDATABASE", "test"),
+    }
+
+
+class PostgresWarehouse(Warehouse):
+    name, job = "postgres", "fibank-postgres"
+
+    def __init__(self) -> None:
+        import psycopg
+
+        self.params = postgres_params()
+        token = uuid.uuid4().hex[:10]
+        self.raw = f"e2e_raw_{token}"
+        self.analytics = f"e2e_{token}"
+        try:
+            psycopg.connect(**self.params, connect_timeout=5).close()  # type: ignore[arg-type]
+        except psycopg.OperationalError as exc:
+            where = f"{self.params['host']}:{self.params['port']}/{self.params['dbname']}"
+            unavailable(f"no PostgreSQL at {where} as {self.params['user']}: {exc}".strip())
+
+    def env(self) -> dict[str, str]:
+        p = self.params
+        return {
+            "TARGET_POSTGRES_HOST": p["host"],
+            "TARGET_POSTGRES_PORT": p["port"],
+            "TARGET_POSTGRES_USER": p["user"],
+            "TARGET_POSTGRES_PASSWORD": p["password"],
+            "TARGET_POSTGRES_DATABASE": p["dbname"],
+            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.raw,
+            "DBT_POSTGRES_SOURCE_SCHEMA": self.raw,
+            "DBT_POSTGRES_SCHEMA": self.analytics,
+        }
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        with psycopg.connect(**self.params) as connection:  # type: ignore[arg-type]
+            return connection.execute(sql).fetchall()  # type: ignore[arg-type]
+
+    def drop(self) -> None:
+        import psycopg
+
+        with psycopg.connect(**self.params, autocommit=True) as connection:  # type: ignore[arg-type]
+            for schema in (self.raw, self.analytics, f"{self.analytics}_staging"):
+                connection.execute(f'drop schema if exists "{schema}" cascade')  # type: ignore[arg-type]
+
+
+# --- one scenario per warehouse: load, post a late entry, load again ------------------------------
+
+
+@dataclass
+class Snapshot:
+    """The raw transactions table after a run, by IBAN."""
+
+    by_iban: dict[str, list[tuple[Any, ...]]]
+    duplicates: list[tuple[Any, ...]]
+
+    @property
+    def count(self) -> int:
+        return sum(len(rows) for rows in self.by_iban.values())
+
+
+RAW_COLUMNS = (
+    "iban, entry_id, customer_id, booking_date, booked_at, value_date, direction, amount, "
+    "signed_amount, balance_after, currency"
+)
+
+
+def snapshot(wh: Warehouse) -> Snapshot:
+    by_iban: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in wh.rows(f"select {RAW_COLUMNS} from {wh.raw}.transactions order by iban, entry_id"):
+        iban, entry_id, customer_id, booking, booked_at, value, direction, *money, currency = row
+        by_iban[iban].append(
+            (
+                int(entry_id),
+                str(customer_id),
+                to_date(booking),
+                booked_at,
+                to_date(value),
+                direction,
+                *(to_decimal(m) for m in money),
+                currency,
+            )
+        )
+    duplicates = wh.rows(
+        f"select iban, entry_id, count(*) from {wh.raw}.transactions "
+        "group by iban, entry_id having count(*) > 1"
+    )
+    return Snapshot(dict(by_iban), duplicates)
+
+
+def truth_rows(bank: Sandbox) -> dict[str, list[tuple[Any, ...]]]:
+    owner = customer_of(bank)
+    return {
+        iban: sorted(
+            (
+                e.entry_id,
+                owner[iban],
+                e.booking_date,
+                utc_naive(e.booked_at),
+                e.value_date,
+                e.direction,
+                e.amount,
+                e.signed_amount,
+                e.balance_after,
+                e.currency,
+            )
+            for e in entries
+        )
+        for iban, entries in expected_entries(bank).items()
+        if entries
+    }
+
+
+@dataclass
+class Scenario:
+    """Everything one warehouse's scenario observed, for the tests to assert on."""
+
+    warehouse: Warehouse
+    bank: Sandbox
+    project: Project
+    first_truth: dict[str, list[tuple[Any, ...]]]
+    first: Snapshot
+    first_output: str
+    late_entry: Entry
+    second_counters: dict[str, Any]
+    second: Snapshot
+    second_output: str
+    state: dict[str, Any]
+
+
+def run_scenario(wh: Warehouse, project: Project, bank: Sandbox) -> Scenario:
+    first_run = project.meltano("run", wh.job)  # tap-fibank target-<wh> dbt-<wh>:build
+    first_truth = truth_rows(bank)
+    first = snapshot(wh)
+    # A back-dated booking inside the lookback: it must arrive, and the later balances the bank
+    # rewrote must replace the loaded ones (an upsert, not an insert).
+    busy = next(a for a in bank.accounts if "busy" in a.tags and "converted" in a.tags)
+    late = bank.post_late_entry(busy.iban, bank.today - timedelta(days=2), Decimal("12.34"))
+    bank.reset_counters()
+    second_run = project.meltano("run", wh.job)
+    counters = bank.counters()
+    second = snapshot(wh)
+    state_id = f"prod:tap-fibank-to-target-{wh.name}"
+    state_out = project.meltano("state", "get", state_id).stdout
+    return Scenario(
+        wh,
+        bank,
+        project,
+        first_truth,
+        first,
+        first_run.stdout + first_run.stderr,
+        late,
+        counters,
+        second,
+        second_run.stdout + second_run.stderr,
+        json.loads(state_out[state_out.index("{") :]),
+    )
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def scenario(
+    request: pytest.FixtureRequest,
+    plugins_installed: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Scenario]:
+    root = tmp_path_factory.mktemp(f"pipeline-{request.param}")
+    wh: Warehouse = DuckDBWarehouse(root) if request.param == "duckdb" else PostgresWarehouse()
+    try:
+        with Sandbox(seed=1) as bank:
+            project = make_project(root, bank, wh.env())
+            yield run_scenario(wh, project, bank)
+    finally:
+        wh.drop()
+
+
+# --- raw: exactly what the bank booked -------------------------------------------------------------
+
+
+def test_first_run_loads_exactly_the_banks_entries(scenario: Scenario) -> None:
+    truth, loaded = scenario.first_truth, scenario.first.by_iban
+    assert sorted(loaded) == sorted(truth), "accounts with entries differ"
+    for iban, rows in truth.items():
+        got = loaded[iban]
+        assert len(got) == len(rows), f"{iban}: {len(got)} rows loaded, the bank booked {len(rows)}"
+        assert [r[0] for r in got] == [r[0] for r in rows], f"{iban}: entry ids differ"
+        assert sum(r[6] for r in got) == sum(r[6] for r in rows), f"{iban}: amounts differ"
+        assert sum(r[7] for r in got) == sum(r[7] for r in rows), f"{iban}: signed sums differ"
+        assert got == rows, f"{iban}: some entry differs field by field"
+    assert scenario.first.duplicates == []
+
+
+def test_the_account_whose_statement_fails_is_skipped_and_nothing_else(scenario: Scenario) -> None:
+    failing = {a.iban for a in scenario.bank.accounts if "statement_500" in a.tags}
+    empty = {a.iban for a in scenario.bank.accounts if "no_entries" in a.tags}
+    loaded = set(scenario.second.by_iban)
+    assert failing and not failing & loaded
+    assert loaded == {a.iban for a in scenario.bank.accounts} - failing - empty
+    # ...and the skipped account is still listed, so nobody mistakes it for a closed one.
+    accounts = {r[0] for r in scenario.warehouse.rows(f"select iban from {scenario.warehouse.raw}.accounts")}
+    assert accounts == {a.iban for a in scenario.bank.accounts}
+
+
+def test_second_run_adds_the_late_entry_and_no_duplicate(scenario: Scenario) -> None:
+    assert scenario.second.duplicates == []
+    assert scenario.second.count == scenario.first.count + 1
+    assert scenario.second.by_iban == truth_rows(scenario.bank)
+    late = scenario.late_entry
+    assert any(r[0] == late.entry_id for r in scenario.second.by_iban[late.iban])
+
+
+def test_second_run_rewrites_the_balances_the_late_entry_changed(scenario: Scenario) -> None:
+    late = scenario.late_entry
+    order = [e.entry_id for e in scenario.bank.truth()[late.iban]]
+    after_late = set(order[order.index(late.entry_id) + 1 :])
+    assert after_late, "no entry was booked after the late one: the scenario proves nothing"
+    before = {r[0]: r[8] for r in scenario.first.by_iban[late.iban]}
+    after = {r[0]: r[8] for r in scenario.second.by_iban[late.iban]}
+    for entry_id, balance in before.items():
+        shift = late.signed_amount if entry_id in after_late else Decimal(0)
+        assert after[entry_id] == balance + shift, f"entry {entry_id}"
+
+
+def test_second_run_asks_only_for_the_recent_windows_and_logs_in_once(scenario: Scenario) -> None:
+    counters = scenario.second_counters
+    assert counters["logins"] == 1
+    assert counters["longest_range_days"] <= 30
+    failing = {a.iban for a in scenario.bank.accounts if "statement_500" in a.tags}
+    firsts = [
+        date.fromisoformat(first) for iban, first, _ in counters["statement_ranges"] if iban not in failing
+    ]
+    assert firsts, "the second run asked for no statement"
+    assert min(firsts) >= scenario.bank.today - timedelta(days=LOOKBACK_DAYS + 31)
+
+
+def test_state_keeps_a_bookmark_per_account(scenario: Scenario) -> None:
+    partitions = scenario.state["singer_state"]["bookmarks"]["transactions"]["partitions"]
+    bookmarked = {p["context"]["iban"] for p in partitions}
+    assert set(scenario.second.by_iban) <= bookmarked
+
+
+def test_staging_sums_are_exact_decimals(scenario: Scenario) -> None:
+    wh = scenario.warehouse
+    got = {
+        iban: (to_decimal(a), to_decimal(s), n)
+        for iban, a, s, n in wh.rows(
+            f"select iban, sum(amount), sum(signed_amount), count(*) "
+            f"from {wh.analytics}_staging.stg_fibank__transactions group by iban"
+        )
+    }
+    want = {
+        iban: (sum(e.amount for e in es), sum(e.signed_amount for e in es), len(es))
+        for iban, es in expected_entries(scenario.bank).items()
+        if es
+    }
+    assert got == want
+
+
+# --- dbt ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("run", ["first", "second"])
+def test_dbt_build_passes_every_model_and_test(scenario: Scenario, run: str) -> None:
+    output = scenario.first_output if run == "first" else scenario.second_output
+    summary = [line for line in output.splitlines() if "Done. PASS=" in line]
+    assert summary, "dbt build did not run"
+    counts = dict(part.split("=") for part in summary[-1].split("Done. ")[1].split())
+    assert counts["ERROR"] == "0" and counts["SKIP"] == "0", summary[-1]
+    assert int(counts["PASS"]) >= 70, summary[-1]  # models, seed and data tests all ran
+
+
+def expected_category(e: Entry) -> str:
+    return CATEGORIES[e.trn_type]
+
+
+def expected_counterparty(e: Entry) -> str:
+    for name in (e.contragent, e.ben_order_party):
+        if name and name.strip():
+            return name.strip()
+    category = expected_category(e)
+    if category in {"fee", "commission", "interest", "correction"}:
+        return "Fibank"
+    return {"cash_withdrawal": "Cash (ATM)", "cash_deposit": "Cash deposit"}.get(category, "(unknown)")
+
+
+def _money_rows(rows: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+    return {tuple(to_decimal(v) if isinstance(v, float | Decimal) else v for v in row) for row in rows}
+
+
+def all_entries(scenario: Scenario) -> list[tuple[str, Entry]]:
+    owner = customer_of(scenario.bank)
+    return [(owner[iban], e) for iban, es in expected_entries(scenario.bank).items() for e in es]
+
+
+def test_monthly_debit_credit_per_account_matches_the_truth(scenario: Scenario) -> None:
+    want: dict[tuple[Any, ...], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), 0])
+    for customer, e in all_entries(scenario):
+        cell = want[(e.iban, customer, month_of(e.booking_date), e.currency)]
+        cell[0 if e.direction == "debit" else 1] += e.amount
+        cell[2] += 1
+    wh = scenario.warehouse
+    got = wh.rows(
+        f"select iban, customer_id, booking_month, currency, debit_total, credit_total, entry_count "
+        f"from {wh.analytics}.mart_monthly_debit_credit"
+    )
+    assert _money_rows(got) == {(*k, v[0], v[1], v[2]) for k, v in want.items()}
+
+
+def test_known_months_around_the_euro_changeover(scenario: Scenario) -> None:
+    """December 2025 is the last BGN month of a converted account, January 2026 its first EUR one."""
+    wh = scenario.warehouse
+    converted = [a.iban for a in scenario.bank.accounts if "converted" in a.tags]
+    rows = wh.rows(
+        f"select iban, booking_month, currency, debit_total, credit_total "
+        f"from {wh.analytics}.mart_monthly_debit_credit "
+        f"where booking_month in (date '2025-12-01', date '2026-01-01')"
+    )
+    seen = {(iban, to_date(month)): currency for iban, month, currency, _, _ in rows}
+    for iban in converted:
+        assert seen[(iban, KNOWN_MONTHS[0])] == "BGN"
+        assert seen[(iban, KNOWN_MONTHS[1])] == "EUR"
+    for month in KNOWN_MONTHS:
+        entries = [e for _, e in all_entries(scenario) if month_of(e.booking_date) == month]
+        debit = sum(
+            (in_eur(e.amount, e.currency) or 0 for e in entries if e.direction == "debit"), Decimal(0)
+        )
+        credit = sum(
+            (in_eur(e.amount, e.currency) or 0 for e in entries if e.direction == "credit"), Decimal(0)
+        )
+        other = sum(1 for e in entries if in_eur(e.amount, e.currency) is None)
+        got = wh.rows(
+            f"select debit_eur, credit_eur, entries_not_in_eur "
+            f"from {wh.analytics}.mart_monthly_debit_credit_eur where booking_month = date '{month}'"
+        )
+        assert got, f"no row for {month}"
+        assert (to_decimal(got[0][0]), to_decimal(got[0][1]), got[0][2]) == (debit, credit, other)
+        assert debit > 0 and credit > 0
+
+
+def test_monthly_debit_credit_in_eur_matches_the_truth(scenario: Scenario) -> None:
+    want: dict[date, list[Any]] = defaultdict(lambda: [Decimal(0), Decimal(0), 0])
+    for _, e in all_entries(scenario):
+        eur = in_eur(e.amount, e.currency)
+        cell = want[month_of(e.booking_date)]
+        if eur is None:
+            cell[2] += 1
+        else:
+            cell[0 if e.direction == "debit" else 1] += eur
+    wh = scenario.warehouse
+    got = wh.rows(
+        f"select booking_month, debit_eur, credit_eur, entries_not_in_eur "
+        f"from {wh.analytics}.mart_monthly_debit_credit_eur"
+    )
+    assert _money_rows(got) == {(k, *v) for k, v in want.items()}
+
+
+def test_fees_and_commissions_match_the_truth(scenario: Scenario) -> None:
+    want: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [Decimal(0), 0, Decimal(0), 0])
+    for customer, e in all_entries(scenario):
+        category = expected_category(e)
+        if category in {"fee", "commission"}:
+            cell = want[(e.iban, customer, month_of(e.booking_date), e.currency)]
+            offset = 0 if category == "fee" else 2
+            cell[offset] -= e.signed_amount
+            cell[offset + 1] += 1
+    assert want, "the sandbox booked no fees: the test proves nothing"
+    wh = scenario.warehouse
+    got = wh.rows(
+        f"select iban, customer_id, booking_month, currency, fee_total, fee_count, commission_total, "
+        f"commission_count from {wh.analytics}.mart_fees_monthly"
+    )
+    assert _money_rows(got) == {(*k, *v) for k, v in want.items()}
+
+
+def test_spending_by_counterparty_matches_the_truth(scenario: Scenario) -> None:
+    want: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [Decimal(0), Decimal(0), 0, 0])
+    for customer, e in all_entries(scenario):
+        cell = want[(customer, expected_counterparty(e), e.currency)]
+        if e.direction == "debit":
+            cell[0] += e.amount
+            cell[2] += 1
+        else:
+            cell[1] += e.amount
+            cell[3] += 1
+    wh = scenario.warehouse
+    got = wh.rows(
+        f"select customer_id, counterparty, currency, spent, received, debit_count, credit_count "
+        f"from {wh.analytics}.mart_spending_by_counterparty"
+    )
+    assert _money_rows(got) == {(*k, *v) for k, v in want.items()}
+
+
+def test_daily_balances_carry_over_the_euro_changeover(scenario: Scenario) -> None:
+    days = [date(2025, 12, 30), date(2025, 12, 31), EURO_DAY, date(2026, 1, 2), date(2026, 1, 3)]
+    want = {}
+    for iban, es in expected_entries(scenario.bank).items():
+        for day in days:
+            before = [e for e in es if e.booking_date <= day]
+            if not before:
+                continue
+            last = before[-1]
+            if last.currency == "BGN" and day >= EURO_DAY:
+                want[(iban, day)] = ("EUR", bgn_to_eur(last.balance_after))
+            else:
+                want[(iban, day)] = (last.currency, last.balance_after)
+    wh = scenario.warehouse
+    listed = ", ".join(f"date '{d}'" for d in days)
+    got = {
+        (iban, to_date(day)): (currency, to_decimal(balance))
+        for iban, day, currency, balance in wh.rows(
+            f"select iban, balance_date, currency, end_of_day_balance "
+            f"from {wh.analytics}.mart_daily_balances where balance_date in ({listed})"
+        )
+    }
+    assert got == want
+
+
+# --- the demo report -------------------------------------------------------------------------------
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+@pytest.mark.parametrize("scenario", ["duckdb"], indirect=True)  # the report reads the DuckDB file
+def test_demo_report_prints_the_months_and_draws_a_readable_chart(scenario: Scenario) -> None:
+    try:
+        import matplotlib.image
+    except ImportError:
+        unavailable("matplotlib is not installed in .venv: run `make test` (it installs it)")
+    chart = scenario.project.output / "monthly_debit_credit.png"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "demo_report.py"), "--duckdb",
+         str(scenario.project.output / "fibank.duckdb"), "--chart", str(chart)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    months = [line for line in proc.stdout.splitlines() if line[:4].isdigit() and line[4] == "-"]
+    assert len(months) == 6, proc.stdout
+    data = chart.read_bytes()
+    width, height = png_size(data)
+    assert width >= 800 and height >= 400
+    pixels = matplotlib.image.imread(chart)[:, :, :3]
+
+    def share(rgb: tuple[int, int, int]) -> float:
+        target = [c / 255 for c in rgb]
+        close = (abs(pixels - target) < 0.04).all(axis=2)
+        return float(close.mean())
+
+    assert share((0xC0, 0x39, 0x2B)) > 0.01, "no debit bars drawn"
+    assert share((0x27, 0xAE, 0x60)) > 0.01, "no credit bars drawn"
+
+
+# --- the file loader -------------------------------------------------------------------------------
+
+
+def test_file_loader_appends_every_run_with_exact_amounts(plugins_installed: None, tmp_path: Path) -> None:
+    def read(path: Path) -> list[dict[str, Any]]:
+        return [json.loads(line, parse_float=Decimal) for line in path.read_text("utf-8").splitlines()]
+
+    with Sandbox(seed=1) as bank:
+        # A busy account: the second run's lookback days hold entries to append again.
+        busy = next(a.iban for a in bank.accounts if "busy" in a.tags and "converted" not in a.tags)
+        entries = expected_entries(bank)[busy]
+        project = make_project(tmp_path / "project", bank, {"TAP_FIBANK_IBANS": json.dumps([busy])})
+        folder = project.output / "jsonl"
+        project.meltano("run", "tap-fibank", "target-jsonl")
+        first = read(folder / "transactions.jsonl")
+        first_customers = read(folder / "customers.jsonl")
+        project.meltano("run", "tap-fibank", "target-jsonl")
+        second = read(folder / "transactions.jsonl")
+        second_customers = read(folder / "customers.jsonl")
+    # The first run wrote every entry once, to the cent.
+    assert [r["entry_id"] for r in first] == [e.entry_id for e in entries]
+    assert [(r["amount"], r["balance_after"]) for r in first] == [
+        (e.amount, e.balance_after) for e in entries
+    ]
+    # The second appended (the lookback days again) and left the first run's lines alone.
+    assert second[: len(first)] == first
+    assert len(second) > len(first)
+    assert {r["entry_id"] for r in second} == {r["entry_id"] for r in first}
+    assert len(second_customers) == 2 * len(first_customers) == 2 * len(bank.customers)
+    assert not any(folder.glob("*-*.jsonl")), "a timestamped file instead of appending"
