@@ -161,6 +161,7 @@ class TapFibank(Tap):
         self._stash: dict[str, list[WindowSummary]] = {}
         self._warned: set[str] = set()
         self._sandbox: Sandbox | None = None
+        self.run_started_at = dt.datetime.now(dt.timezone.utc).isoformat()
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as exc:

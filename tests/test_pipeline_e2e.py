@@ -86,7 +86,9 @@ class Project:
     env: dict[str, str]
     logs: list[Path] = field(default_factory=list)
 
-    def meltano(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    def meltano(
+        self, *args: str, timeout: float = 900, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         """Run `meltano --environment prod ...`; fail the test with the log's tail when it fails."""
         command = [str(MELTANO), "--environment", "prod", *args]
         proc = subprocess.run(
@@ -95,7 +97,7 @@ class Project:
         log = self.root / f"meltano-{len(self.logs) + 1}.log"
         log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
         self.logs.append(log)
-        if proc.returncode != 0:
+        if check and proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
             pytest.fail(f"`meltano {' '.join(args)}` exited {proc.returncode} (log {log}):\n{tail}")
         return proc
@@ -207,6 +209,10 @@ class Warehouse:
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
+    def execute(self, sql: str) -> None:
+        """Change the warehouse behind the pipeline's back (to prove the tests notice)."""
+        raise NotImplementedError
+
     def env(self) -> dict[str, str]:
         return {}
 
@@ -228,6 +234,15 @@ class DuckDBWarehouse(Warehouse):
         connection = duckdb.connect(str(self.path), read_only=True)
         try:
             return connection.execute(sql).fetchall()
+        finally:
+            connection.close()
+
+    def execute(self, sql: str) -> None:
+        import duckdb
+
+        connection = duckdb.connect(str(self.path))
+        try:
+            connection.execute(sql)
         finally:
             connection.close()
 
@@ -277,6 +292,12 @@ class PostgresWarehouse(Warehouse):
 
         with psycopg.connect(**self.params) as connection:  # type: ignore[arg-type]
             return connection.execute(sql).fetchall()  # type: ignore[arg-type]
+
+    def execute(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(**self.params, autocommit=True) as connection:  # type: ignore[arg-type]
+            connection.execute(sql)  # type: ignore[arg-type]
 
     def drop(self) -> None:
         import psycopg
@@ -654,6 +675,32 @@ def test_daily_balances_carry_over_the_euro_changeover(scenario: Scenario) -> No
         )
     }
     assert got == want
+
+
+# --- proof of completeness: the statement tests catch a lost entry ----------------------------------
+
+
+def test_dbt_tests_fail_on_a_deleted_entry_and_pass_once_repaired(scenario: Scenario) -> None:
+    """Delete an entry far behind the lookback: only the statements can tell it is gone."""
+    wh, project, bank = scenario.warehouse, scenario.project, scenario.bank
+    busy = next(a for a in bank.accounts if "busy" in a.tags and "converted" in a.tags)
+    old = [e for e in expected_entries(bank)[busy.iban] if e.booking_date <= bank.today - timedelta(days=60)]
+    victim = old[len(old) // 2]
+    wh.execute(
+        f"delete from {wh.raw}.transactions where iban = '{busy.iban}' and entry_id = {victim.entry_id}"
+    )
+
+    failed = project.meltano("run", f"dbt-{wh.name}:test", check=False)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0, "dbt test passed on a warehouse with an entry missing"
+    assert "Failure in test assert_statement_windows_match_entries" in output
+    assert "Failure in test assert_balance_after_follows_previous_entry" in output
+
+    # An incremental run cannot bring it back (it is older than the lookback); a full refresh does.
+    project.meltano("run", "--full-refresh", "tap-fibank", f"target-{wh.name}", f"dbt-{wh.name}:build")
+    repaired = project.meltano("run", f"dbt-{wh.name}:test")
+    assert "ERROR=0" in repaired.stdout + repaired.stderr
+    assert snapshot(wh).by_iban == truth_rows(bank)
 
 
 # --- the demo report -------------------------------------------------------------------------------

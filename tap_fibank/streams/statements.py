@@ -33,6 +33,13 @@ STATEMENT_SCHEMA = th.PropertiesList(
     th.Property("entries_debit_total", _MONEY, description="The entries' own debit total."),
     th.Property("entries_credit_total", _MONEY, description="The entries' own credit total."),
     th.Property(
+        "fetched_at",
+        th.DateTimeType,
+        required=True,
+        description="When the run that read this window started (UTC). Windows of later runs "
+        "overlap earlier ones (the lookback); the latest is the bank's current word on a day.",
+    ),
+    th.Property(
         "is_balanced",
         th.BooleanType,
         description="Opening + credits - debits = closing, entries match both turnovers "
@@ -67,6 +74,8 @@ class StatementsStream(FibankStream):
                 summarize(step, iban, customer_id)
                 for step in walk_account(self.fibank, customer_id, iban, state)
             )
+        fetched_at = self.fibank.run_started_at
         for summary in windows:
-            yield from summary.records
+            for record in summary.records:
+                yield {**record, "fetched_at": fetched_at}
             settle_bookmark(state, summary.window, verified=summary.verified)

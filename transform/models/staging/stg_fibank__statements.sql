@@ -1,0 +1,22 @@
+-- One row per statement window the tap read (per currency part), typed: the bank's own totals
+-- (opening and closing balance, debit and credit turnover) next to the entries' totals.
+with source as (
+    select * from {{ source('fibank', 'statements') }}
+)
+
+select
+    cast(iban as varchar) as iban,
+    cast(customer_id as varchar) as customer_id,
+    cast(date_from as date) as date_from,
+    cast(date_to as date) as date_to,
+    cast(currency as varchar) as currency,
+    {{ to_money('opening_balance') }} as opening_balance,
+    {{ to_money('closing_balance') }} as closing_balance,
+    {{ to_money('debit_turnover') }} as debit_turnover,
+    {{ to_money('credit_turnover') }} as credit_turnover,
+    cast(entry_count as bigint) as entry_count,
+    {{ to_money('entries_debit_total') }} as entries_debit_total,
+    {{ to_money('entries_credit_total') }} as entries_credit_total,
+    cast(is_balanced as boolean) as is_balanced,
+    {{ utc_timestamp('fetched_at') }} as fetched_at_utc
+from source

@@ -1,0 +1,62 @@
+-- Each account's windows chain: the effective parts follow each other day after day, and each
+-- window opens where the previous one closed. Where a later run took over inside the previous
+-- window, "closed" is that window's opening plus the loaded entries of its effective part. Across
+-- the euro changeover (a BGN part followed by an EUR part) the BGN balance is converted at 1.95583,
+-- half up to the cent. Failing rows: a gap or overlap in what was read, a missing or extra entry,
+-- or a balance the bank changed behind the lookback.
+with current_windows as (
+    select
+        *,
+        row_number() over (partition by iban order by date_from) as position
+    from {{ ref('fct_statement_windows') }}
+    where effective_to is not null
+),
+
+pairs as (
+    select
+        b.iban,
+        b.date_from,
+        b.date_to,
+        b.currency,
+        b.opening_balance,
+        a.date_from as previous_from,
+        a.effective_to as previous_effective_to,
+        a.date_to as previous_to,
+        a.currency as previous_currency,
+        a.opening_balance as previous_opening,
+        a.closing_balance as previous_closing
+    from current_windows as b
+    inner join current_windows as a
+        on a.iban = b.iban and a.position = b.position - 1
+),
+
+moved as (
+    select
+        p.iban,
+        p.date_from,
+        coalesce(sum(t.signed_amount), 0) as signed_total
+    from pairs as p
+    left join {{ ref('stg_fibank__transactions') }} as t
+        on t.iban = p.iban and t.booking_date between p.previous_from and p.previous_effective_to
+    group by p.iban, p.date_from
+),
+
+expected as (
+    select
+        p.*,
+        case
+            when p.previous_effective_to = p.previous_to then p.previous_closing
+            else p.previous_opening + m.signed_total
+        end as previous_end_balance
+    from pairs as p
+    inner join moved as m
+        on m.iban = p.iban and m.date_from = p.date_from
+)
+
+select *
+from expected
+where date_from <> cast(previous_effective_to + 1 as date)
+   or opening_balance <> case
+        when previous_currency = 'BGN' and currency = 'EUR' then {{ bgn_to_eur('previous_end_balance') }}
+        else previous_end_balance
+    end
