@@ -9,6 +9,7 @@ import pytest
 
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.statement import parse_statement, to_euro
+from tap_fibank.streams.accounts import is_psd2_account
 from tap_fibank.windows import Window
 
 IBAN = "BG47FINV91501017006644"
@@ -136,3 +137,18 @@ def test_a_negative_amount_contradicts_the_unsigned_assumption():
     rows = [entry(1, "2025-02-01T10:00:00+0200", "D", "-5.00", "95.00")]
     with pytest.raises(BankProtocolError, match="negative amount"):
         parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"isPSD2": False}, False),
+        ({"isPSD2": "N"}, False),
+        ({}, False),
+        ({"isPSD2": True}, True),
+        ({"isAccountFromPSD2": "Y"}, True),
+        ({"psd2": "true"}, True),
+    ],
+)
+def test_accounts_of_other_banks_shown_over_psd2_are_recognised(fields, expected):
+    assert is_psd2_account(fields) is expected

@@ -79,8 +79,25 @@ class AccountsStream(FibankStream):
             }
 
     @override
-    def get_child_context(self, record: dict[str, Any], context: Context | None) -> dict[str, Any]:
+    def get_child_context(self, record: dict[str, Any], context: Context | None) -> dict[str, Any] | None:
+        if is_psd2_account(record.get("extra") or {}):
+            # Another bank's account shown over PSD2: listed, but Fibank keeps no statement of it.
+            self.logger.warning(
+                "Account %s is another bank's account shown over PSD2; it is listed, but its "
+                "transactions are not read (they are not Fibank's statements).",
+                mask_iban(record["iban"]),
+            )
+            return None
         return {"customer_id": record["customer_id"], "iban": record["iban"]}
+
+
+def is_psd2_account(fields: dict[str, Any]) -> bool:
+    """Whether the bank flags an account as aggregated from another bank over PSD2."""
+    for key in ("isPSD2", "isAccountFromPSD2", "psd2"):
+        value = fields.get(key)
+        if value is True or (isinstance(value, str) and value.strip().upper() in {"Y", "TRUE", "1"}):
+            return True
+    return False
 
 
 def _account_list(payload: Any) -> list[dict[str, Any]]:
