@@ -10,7 +10,6 @@ import datetime as dt
 import logging
 import random
 import threading
-import time
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
@@ -34,13 +33,19 @@ _SERVER_ERROR = 500
 _CLIENT_ERROR = 400
 
 
-class ServerError(Exception):
-    """A 5xx (or equivalent) that outlived every retry; callers decide if it is fatal."""
+class ServerError(BankUnavailableError):
+    """A 5xx (or equivalent) that outlived every retry; callers decide if it is fatal.
 
-    def __init__(self, endpoint: str, detail: str) -> None:
-        super().__init__(f"{endpoint}: {detail}")
+    One account's statement failing skips that account; anywhere else it ends the run with one
+    line and exit 4, or exit 5 when the bank kept answering something that is not JSON.
+    """
+
+    def __init__(self, endpoint: str, detail: str, *, unreadable: bool = False) -> None:
+        super().__init__(f"the bank kept failing on {endpoint} ({detail}); try again later")
         self.endpoint = endpoint
         self.detail = detail
+        if unreadable:
+            self.exit_code = BankProtocolError.exit_code
 
 
 class BankClient:
@@ -73,11 +78,13 @@ class BankClient:
         self._token: AccessToken | None = None
         self._generation = 0
         self._login_failure: FibankError | None = None
+        self._closed = threading.Event()
         self.logins = 0
         SECRETS.add(password)
 
     def close(self) -> None:
-        """Release the connections."""
+        """Release the connections; calls still retrying in other threads give up at once."""
+        self._closed.set()
         self._session.close()
 
     # -- authentication ------------------------------------------------------------------
@@ -90,7 +97,15 @@ class BankClient:
             return self._token.value, self._generation
 
     def _login_locked(self) -> None:
-        self._token = log_in(self._session, self.base_url, self._username, self._password, self._timeout)
+        if self._login_failure is not None:
+            # One password POST per run, however many threads saw their token expire.
+            raise self._login_failure
+        try:
+            token = log_in(self._session, self.base_url, self._username, self._password, self._timeout)
+        except FibankError as exc:
+            self._login_failure = exc
+            raise
+        self._token = token
         self._generation += 1
         self.logins += 1
 
@@ -129,6 +144,7 @@ class BankClient:
             headers = self._headers(token, customer_id)
             problem: str
             retry_after: float | None = None
+            unreadable = False
             try:
                 response = self._session.get(url, params=params, headers=headers, timeout=self._timeout)
             except requests.Timeout:
@@ -160,14 +176,18 @@ class BankClient:
                         return _DECODER.decode(response.content)
                     except msgspec.DecodeError:
                         problem = "an answer that is not valid JSON"
+                        unreadable = True
             failures += 1
+            if self._closed.is_set():
+                raise ServerError(name, "the run ended while it was retried")
             if failures > self._max_retries:
-                raise ServerError(name, f"{problem}, {failures} attempts")
+                raise ServerError(name, f"{problem}, {failures} attempts", unreadable=unreadable)
             wait = retry_after if retry_after is not None else self._backoff(failures)
             LOGGER.warning(
                 "%s: %s; retry %d of %d in %.1f s", name, problem, failures, self._max_retries, wait
             )
-            time.sleep(wait)
+            if self._closed.wait(wait):
+                raise ServerError(name, "the run ended while it was retried")
 
     def _headers(self, token: str, customer_id: str | None) -> dict[str, str]:
         headers = {

@@ -19,6 +19,25 @@ class ConfigError(FibankError):
 
     exit_code = 2
 
+    def __init__(self, message: str) -> None:
+        super().__init__(_hide_secret_values(message))
+
+
+# A schema error quotes the value it refused ("48151623 is not of type 'string' in
+# config['password']"), and a value can hold any text, so no split of the message is safe: a
+# message about a secret setting is replaced whole by one that names the setting alone.
+_SECRET_SETTINGS = ("password",)
+
+
+def _hide_secret_values(message: str) -> str:
+    named = [name for name in _SECRET_SETTINGS if f"config[{name!r}]" in message]
+    if not named:
+        return message
+    return (
+        f"invalid settings: {', '.join(named)} must be a text value (the value given is not "
+        "shown); fix it and run again to see any other problem"
+    )
+
 
 class AuthenticationError(FibankError):
     """The bank refused the login; never retried, since five failures lock the user."""
@@ -64,6 +83,17 @@ class StatementMismatchError(FibankError):
     """A statement window does not add up and `strict_statements` asks to fail the run."""
 
     exit_code = 7
+
+
+class StoppedError(FibankError):
+    """A termination signal stopped the run at a safe point, after a STATE matching the output."""
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(
+            f"stopped by {name} before the run finished; the last STATE covers every row emitted, "
+            "so the next run resumes from there"
+        )
+        self.exit_code = 128 + signum
 
 
 class AccountUnavailableError(Exception):

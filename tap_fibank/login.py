@@ -34,6 +34,9 @@ LOGGER = logging.getLogger("tap_fibank.login")
 _LOCKED_WORDS = ("блокиран", "заключен", "locked", "blocked")
 _SECOND_FACTOR_INPUTS = ("otp", "sms", "code", "tan", "pin", "confirm")
 _HTTP_OK = 200
+_HTTP_TOO_MANY = 429
+_HTTP_SERVER_ERROR = 500
+_LOGIN_GET_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ def log_in(
 ) -> AccessToken:
     """Walk the four login steps once and return the access token."""
     SECRETS.add(password)
+    SECRETS.add(username)
     state = str(uuid.uuid4())
 
     _get(session, f"{base_url}/oauth2-server/login", {"client_id": CLIENT_ID}, timeout, "login page")
@@ -119,6 +123,12 @@ def log_in(
     if token is not None:
         LOGGER.info("Logged in to the web bank.")
         return token
+    if _transient(response.status_code):
+        msg = (
+            f"the bank answered HTTP {response.status_code} to the login; the password was sent once "
+            "and is not retried; try again later"
+        )
+        raise BankUnavailableError(msg)
     raise _refusal(response)
 
 
@@ -131,16 +141,16 @@ def _get(
 ) -> requests.Response:
     """A login GET: safe to retry on a network blip, since no password is in it."""
     last: Exception | None = None
-    for attempt in range(3):
+    for attempt in range(_LOGIN_GET_ATTEMPTS):
+        if attempt:
+            time.sleep(0.5 * attempt)  # no pause after the last attempt: nothing follows it
         try:
             response = session.get(url, params=params, timeout=timeout)
         except requests.RequestException as exc:
             last = exc
-            time.sleep(0.5 * (attempt + 1))
             continue
-        if response.status_code >= 500:
+        if _transient(response.status_code):
             last = None
-            time.sleep(0.5 * (attempt + 1))
             continue
         if response.status_code != _HTTP_OK:
             msg = (
@@ -150,10 +160,15 @@ def _get(
             raise LoginPageChangedError(msg)
         _remember_cookies(session)
         return response
-    reason = type(last).__name__ if last is not None else "HTTP 5xx"
+    reason = type(last).__name__ if last is not None else "HTTP 5xx or 429"
     host = urlsplit(url).netloc
     msg = f"the bank at {host} cannot be reached ({reason} on the {what}); check the network or base_url"
     raise BankUnavailableError(msg)
+
+
+def _transient(status: int) -> bool:
+    """A gateway error or a rate limit: the bank's front answered, not the login server."""
+    return status >= _HTTP_SERVER_ERROR or status == _HTTP_TOO_MANY
 
 
 def _meta_content(html: str, name: str) -> str | None:

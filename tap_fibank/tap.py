@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import logging
+import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -23,13 +24,15 @@ from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
 from tap_fibank.client import BankClient
-from tap_fibank.errors import ConfigError, FibankError, SkippedAccountsError
+from tap_fibank.errors import ConfigError, FibankError, SkippedAccountsError, StoppedError
 from tap_fibank.redact import SECRETS, install_redaction
 from tap_fibank.streams import AccountsStream, CustomersStream, StatementsStream, TransactionsStream
 from tap_fibank.walk import Step, WindowSummary, summarize
 from tap_fibank.windows import MAX_WINDOW_DAYS
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from tap_fibank.sandbox import Sandbox
 
 DEFAULT_BASE_URL = "https://my.fibank.bg"
@@ -161,6 +164,7 @@ class TapFibank(Tap):
         self._stash: dict[str, list[WindowSummary]] = {}
         self._warned: set[str] = set()
         self._sandbox: Sandbox | None = None
+        self._stop_signal: int | None = None
         self.run_started_at = dt.datetime.now(dt.timezone.utc).isoformat()
         try:
             super().__init__(*args, **kwargs)
@@ -285,6 +289,23 @@ class TapFibank(Tap):
             self._shutdown()
         self._finish()
 
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        # The SDK writes a STATE from inside the handler and exits 0: a write that can interleave
+        # with a record being written, and an exit code that says the run finished. Instead, the
+        # walk stops at the next window (check_stop), the final STATE is written by sync_all,
+        # and the exit code says which signal stopped it. A second signal stops at once.
+        if self._stop_signal is not None:
+            super()._handle_termination(signum, frame)
+            return
+        self._stop_signal = signum
+        self.logger.warning("Received %s: stopping after the current window.", signal.Signals(signum).name)
+
+    def check_stop(self) -> None:
+        """Raise at a safe point (between windows) once a termination signal has arrived."""
+        if self._stop_signal is not None:
+            raise StoppedError(self._stop_signal, signal.Signals(self._stop_signal).name)
+
     def _write_final_state(self) -> None:
         from singer_sdk.singerlib import StateMessage
 
@@ -300,10 +321,13 @@ class TapFibank(Tap):
             self.logger.info("Run finished: every listed account was read.")
 
     def _shutdown(self) -> None:
-        if "executor" in self.__dict__:
-            self.executor.shutdown(wait=False, cancel_futures=True)
+        # Close the client first: fetches still retrying (a skipped account's prefetched windows)
+        # give up at once. Then wait for the workers, so none logs after the summary line; the
+        # interpreter would join them at exit anyway.
         if "client" in self.__dict__:
             self.client.close()
+        if "executor" in self.__dict__:
+            self.executor.shutdown(wait=True, cancel_futures=True)
         if self._sandbox is not None:
             self._sandbox.stop()
             self._sandbox = None

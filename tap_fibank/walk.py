@@ -104,6 +104,7 @@ def walk_account(tap: TapFibank, customer_id: str, iban: str, state: dict[str, A
     steps = fetch_in_order(tap.executor, plan, fetch, tap.prefetch_depth)
     try:
         for window, future in steps:
+            tap.check_stop()
             try:
                 statement = future.result()
             except ServerError as exc:

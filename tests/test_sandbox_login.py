@@ -159,6 +159,13 @@ def test_a_wrong_password_redirects_to_the_error_page(sandbox: Sandbox) -> None:
     assert sandbox.counters()["failed_logins"] == 1
 
 
+def test_a_cyrillic_password_is_compared_not_crashed_on(sandbox: Sandbox) -> None:
+    login = sandbox_login(sandbox.base_url, password="парола-Ж")
+    assert login.token is None
+    assert login.final is not None and login.final.url.endswith("/oauth2-server/login?error")
+    assert sandbox.counters()["failed_logins"] == 1
+
+
 def test_five_wrong_passwords_lock_the_user_until_unlocked(sandbox: Sandbox) -> None:
     for _ in range(5):
         assert "блокиран" not in sandbox_login(sandbox.base_url, password="bad").final.text

@@ -100,7 +100,7 @@ class AuthState:
                 return "unknown"
             if user.locked:
                 return "locked"
-            if secrets.compare_digest(user.password, password):
+            if secrets.compare_digest(user.password.encode(), password.encode()):
                 user.failed = 0
                 return "ok"
             user.failed += 1

@@ -130,7 +130,7 @@ def login_post(app: BankApp, request: Request) -> Response:
     """``POST /oauth2-server/login``: CSRF, the flow's earlier steps, then the password."""
     session = app.auth.session(request.cookies.get(COOKIE))
     form = request.form
-    if session is None or not secrets.compare_digest(form.get("_csrf", ""), session.csrf):
+    if session is None or not secrets.compare_digest(form.get("_csrf", "").encode(), session.csrf.encode()):
         return _forbidden()
     if form.get("client_id") != CLIENT_ID or parse_instant(form.get("time", "")) is None:
         return _fail(app, request, session, BAD_REQUEST)
@@ -160,7 +160,7 @@ def otp(app: BankApp, request: Request) -> Response:
     if request.method == "GET":
         return html_response(pages.otp_page(session.csrf))
     form = request.form
-    if not secrets.compare_digest(form.get("_csrf", ""), session.csrf):
+    if not secrets.compare_digest(form.get("_csrf", "").encode(), session.csrf.encode()):
         return _forbidden()
     if form.get("otp", "").strip() != OTP_CODE:
         return html_response(pages.otp_page(session.csrf, WRONG_OTP))
