@@ -101,9 +101,11 @@ test: install pipeline-install $(BIN)/.report-installed
 test-fast: install
 	$(BIN)/python -m pytest -m 'not e2e'
 
+LINT_PATHS := $(wildcard tap_fibank tests benchmarks scripts)
+
 lint: install
-	$(BIN)/ruff check tap_fibank tests benchmarks scripts
-	$(BIN)/ruff format --check tap_fibank tests benchmarks scripts
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 
 clean:
