@@ -79,7 +79,6 @@ class BankClient:
         self._generation = 0
         self._login_failure: FibankError | None = None
         self._closed = threading.Event()
-        self.logins = 0
         SECRETS.add(password)
 
     def close(self) -> None:
@@ -107,7 +106,6 @@ class BankClient:
             raise
         self._token = token
         self._generation += 1
-        self.logins += 1
 
     def _relogin_after_401(self, generation: int) -> None:
         """Log in again once per expired token, however many threads saw the 401."""
@@ -214,8 +212,3 @@ def _retry_after(response: requests.Response) -> float:
     if value.isdigit():
         return min(float(value), _MAX_RETRY_AFTER)
     return 1.0
-
-
-def bank_unreachable(base_url: str, exc: Exception) -> BankUnavailableError:
-    """The error for a bank that stayed unreachable."""
-    return BankUnavailableError(f"the bank at {base_url} kept failing: {exc}; try again later")

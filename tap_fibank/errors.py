@@ -94,12 +94,3 @@ class StoppedError(FibankError):
             "so the next run resumes from there"
         )
         self.exit_code = 128 + signum
-
-
-class AccountUnavailableError(Exception):
-    """One account's statement keeps failing; the account is skipped, the run goes on."""
-
-    def __init__(self, masked_iban: str, reason: str) -> None:
-        super().__init__(f"account {masked_iban}: {reason}")
-        self.masked_iban = masked_iban
-        self.reason = reason

@@ -41,10 +41,9 @@ _LOGIN_GET_ATTEMPTS = 3
 
 @dataclass(frozen=True)
 class AccessToken:
-    """A bearer token and the monotonic time after which it is presumed expired."""
+    """A bearer token; its lifetime is not tracked, since only a 401 says it expired."""
 
     value: str
-    expires_at: float | None
 
 
 def log_in(
@@ -201,15 +200,13 @@ def _token_from_redirects(response: requests.Response, state: str) -> AccessToke
         if returned_state != state:
             msg = "the bank returned a token for another login request (state mismatch)"
             raise LoginPageChangedError(msg)
-        expires_at: float | None = None
         expires_in = values.get("expires_in", [""])[0]
-        if expires_in.isdigit():
-            expires_at = time.monotonic() + int(expires_in)
+        LOGGER.debug("The access token is announced to live %s s.", expires_in or "an unknown number of")
         public = _meta_content(response.text, "EBank_publicToken")
         SECRETS.add(public)
         if public is None:
             LOGGER.debug("The web bank page carries no EBank_publicToken; it is not needed.")
-        return AccessToken(token, expires_at)
+        return AccessToken(token)
     return None
 
 

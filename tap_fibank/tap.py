@@ -312,11 +312,21 @@ class TapFibank(Tap):
         self.write_message(StateMessage(value=self.state))
 
     def _finish(self) -> None:
+        doubtful = ""
+        if self.unbalanced_windows:
+            listed = ", ".join(f"{iban} {window}" for iban, window in self.unbalanced_windows[:5])
+            more = len(self.unbalanced_windows) - 5
+            doubtful = (
+                f"; {len(self.unbalanced_windows)} statement windows did not add up ({listed}"
+                f"{f' and {more} more' if more > 0 else ''}) and will be read again next run"
+            )
         if self.skipped:
             summary = f"Run finished with {len(self.skipped)} skipped: " + "; ".join(self.skipped)
             if self.config.get("fail_on_skipped_accounts"):
-                raise SkippedAccountsError(summary + " (fail_on_skipped_accounts is on)")
-            self.logger.warning("%s", summary)
+                raise SkippedAccountsError(summary + doubtful + " (fail_on_skipped_accounts is on)")
+            self.logger.warning("%s%s", summary, doubtful)
+        elif doubtful:
+            self.logger.warning("Run finished: every listed account was read%s.", doubtful)
         else:
             self.logger.info("Run finished: every listed account was read.")
 

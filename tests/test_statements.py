@@ -109,6 +109,8 @@ def test_a_truncated_statement_is_warned_about_and_its_bookmark_held(tmp_path):
         run = run_tap(tmp_path, config)
         assert run.returncode == 0, run.stderr[-2000:]
         assert "does not add up" in run.stderr
+        summary = [l for l in run.stderr.splitlines() if "Run finished" in l]
+        assert len(summary) == 1 and "did not add up" in summary[0] and "read again next run" in summary[0]
         assert f"****{busy[-4:]}" in run.stderr and busy not in run.stderr
         assert bank.counters()["faults"]["truncated"] >= 2  # fetched once more before giving up
         # The very first window failed its check, so the bookmark stays before it.
