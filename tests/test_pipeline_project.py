@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tap_fibank.tap import TapFibank
+from tap_fibank.tap import SETTINGS
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT: dict[str, Any] = yaml.safe_load((REPO / "meltano.yml").read_text(encoding="utf-8"))
@@ -76,7 +76,7 @@ def test_meltano_yml_knows_every_tap_setting_with_its_kind() -> None:
         "boolean": "boolean",
         "array": "array",
     }
-    schema = TapFibank.config_jsonschema["properties"]
+    schema = SETTINGS.to_dict()["properties"]
     declared = {s["name"]: s for s in plugin("tap-fibank")["settings"]}
     assert set(declared) == set(schema)
     for name, prop in schema.items():
@@ -87,7 +87,7 @@ def test_meltano_yml_knows_every_tap_setting_with_its_kind() -> None:
 
 
 def test_secrets_are_marked_sensitive() -> None:
-    for name, prop in TapFibank.config_jsonschema["properties"].items():
+    for name, prop in SETTINGS.to_dict()["properties"].items():
         if prop.get("secret"):
             assert setting("tap-fibank", name).get("sensitive") is True, name
     assert setting("target-postgres", "password").get("sensitive") is True
