@@ -22,7 +22,7 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
 PIP_HINT := could not install from PyPI: check the network connection (and HTTPS_PROXY / PIP_INDEX_URL if you need them)
 
-.PHONY: install meltano-install pipeline-install demo demo-report run run-duckdb test test-fast lint clean help check-python
+.PHONY: install meltano-install pipeline-install demo demo-report run run-duckdb test test-fast lint bench clean help check-python
 
 help:
 	@echo "make demo     sandbox bank -> DuckDB -> dbt -> table and output/monthly_debit_credit.png"
@@ -30,6 +30,7 @@ help:
 	@echo "make run      your own account -> PostgreSQL -> dbt (needs .env, see .env.example)"
 	@echo "make run-duckdb  your own account -> output/fibank.duckdb -> dbt"
 	@echo "make lint     ruff and mypy"
+	@echo "make bench    throughput, latency, incremental and memory figures (about 3 minutes)"
 	@echo "make clean    remove the venvs, .meltano/ and output/"
 
 check-python:
@@ -100,6 +101,14 @@ test: install pipeline-install $(BIN)/.report-installed
 # Everything except the end-to-end pipeline tests.
 test-fast: install
 	$(BIN)/python -m pytest -m 'not e2e'
+
+# Throughput, latency, incremental and memory figures against the sandbox (about 3 minutes;
+# the 1M-entry sandbox needs about 1 GB). They print figures; they are not tests.
+bench: install
+	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/incremental.py
+	$(BIN)/python benchmarks/memory.py
 
 LINT_PATHS := $(wildcard tap_fibank tests benchmarks scripts)
 

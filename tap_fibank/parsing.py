@@ -2,6 +2,10 @@
 
 The API is reverse-engineered, so each parser accepts every plausible spelling and raises a
 `BankProtocolError` naming the value it could not read, instead of guessing.
+
+Every statement row goes through these, so the bank's own spellings (`2022-02-21T10:15:00+0200`,
+`DT`/`KT`, `Y`/`N`) take a fast path that gives exactly what the general parser gives; anything
+else falls through to the general parser.
 """
 
 from __future__ import annotations
@@ -22,10 +26,20 @@ _TIMESTAMP = re.compile(
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
 
+# The bank's own spelling of an instant (ASCII digits, seconds, a +HHMM offset): for these
+# datetime.fromisoformat reads exactly what _TIMESTAMP does, several times faster.
+_BANK_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{4}")
+
 _DEBIT = {"D", "DT", "DB", "DR", "DEBIT", "Д", "ДТ", "ДЕБИТ"}
 _CREDIT = {"C", "CT", "CR", "K", "KT", "CREDIT", "К", "КТ", "КРЕДИТ"}
 _YES = {"Y", "YES", "TRUE", "1", "Д", "ДА"}
 _NO = {"N", "NO", "FALSE", "0", "Н", "НЕ"}
+# Exact spellings, looked up before any stripping or upper-casing.
+_DIRECTIONS: dict[str, Direction] = {
+    **{s: "debit" for s in _DEBIT},
+    **{s: "credit" for s in _CREDIT},
+}
+_FLAGS: dict[str, bool] = {**{s: True for s in _YES}, **{s: False for s in _NO}}
 
 
 def parse_timestamp(value: object, field: str) -> dt.datetime:
@@ -70,6 +84,81 @@ def sofia_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(SOFIA).date()
 
 
+class ValueReader:
+    """Reads the values of one statement window as the parsers above do, only faster.
+
+    Fast for the bank's own spellings, and remembering what rows share; the results are those of
+    the general parsers. One per window: small, never shared between threads.
+
+    `read` is `parse_timestamp` and `sofia_date` in one. For `2022-02-21T10:15:00+0200` the ISO
+    text of the instant is the same text with a colon in the offset, and the Sofia date is the
+    local date whenever Sofia keeps that offset through the whole local day (every day but the
+    two changeover days of a year, and only for Sofia's own offset); that is worked out once
+    per (day, offset). Anything else is read by the general parser and converted exactly.
+    `date_text` remembers value dates; `text` keeps one copy of each repeated text, so the
+    windows fetched ahead take less memory.
+    """
+
+    __slots__ = ("_dates", "_days", "_texts")
+
+    def __init__(self) -> None:
+        self._days: dict[str, tuple[dt.date, str] | None] = {}
+        self._dates: dict[str, str] = {}
+        self._texts: dict[str, str] = {}
+
+    def text(self, value: object) -> str | None:
+        """`clean_text`, keeping one copy of a text that many rows share (a merchant, a type)."""
+        if value.__class__ is str:
+            text = value.strip()
+            return self._texts.setdefault(text, text) if text else None
+        return clean_text(value)
+
+    def read(self, value: object, field: str) -> tuple[dt.datetime, str, dt.date, str]:
+        """The instant, its ISO text, its Sofia date and that date's ISO text."""
+        if value.__class__ is str and _BANK_TIMESTAMP.fullmatch(value):
+            try:
+                moment = dt.datetime.fromisoformat(value)
+            except ValueError:
+                pass  # not a real date: the general parser says so
+            else:
+                key = value[:10] + value[19:]
+                try:
+                    known = self._days[key]
+                except KeyError:
+                    known = self._days[key] = _constant_day(moment)
+                # -0000 reads as UTC, whose ISO text is +00:00: only + offsets are copied.
+                text = f"{value[:22]}:{value[22:]}" if value[19] == "+" else moment.isoformat()
+                if known is not None:
+                    return moment, text, known[0], known[1]
+                day = sofia_date(moment)
+                return moment, text, day, day.isoformat()
+        moment = parse_timestamp(value, field)
+        day = sofia_date(moment)
+        return moment, moment.isoformat(), day, day.isoformat()
+
+    def date_text(self, value: object, field: str) -> str | None:
+        """The ISO Sofia date of a timestamp that may be absent (valueDt): many rows share one."""
+        if not value:
+            return None
+        if value.__class__ is str:
+            known = self._dates.get(value)
+            if known is None:
+                known = self._dates[value] = sofia_date(parse_timestamp(value, field)).isoformat()
+            return known
+        return sofia_date(parse_timestamp(value, field)).isoformat()
+
+
+def _constant_day(moment: dt.datetime) -> tuple[dt.date, str] | None:
+    """The local day of `moment` if Sofia keeps its offset through that whole day, else None."""
+    day = moment.date()
+    first = dt.datetime.combine(day, dt.time(0, 0, 0), moment.tzinfo)
+    last = dt.datetime.combine(day, dt.time(23, 59, 59), moment.tzinfo)
+    offset = moment.utcoffset()
+    if first.astimezone(SOFIA).utcoffset() == offset == last.astimezone(SOFIA).utcoffset():
+        return day, day.isoformat()
+    return None
+
+
 def parse_amount(value: object, field: str) -> Decimal:
     """Read an amount exactly: JSON numbers arrive as Decimal already; strings are accepted too."""
     if isinstance(value, Decimal):
@@ -100,6 +189,10 @@ def parse_optional_amount(value: object, field: str) -> Decimal | None:
 
 def parse_direction(value: object) -> Direction:
     """Read `dtkt` (Bulgarian дт/кт): D/C, DT/KT/CT, Cyrillic, words; anything else is an error."""
+    if value.__class__ is str:
+        known = _DIRECTIONS.get(value)
+        if known is not None:
+            return known
     if isinstance(value, str):
         key = value.strip().upper()
         if key in _DEBIT:
@@ -115,6 +208,10 @@ def parse_direction(value: object) -> Direction:
 
 def parse_flag(value: object, field: str) -> bool | None:
     """Read a Y/N flag; absent is None, an unknown spelling is an error naming it."""
+    if value.__class__ is str:
+        known = _FLAGS.get(value)
+        if known is not None:
+            return known
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -130,6 +227,8 @@ def parse_flag(value: object, field: str) -> bool | None:
 
 def clean_text(value: object) -> str | None:
     """Strip a text field; empty becomes None so the warehouse has one spelling of 'nothing'."""
+    if value.__class__ is str:
+        return value.strip() or None
     if value is None:
         return None
     text = str(value).strip()

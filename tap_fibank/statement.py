@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.parsing import (
     Direction,
+    ValueReader,
     clean_text,
     parse_amount,
     parse_direction,
@@ -33,6 +35,7 @@ SUMMARY_TYPES = frozenset({"OP", "CL", "DT", "CT"})
 EURO_DAY = dt.date(2026, 1, 1)
 BGN_PER_EUR = Decimal("1.95583")
 CENT = Decimal("0.01")
+_ZERO = Decimal(0)
 
 # Statement row fields the tap maps to named columns; everything else goes to `extra`.
 _MAPPED = frozenset(
@@ -65,16 +68,56 @@ def to_euro(bgn: Decimal) -> Decimal:
     return (bgn / BGN_PER_EUR).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
-class Entry:
-    """A booked entry, parsed; `sort_key` orders by booking instant, then entry id."""
+# The columns of a `transactions` record, in order.
+RECORD_KEYS = (
+    "iban",
+    "customer_id",
+    "entry_id",
+    "booking_date",
+    "booked_at",
+    "value_date",
+    "direction",
+    "amount",
+    "signed_amount",
+    "balance_after",
+    "currency",
+    "reference",
+    "counterparty_name",
+    "counterparty_account",
+    "ordering_or_beneficiary_party",
+    "description",
+    "transaction_type",
+    "transaction_code",
+    "is_ebank_operation",
+    "is_payment",
+    "load_as_new",
+    "remittance_1",
+    "remittance_2",
+    "remittance_3",
+    "remittance_information",
+    "extra",
+)
+
+
+class Entry(NamedTuple):
+    """A booked entry, parsed; `sort_key` orders by booking instant, then entry id.
+
+    Compact, because the windows fetched ahead wait in memory: a named tuple (a frozen
+    dataclass costs three times as much to build) holding the record's values as a tuple (a
+    third of a dict's size); `record` builds the dict when the entry is emitted.
+    """
 
     sort_key: tuple[dt.datetime, int]
     booking_date: dt.date
     direction: Direction
     amount: Decimal
     balance_after: Decimal | None
-    record: dict[str, Any]
+    values: tuple[Any, ...]
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The `transactions` record (a new dict on every access)."""
+        return dict(zip(RECORD_KEYS, self.values))  # noqa: B905 - same length by construction
 
 
 @dataclass
@@ -94,12 +137,12 @@ class Part:
     @property
     def debit_total(self) -> Decimal:
         """What the entries themselves debit."""
-        return sum((e.amount for e in self.entries if e.direction == "debit"), Decimal(0))
+        return _totals(self.entries)[0]
 
     @property
     def credit_total(self) -> Decimal:
         """What the entries themselves credit."""
-        return sum((e.amount for e in self.entries if e.direction == "credit"), Decimal(0))
+        return _totals(self.entries)[1]
 
     @property
     def has_summary(self) -> bool:
@@ -119,13 +162,14 @@ class Part:
                 f"opening {self.opening} + credits {self.credit_turnover} - debits "
                 f"{self.debit_turnover} != closing {self.closing}"
             )
-        if self.debit_total != self.debit_turnover:
+        debit_total, credit_total = _totals(self.entries)
+        if debit_total != self.debit_turnover:
             self.problems.append(
-                f"entries debit {self.debit_total}, the bank's debit turnover is {self.debit_turnover}"
+                f"entries debit {debit_total}, the bank's debit turnover is {self.debit_turnover}"
             )
-        if self.credit_total != self.credit_turnover:
+        if credit_total != self.credit_turnover:
             self.problems.append(
-                f"entries credit {self.credit_total}, the bank's credit turnover is {self.credit_turnover}"
+                f"entries credit {credit_total}, the bank's credit turnover is {self.credit_turnover}"
             )
         broken = _chain_break(self.opening, self.entries)
         if broken is not None:
@@ -136,6 +180,7 @@ class Part:
 
     def summary(self, iban: str, customer_id: str) -> dict[str, Any]:
         """The `statements` record of this part."""
+        debit_total, credit_total = _totals(self.entries)
         return {
             "iban": iban,
             "customer_id": customer_id,
@@ -147,8 +192,8 @@ class Part:
             "debit_turnover": self.debit_turnover,
             "credit_turnover": self.credit_turnover,
             "entry_count": len(self.entries),
-            "entries_debit_total": self.debit_total,
-            "entries_credit_total": self.credit_total,
+            "entries_debit_total": debit_total,
+            "entries_credit_total": credit_total,
             "is_balanced": not self.problems,
         }
 
@@ -159,13 +204,15 @@ class Statement:
 
     window: Window
     parts: list[Part]
+    #: When the answer was read from the bank: the RECORD messages' `time_extracted`.
+    extracted_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
     def entries(self) -> list[Entry]:
         """Every entry of the window, ascending by booking instant and entry id."""
         if len(self.parts) == 1:
             return self.parts[0].entries
-        return sorted((e for p in self.parts for e in p.entries), key=lambda e: e.sort_key)
+        return sorted((e for p in self.parts for e in p.entries), key=_SORT_KEY)
 
     @property
     def problems(self) -> list[str]:
@@ -181,6 +228,20 @@ class Statement:
         return not self.problems
 
 
+_SORT_KEY = attrgetter("sort_key")
+
+
+def _totals(entries: list[Entry]) -> tuple[Decimal, Decimal]:
+    """What the entries debit and credit, in one pass."""
+    debit = credit = _ZERO
+    for entry in entries:
+        if entry.direction == "debit":
+            debit += entry.amount
+        elif entry.direction == "credit":
+            credit += entry.amount
+    return debit, credit
+
+
 def _chain_break(opening: Decimal, entries: list[Entry]) -> str | None:
     """The first entry whose balance after does not follow from the one before, if any."""
     running = opening
@@ -188,7 +249,7 @@ def _chain_break(opening: Decimal, entries: list[Entry]) -> str | None:
         running += entry.amount if entry.direction == "credit" else -entry.amount
         if entry.balance_after is not None and entry.balance_after != running:
             return (
-                f"balance after entry {entry.record['entry_id']} is {entry.balance_after}, "
+                f"balance after entry {entry.sort_key[1]} is {entry.balance_after}, "
                 f"the running balance is {running}"
             )
     return None
@@ -218,32 +279,38 @@ def parse_statement(
         msg = "the statement answer (GetCustBal) has no 'acc' list; the bank's API may have changed"
         raise BankProtocolError(msg)
     parts: list[Part] = []
+    reader = ValueReader()
     for element in payload["acc"]:
         if not isinstance(element, dict) or not isinstance(element.get("stmt", []), list):
             msg = "a statement element (GetCustBal acc[]) has no 'stmt' list; the API may have changed"
             raise BankProtocolError(msg)
         currency = clean_text(element.get("ccy")) or account_currency
-        parts.append(_parse_part(element.get("stmt") or [], window, iban, customer_id, currency))
+        parts.append(_parse_part(element.get("stmt") or [], window, iban, customer_id, currency, reader))
     if not parts:
         parts.append(Part(account_currency, window.start, window.end))
     parts.sort(key=lambda p: p.date_from)
     for part in parts:
-        part.entries.sort(key=lambda e: e.sort_key)
+        part.entries.sort(key=_SORT_KEY)
         part.check()
     return Statement(window, parts)
 
 
-def _parse_part(rows: list[Any], window: Window, iban: str, customer_id: str, currency: str | None) -> Part:
+def _parse_part(
+    rows: list[Any], window: Window, iban: str, customer_id: str, currency: str | None, reader: ValueReader
+) -> Part:
     part = Part(currency, window.start, window.end)
+    append = part.entries.append
     for row in rows:
         if not isinstance(row, dict):
             msg = "a statement row is not an object; the API may have changed"
             raise BankProtocolError(msg)
-        kind = str(row.get("trnType") or "").strip().upper()
+        kind = row.get("trnType")
+        if kind.__class__ is not str or kind not in SUMMARY_TYPES:
+            kind = str(kind or "").strip().upper()
         if kind in SUMMARY_TYPES:
             _apply_summary(part, kind, row, window)
         else:
-            part.entries.append(_parse_entry(row, iban, customer_id, currency))
+            append(_parse_entry(row, iban, customer_id, currency, reader))
     return part
 
 
@@ -264,62 +331,69 @@ def _apply_summary(part: Part, kind: str, row: dict[str, Any], window: Window) -
         part.credit_turnover = parse_amount(row.get("amount"), "CT amount")
 
 
-def _parse_entry(row: dict[str, Any], iban: str, customer_id: str, currency: str | None) -> Entry:
-    raw_id = row.get("acEntrySrNo")
-    try:
-        entry_id = int(raw_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        msg = f"a statement row has acEntrySrNo={raw_id!r}, not an integer entry number"
-        raise BankProtocolError(msg) from None
-    booked_at = parse_timestamp(row.get("dateTime"), "dateTime")
-    booking_date = sofia_date(booked_at)
-    direction = parse_direction(row.get("dtkt"))
-    amount = parse_amount(row.get("amount"), "amount")
-    if amount < 0:
+def _parse_entry(
+    row: dict[str, Any], iban: str, customer_id: str, currency: str | None, reader: ValueReader
+) -> Entry:
+    """One entry row as a record. The bank's usual values take the fast paths of `parsing`."""
+    get = row.get
+    raw_id = get("acEntrySrNo")
+    if raw_id.__class__ is int:
+        entry_id: int = raw_id
+    else:
+        try:
+            entry_id = int(raw_id)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            msg = f"a statement row has acEntrySrNo={raw_id!r}, not an integer entry number"
+            raise BankProtocolError(msg) from None
+    booked_at, booked_text, booking_date, booking_text = reader.read(get("dateTime"), "dateTime")
+    direction = parse_direction(get("dtkt"))
+    amount = get("amount")
+    if amount.__class__ is not Decimal or not amount.is_finite():
+        amount = parse_amount(amount, "amount")
+    if amount < _ZERO:
         msg = (
-            f"entry {entry_id} has a negative amount ({amount}) with dtkt={row.get('dtkt')!r}; "
+            f"entry {entry_id} has a negative amount ({amount}) with dtkt={get('dtkt')!r}; "
             "the tap expects unsigned amounts with the direction in dtkt"
         )
         raise BankProtocolError(msg)
-    balance_after = parse_optional_amount(row.get("acBal"), "acBal")
-    value_raw = row.get("valueDt")
-    value_date = sofia_date(parse_timestamp(value_raw, "valueDt")).isoformat() if value_raw else None
-    remittance = [clean_text(row.get(key)) for key in ("remI", "remIi", "remIii")]
-    joined = " ".join(line for line in remittance if line) or None
-    extra = {key: value for key, value in row.items() if key not in _MAPPED}
-    record: dict[str, Any] = {
-        "iban": iban,
-        "customer_id": customer_id,
-        "entry_id": entry_id,
-        "booking_date": booking_date.isoformat(),
-        "booked_at": booked_at.isoformat(),
-        "value_date": value_date,
-        "direction": direction,
-        "amount": amount,
-        "signed_amount": amount if direction == "credit" else -amount,
-        "balance_after": balance_after,
-        "currency": currency,
-        "reference": clean_text(row.get("reference")),
-        "counterparty_name": clean_text(row.get("contragent")),
-        "counterparty_account": clean_text(row.get("trnAccount")),
-        "ordering_or_beneficiary_party": clean_text(row.get("benOrderParty")),
-        "description": clean_text(row.get("trname")),
-        "transaction_type": clean_text(row.get("trnType")),
-        "transaction_code": clean_text(row.get("trnCode")),
-        "is_ebank_operation": parse_flag(row.get("isEbankOper"), "isEbankOper"),
-        "is_payment": parse_flag(row.get("isPayment"), "isPayment"),
-        "load_as_new": parse_flag(row.get("loadAsNew"), "loadAsNew"),
-        "remittance_1": remittance[0],
-        "remittance_2": remittance[1],
-        "remittance_3": remittance[2],
-        "remittance_information": joined,
-        "extra": extra or None,
-    }
-    return Entry(
-        sort_key=(booked_at.astimezone(dt.timezone.utc), entry_id),
-        booking_date=booking_date,
-        direction=direction,
-        amount=amount,
-        balance_after=balance_after,
-        record=record,
+    balance_after = get("acBal")
+    if balance_after.__class__ is not Decimal or not balance_after.is_finite():
+        balance_after = parse_optional_amount(balance_after, "acBal")
+    text = reader.text  # for texts many rows share
+    rem_1 = text(get("remI"))
+    rem_2 = text(get("remIi"))
+    rem_3 = clean_text(get("remIii"))
+    if rem_1 and rem_2 and rem_3:
+        joined: str | None = f"{rem_1} {rem_2} {rem_3}"
+    else:
+        joined = " ".join(line for line in (rem_1, rem_2, rem_3) if line) or None
+    extra = None if row.keys() <= _MAPPED else {k: v for k, v in row.items() if k not in _MAPPED}
+    values = (
+        iban,  # iban
+        customer_id,  # customer_id
+        entry_id,  # entry_id
+        booking_text,  # booking_date
+        booked_text,  # booked_at
+        reader.date_text(get("valueDt"), "valueDt"),  # value_date
+        direction,  # direction
+        amount,  # amount
+        amount if direction == "credit" else -amount,  # signed_amount
+        balance_after,  # balance_after
+        currency,  # currency
+        clean_text(get("reference")),  # reference
+        text(get("contragent")),  # counterparty_name
+        text(get("trnAccount")),  # counterparty_account
+        text(get("benOrderParty")),  # ordering_or_beneficiary_party
+        text(get("trname")),  # description
+        text(get("trnType")),  # transaction_type
+        text(get("trnCode")),  # transaction_code
+        parse_flag(get("isEbankOper"), "isEbankOper"),  # is_ebank_operation
+        parse_flag(get("isPayment"), "isPayment"),  # is_payment
+        parse_flag(get("loadAsNew"), "loadAsNew"),  # load_as_new
+        rem_1,  # remittance_1
+        rem_2,  # remittance_2
+        rem_3,  # remittance_3
+        joined,  # remittance_information
+        extra or None,  # extra
     )
+    return Entry((booked_at, entry_id), booking_date, direction, amount, balance_after, values)

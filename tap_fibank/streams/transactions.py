@@ -91,23 +91,32 @@ class TransactionsStream(FibankStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         assert context is not None
         customer_id, iban = str(context["customer_id"]), str(context["iban"])
-        state = self.get_context_state(context)
+        state = self.partition_state(context)
         last_day: dt.date | None = None
         self.fibank.open_stash(iban)
-        for step in walk_account(self.fibank, customer_id, iban, state):
-            window = step.statement.window
-            self.fibank.stash_statement(iban, customer_id, step)
-            for entry in step.statement.entries:
-                day = entry.booking_date
-                if last_day is not None and day < last_day:
-                    self.fibank.warn_once(
-                        f"order:{iban}",
-                        f"Account {mask_iban(iban)}: the bank put an entry of {day} in the window "
-                        f"{window}, after entries of {last_day}; it is emitted out of order.",
-                    )
-                elif step.verified and day != last_day and day > window.start:
-                    # Every entry of the days before `day` in this proven window is out.
-                    advance_bookmark(state, min(day - ONE_DAY, window.end))
-                last_day = day if last_day is None else max(last_day, day)
-                yield entry.record
-            settle_bookmark(state, window, verified=step.verified)
+        try:
+            for step in walk_account(self.fibank, customer_id, iban, state):
+                window = step.statement.window
+                self.fibank.stash_statement(iban, customer_id, step)
+                self.extracted_at = step.statement.extracted_at
+                for entry in step.statement.entries:
+                    day = entry.booking_date
+                    if day == last_day:  # most rows: another entry of the same day
+                        yield entry.record
+                        continue
+                    if last_day is not None and day < last_day:
+                        self.fibank.warn_once(
+                            f"order:{iban}",
+                            f"Account {mask_iban(iban)}: the bank put an entry of {day} in the window "
+                            f"{window}, after entries of {last_day}; it is emitted out of order.",
+                        )
+                    elif step.verified and day > window.start:
+                        # Every entry of the days before `day` in this proven window is out.
+                        advance_bookmark(state, min(day - ONE_DAY, window.end))
+                    last_day = day if last_day is None else max(last_day, day)
+                    yield entry.record
+                settle_bookmark(state, window, verified=step.verified)
+                self.flush_records()  # this window's rows reach the target before the next wait
+        finally:
+            self.extracted_at = None
+            self.flush_records()
