@@ -40,40 +40,32 @@ def test_test_mode_syncs_a_record_per_stream(tmp_path):
     assert run.records["transactions"]
 
 
-def test_a_catalog_selecting_only_transactions_emits_only_transactions(tmp_path):
+def run_with_only(tmp_path, stream_id):
+    """Discover, select one stream in the catalog, and run the tap with that catalog."""
     discovered = run_tap(tmp_path, {"sandbox": True}, args=("--discover",))
     catalog = json.loads(discovered.stdout)
     for stream in catalog["streams"]:
-        selected = stream["tap_stream_id"] == "transactions"
         for entry in stream["metadata"]:
             if entry["breadcrumb"] == []:
-                entry["metadata"]["selected"] = selected
+                entry["metadata"]["selected"] = stream["tap_stream_id"] == stream_id
     catalog_path = tmp_path / "catalog.json"
     catalog_path.write_text(json.dumps(catalog))
-    run = run_tap(
+    return run_tap(
         tmp_path,
         {"sandbox": True, "start_date": RECENT, "max_retries": 0},
         args=("--catalog", str(catalog_path)),
     )
+
+
+def test_a_catalog_selecting_only_transactions_emits_only_transactions(tmp_path):
+    run = run_with_only(tmp_path, "transactions")
     assert run.returncode == 0, run.stderr[-2000:]
     assert set(run.records) == {"transactions"}
     assert set(run.schemas) == {"transactions"}
 
 
 def test_statements_alone_walk_the_windows_themselves(tmp_path):
-    discovered = run_tap(tmp_path, {"sandbox": True}, args=("--discover",))
-    catalog = json.loads(discovered.stdout)
-    for stream in catalog["streams"]:
-        for entry in stream["metadata"]:
-            if entry["breadcrumb"] == []:
-                entry["metadata"]["selected"] = stream["tap_stream_id"] == "statements"
-    catalog_path = tmp_path / "catalog.json"
-    catalog_path.write_text(json.dumps(catalog))
-    run = run_tap(
-        tmp_path,
-        {"sandbox": True, "start_date": RECENT, "max_retries": 0},
-        args=("--catalog", str(catalog_path)),
-    )
+    run = run_with_only(tmp_path, "statements")
     assert run.returncode == 0, run.stderr[-2000:]
     assert set(run.records) == {"statements"}
     assert all(r["is_balanced"] for r in run.records["statements"])
