@@ -91,19 +91,29 @@ def test_api_calls_without_a_valid_token_get_401(sandbox: Sandbox) -> None:
     assert sandbox.counters()["unauthorized"] == 2
 
 
-def test_a_range_over_30_days_is_refused_and_counted(sandbox: Sandbox, bank_login: Login) -> None:
+def test_a_range_over_30_days_is_answered_and_counted(sandbox: Sandbox, bank_login: Login) -> None:
+    # The 2022 connector asked for decades at once and the bank answered: only the web page
+    # limits a range to 30 days. The sandbox counts such ranges so tests can prove the tap never
+    # sends one.
     first = date(2024, 1, 1)
     ok = statement(bank_login, EUR_CURRENT, first, first + timedelta(days=29))
-    too_long = statement(bank_login, EUR_CURRENT, first, first + timedelta(days=30))
+    long = statement(bank_login, EUR_CURRENT, first, first + timedelta(days=30))
     backwards = statement(bank_login, EUR_CURRENT, first, first - timedelta(days=1))
-    assert ok.status_code == 200
-    assert too_long.status_code == 400 and backwards.status_code == 400
-    assert "30" in too_long.json()["message"]
+    assert ok.status_code == 200 and long.status_code == 200
+    assert backwards.status_code == 400
     counters = sandbox.counters()
-    assert counters["refusals"] == 2
+    assert counters["refusals"] == 1 and counters["long_ranges"] == 1
     assert counters["longest_range_days"] == 31
     assert counters["statement_calls"][EUR_CURRENT] == 3
     assert counters["statement_ranges"][1] == [EUR_CURRENT, "2024-01-01", "2024-01-31"]
+
+
+def test_refuse_long_ranges_refuses_a_range_over_30_days(sandbox: Sandbox, bank_login: Login) -> None:
+    sandbox.faults.refuse_long_ranges = True
+    first = date(2024, 1, 1)
+    too_long = statement(bank_login, EUR_CURRENT, first, first + timedelta(days=30))
+    assert too_long.status_code == 400 and "30" in too_long.json()["message"]
+    assert sandbox.counters()["refusals"] == 1
 
 
 def test_dates_are_read_as_sofia_calendar_days(bank_login: Login) -> None:

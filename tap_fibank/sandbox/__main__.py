@@ -30,6 +30,18 @@ FAULT_HELP = {
     "second_factor": "a right password leads to an SMS-code page",
     "truncate_rate": "share of statements with entry rows missing",
     "late_posting_days": "once, book a back-dated entry N days ago after it was read",
+    "refuse_long_ranges": "refuse statement ranges over 30 days with 400 (default: answer and count them)",
+    "before_opening": "a window wholly before an account opened: summary (default), 500, 400 or empty",
+    "summary_rows": "OP/CL/DT/CT rows: full (default), none, counts, amount_only or null_acbal",
+    "ignore_range": "answer every statement with the account's whole history",
+    "range_slack_days": "answer N days more before FromDate than asked",
+    "expiry_answer": "an expired token is answered 401 (default), 403 or login_page (a redirect)",
+    "dtkt": "the debit/credit flag: letters (default), missing_signed or unknown",
+    "other_iban_acc": "acc holds a second element with another account's statement",
+    "cert_status": "the status of the certificate question: 200 (default), 204 or 404",
+    "require_browser_headers": "refuse API calls (403) without the browser's headers",
+    "profile_without_id": "getCustQuery lists one more profile, without ibCustomerId",
+    "business_accounts_status": "the business profile's account list answers this status (e.g. 403)",
 }
 
 

@@ -12,7 +12,9 @@ import calendar
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
+from . import variants
 from .auth import Token
 from .ledger import ZERO, Segment
 from .model import (
@@ -54,7 +56,13 @@ def _account(app: BankApp, profile: CustomerProfile, iban: str) -> AccountInfo |
 
 
 def _day(text: str | None) -> date | None:
-    """The Sofia calendar date of a FromDate/ToDate parameter."""
+    """The Sofia calendar date of a FromDate/ToDate parameter.
+
+    Tolerates a value encoded twice (``%2B0200`` after decoding), as the 2022 connector sent
+    ``FromDate`` and the bank answered it.
+    """
+    if text and "%" in text:
+        text = unquote(text)
     moment = parse_instant(text) if text else None
     return sofia_date(moment) if moment is not None else None
 
@@ -62,7 +70,10 @@ def _day(text: str | None) -> date | None:
 def cust_query(app: BankApp, request: Request, token: Token) -> Response:
     """``getCustQuery``: the profiles this login may act for, the person's first."""
     allowed = app.auth.customer_ids(token.user)
-    return json_response({"customer": [p.as_json() for p in app.customers if p.customer_id in allowed]})
+    profiles = [p.as_json() for p in app.customers if p.customer_id in allowed]
+    if app.faults.profile_without_id:
+        profiles.append({"customerName": "Профил без номер", "custType": "P"})
+    return json_response({"customer": profiles})
 
 
 def filtered_accounts(app: BankApp, request: Request, token: Token) -> Response:
@@ -70,6 +81,9 @@ def filtered_accounts(app: BankApp, request: Request, token: Token) -> Response:
     profile = _customer(app, request, token)
     if isinstance(profile, Response):
         return profile
+    status = app.faults.business_accounts_status
+    if profile.kind == "business" and status != 200:
+        return error_json(status, "Refused", "Нямате достъп до сметките на този клиент.")
     answer: list[dict[str, Any]] = []
     for info in app.ledger.accounts:
         if info.customer_id != profile.customer_id:
@@ -152,7 +166,7 @@ def _truncate(app: BankApp, accs: list[dict[str, Any]]) -> None:
 
 
 def cust_bal(app: BankApp, request: Request, token: Token) -> Response:
-    """``GetCustBal``: one account's statement for at most 30 Sofia calendar days."""
+    """``GetCustBal``: one account's statement for a range of Sofia calendar days."""
     profile = _customer(app, request, token)
     if isinstance(profile, Response):
         return profile
@@ -167,7 +181,49 @@ def cust_bal(app: BankApp, request: Request, token: Token) -> Response:
     if isinstance(info, Response):
         return info
     app.counters.statement(info.iban, first, last)
-    if first > last or (last - first).days + 1 > MAX_RANGE_DAYS:
+    refusal = _refused_range(app, first, last)
+    if refusal is not None:
+        return refusal
+    if "statement_500" in info.tags:
+        return variants.no_data_found(request)
+    if last < info.opened:
+        answer = variants.before_opening(app.faults, request, info)
+        if answer is not None:
+            return answer
+    first, last = variants.served_range(app.faults, info, first, last)
+    accs = _accs(app, info, first, last)
+    if app.faults.other_iban_acc:
+        mine = info.customer_id
+        other = next(a for a in app.ledger.accounts if a.iban != info.iban and a.customer_id == mine)
+        accs.extend(_accs(app, other, first, last))
+    if any(row["acEntrySrNo"] is not None for acc in accs for row in acc["stmt"]) and app.plan.chance(
+        app.faults.truncate_rate
+    ):
+        _truncate(app, accs)
+        app.counters.fault("truncated")
+    for acc in accs:
+        variants.rewrite_rows(app.faults, acc["stmt"])
+    _maybe_post_late(app, info, first, last)
+    return json_response({"acc": accs})
+
+
+def _accs(app: BankApp, info: AccountInfo, first: date, last: date) -> list[dict[str, Any]]:
+    """The ``acc`` elements of one account's statement: one per currency part."""
+    return [
+        {"iban": info.iban, "acNo": info.iban[-10:], "ccy": s.currency, "stmt": statement_rows(s)}
+        for s in app.ledger.statement(info.iban, first, last)
+    ]
+
+
+def _refused_range(app: BankApp, first: date, last: date) -> Response | None:
+    """Ranges over 30 days are counted; refused only with ``refuse_long_ranges`` (the web page's rule).
+
+    The 2022 connector asked for decades at once and got 200, so the API itself accepts them.
+    """
+    days = (last - first).days + 1
+    if days > MAX_RANGE_DAYS:
+        app.counters.add("long_ranges")
+    if first > last or (days > MAX_RANGE_DAYS and app.faults.refuse_long_ranges):
         app.counters.add("refusals")
         return json_response(
             {
@@ -178,27 +234,7 @@ def cust_bal(app: BankApp, request: Request, token: Token) -> Response:
             },
             400,
         )
-    if "statement_500" in info.tags:
-        return json_response(
-            {
-                "timestamp": format_instant(datetime.now(SOFIA)),
-                "status": 500,
-                "error": "Internal Server Error",
-                "message": "ORA-01403: no data found (SYWS_QUERY.GET_CUST_BAL)",
-                "path": request.path,
-            },
-            500,
-        )
-    segments = app.ledger.statement(info.iban, first, last)
-    accs = [
-        {"iban": info.iban, "acNo": info.iban[-10:], "ccy": s.currency, "stmt": statement_rows(s)}
-        for s in segments
-    ]
-    if any(s.entries for s in segments) and app.plan.chance(app.faults.truncate_rate):
-        _truncate(app, accs)
-        app.counters.fault("truncated")
-    _maybe_post_late(app, info, first, last)
-    return json_response({"acc": accs})
+    return None
 
 
 def _maybe_post_late(app: BankApp, info: AccountInfo, first: date, last: date) -> None:

@@ -19,7 +19,7 @@ from .data import BankData
 from .faults import FaultPlan, Faults
 from .ledger import Ledger
 from .model import CustomerProfile
-from .wire import Request, Response, html_response, json_response
+from .wire import Request, Response, html_response, json_response, redirect
 
 API_PREFIX = "/EBank/api/v1/"
 LoginHandler = Callable[["BankApp", Request], Response]
@@ -123,13 +123,21 @@ class BankApp:
         return html_response(pages.gateway_page(status, reason), status)
 
     def _api(self, request: Request, handler: ApiHandler) -> Response:
-        """Check the bearer token, then run the API handler."""
+        """Check the browser headers (if asked to) and the bearer token, then run the handler."""
+        self.counters.device(request.headers.get("ebank-device-id"))
+        if self.faults.require_browser_headers and not _looks_like_the_browser(request):
+            self.counters.add("refusals")
+            return html_response(pages.gateway_page(403, "Forbidden"), 403)
         value = _bearer(request)
         token, why = (None, "missing") if value is None else self.auth.use(value, self.faults)
         if token is None:
             self.counters.add("unauthorized")
             if why == "expired":
                 self.counters.fault("expired_token")
+            if self.faults.expiry_answer == "403":
+                return html_response(pages.gateway_page(403, "Forbidden"), 403)
+            if self.faults.expiry_answer == "login_page":
+                return redirect(f"{request.origin}/oauth2-server/login")
             description = {
                 "missing": "Full authentication is required to access this resource",
                 "invalid": f"Invalid access token: {value}",
@@ -147,6 +155,16 @@ class BankApp:
                 ],
             )
         return handler(self, request, token)
+
+
+# What the web app's browser sends and the 2022 connector copied (fibank-api.md, section 4).
+BROWSER_HEADERS = ("referer", "ebank-referer", "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest")
+
+
+def _looks_like_the_browser(request: Request) -> bool:
+    """Whether an API call carries the browser's headers, as a stricter front end might demand."""
+    agent = request.headers.get("user-agent", "")
+    return agent.startswith("Mozilla/5.0") and all(request.headers.get(h) for h in BROWSER_HEADERS)
 
 
 def _bearer(request: Request) -> str | None:

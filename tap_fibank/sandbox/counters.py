@@ -47,6 +47,8 @@ def _fresh() -> dict[str, Any]:
         "statement_ranges": [],
         "longest_range_days": 0,
         "refusals": 0,
+        "long_ranges": 0,
+        "device_ids": [],
         "faults": dict.fromkeys(FAULT_KINDS, 0),
         "unauthorized": 0,
     }
@@ -79,6 +81,13 @@ class Counters:
         """Bump a top-level tally (``logins``, ``failed_logins``, ``refusals``, ``unauthorized``)."""
         with self._lock:
             self._data[name] += amount
+
+    def device(self, device_id: str | None) -> None:
+        """Note the ``EBank-Device-Id`` of an API call (a stable id is one the bank can trust)."""
+        with self._lock:
+            seen = self._data["device_ids"]
+            if device_id not in seen:
+                seen.append(device_id)
 
     def fault(self, kind: str) -> None:
         """One fault of ``kind`` was served."""

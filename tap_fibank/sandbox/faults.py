@@ -31,6 +31,20 @@ class Faults:
     second_factor: bool = False
     truncate_rate: float = 0.0
     late_posting_days: int | None = None
+    # Variants: plausible ways the live bank may differ from what the 2022 connector saw. Each
+    # default is what that connector met (or, where it never looked, what the sandbox always did).
+    refuse_long_ranges: bool = False
+    before_opening: str = "summary"
+    summary_rows: str = "full"
+    ignore_range: bool = False
+    range_slack_days: int = 0
+    expiry_answer: str = "401"
+    dtkt: str = "letters"
+    other_iban_acc: bool = False
+    cert_status: int = 200
+    require_browser_headers: bool = False
+    profile_without_id: bool = False
+    business_accounts_status: int = 200
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a JSON object of changes (``POST /_sandbox/faults``), refusing unknown knobs."""
@@ -45,8 +59,17 @@ class Faults:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-_INTS = {"retry_after", "token_calls", "late_posting_days"}
-_BOOLS = {"no_csrf", "second_factor"}
+_INTS = {"retry_after", "token_calls", "late_posting_days", "range_slack_days", "cert_status"}
+_INTS |= {"business_accounts_status"}
+_BOOLS = {"no_csrf", "second_factor", "refuse_long_ranges", "ignore_range", "other_iban_acc"}
+_BOOLS |= {"require_browser_headers", "profile_without_id"}
+# The text knobs and the values each one takes (the first is the default).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "before_opening": ("summary", "500", "400", "empty"),
+    "summary_rows": ("full", "none", "counts", "amount_only", "null_acbal"),
+    "expiry_answer": ("401", "403", "login_page"),
+    "dtkt": ("letters", "missing_signed", "unknown"),
+}
 
 
 def coerce(name: str, value: Any) -> Any:
@@ -61,6 +84,10 @@ def coerce(name: str, value: Any) -> Any:
         return bool(value)
     if name in _INTS:
         return int(value)
+    if name in CHOICES:
+        if str(value) not in CHOICES[name]:
+            raise ValueError(f"{name} must be one of {CHOICES[name]}, not {value!r}")
+        return str(value)
     return float(value)
 
 

@@ -97,6 +97,10 @@ def certificates(app: BankApp, request: Request) -> Response:
     session = app.auth.session(request.cookies.get(COOKIE))
     if session is not None:
         session.certs_asked = True
+    if app.faults.cert_status == 204:
+        return Response(204)
+    if app.faults.cert_status != 200:
+        return html_response("<html><body><h1>Not Found</h1></body></html>", app.faults.cert_status)
     return json_response([])
 
 

@@ -1,0 +1,85 @@
+"""The variant knobs: answers the live bank may plausibly give that the 2022 connector never saw.
+
+Each knob is off by default (the sandbox then answers as it always did); switched on, it changes
+one thing the tap might wrongly assume: how a window before an account existed is answered,
+what the summary rows hold, how the debit/credit flag is spelled, whether the range asked for is
+honoured, and whether ``acc`` holds another account's statement too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from .model import SOFIA, AccountInfo, format_instant
+from .wire import Request, Response, json_response
+
+if TYPE_CHECKING:
+    from .faults import Faults
+
+SUMMARY_TYPES = frozenset({"OP", "CL", "DT", "CT"})
+UNKNOWN_DTKT = {"DT": "Дт.", "KT": "Кт."}  # a spelling no parser of the tap knows
+
+
+def before_opening(faults: Faults, request: Request, info: AccountInfo) -> Response | None:
+    """The answer to a window wholly before the account's first day, or None for the usual one."""
+    mode = faults.before_opening
+    if mode == "500":
+        return no_data_found(request)
+    if mode == "400":
+        return json_response(
+            {"status": 400, "error": "Bad Request", "message": "Сметката не съществува за този период."}, 400
+        )
+    if mode == "empty":
+        return json_response({"acc": [{"iban": info.iban, "ccy": info.currency, "stmt": []}]})
+    return None
+
+
+def no_data_found(request: Request) -> Response:
+    """The 500 the bank gave the connector for some accounts (an Oracle "no data found")."""
+    return json_response(
+        {
+            "timestamp": format_instant(datetime.now(SOFIA)),
+            "status": 500,
+            "error": "Internal Server Error",
+            "message": "ORA-01403: no data found (SYWS_QUERY.GET_CUST_BAL)",
+            "path": request.path,
+        },
+        500,
+    )
+
+
+def served_range(faults: Faults, info: AccountInfo, first: date, last: date) -> tuple[date, date]:
+    """The days the bank answers for: those asked, or more where it ignores the range."""
+    if faults.ignore_range:
+        return info.opened, max(last, info.opened)
+    if faults.range_slack_days > 0:
+        return first.fromordinal(first.toordinal() - faults.range_slack_days), last
+    return first, last
+
+
+def rewrite_rows(faults: Faults, rows: list[dict[str, Any]]) -> None:
+    """Apply the summary-row and dtkt variants to one ``stmt`` list, in place."""
+    summary, dtkt = faults.summary_rows, faults.dtkt
+    if summary == "none":
+        rows[:] = [row for row in rows if row.get("trnType") not in SUMMARY_TYPES]
+    counts = {"DT": 0, "CT": 0}
+    for row in rows:
+        kind = row.get("trnType")
+        if kind in SUMMARY_TYPES:
+            continue
+        counts["DT" if row["dtkt"] == "DT" else "CT"] += 1
+        if dtkt == "missing_signed":
+            flag = row.pop("dtkt")
+            row["amount"] = -row["amount"] if flag == "DT" else row["amount"]
+        elif dtkt == "unknown":
+            row["dtkt"] = UNKNOWN_DTKT[row["dtkt"]]
+    for row in rows:
+        kind = row.get("trnType")
+        if kind in ("DT", "CT") and summary == "counts":
+            row["amount"] = Decimal(counts[kind])
+        elif kind in ("OP", "CL") and summary == "amount_only":
+            row.pop("acBal", None)
+        elif kind in ("OP", "CL") and summary == "null_acbal":
+            row["acBal"] = None
