@@ -1,19 +1,24 @@
-"""The bank's JSON API: headers, retries, re-login on expiry, and exact JSON decoding.
+"""The bank's JSON API: the connector's headers, one retry policy, re-login on expiry, exact JSON.
 
 One client serves the whole run and all worker threads: one login, one cookie jar, one token.
+Every API call carries the header set the 2022 connector sent (fibank-api.md, section 4), the
+only requests known to have been answered by the live bank, with one stable device id per user.
 Amounts are decoded straight to Decimal (msgspec's float hook), never through float.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
+import hashlib
 import logging
 import random
 import threading
-import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 import requests
@@ -31,6 +36,13 @@ _UNAUTHORIZED = 401
 _TOO_MANY = 429
 _SERVER_ERROR = 500
 _CLIENT_ERROR = 400
+_REDIRECT = 300
+# How the bank may say a token expired: 401 is inferred; 403 and a redirect to the login page
+# are what other Spring front ends do. Each gets one re-login, then counts as a refusal.
+_EXPIRY_STATUSES = frozenset({401, 403})
+BROWSER = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/98.0.4758.80 Safari/537.36"
+)
 
 
 class ServerError(BankUnavailableError):
@@ -46,6 +58,39 @@ class ServerError(BankUnavailableError):
         self.detail = detail
         if unreadable:
             self.exit_code = BankProtocolError.exit_code
+
+
+class RequestRefused(BankProtocolError):
+    """A 4xx that is not an expired token: retrying cannot help; callers decide if it is fatal."""
+
+    def __init__(self, endpoint: str, status: int) -> None:
+        super().__init__(f"the bank answered HTTP {status} to {endpoint}; the API may have changed")
+        self.endpoint = endpoint
+        self.detail = f"HTTP {status}"
+
+
+class Cancelled(ServerError):
+    """The run, or the account's walk, ended while this call waited for a retry."""
+
+    def __init__(self, endpoint: str, what: str = "the run") -> None:
+        super().__init__(endpoint, f"{what} ended while it was retried")
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one attempt came to: a payload, an expired token, or a problem worth a retry."""
+
+    payload: Any = None
+    expired: bool = False
+    problem: str | None = None
+    retry_after: float | None = None
+    unreadable: bool = False
+    status: int | None = None
+
+
+def device_id(username: str) -> str:
+    """One stable id per user, shaped like the connector's (ten hex digits), revealing nothing."""
+    return hashlib.sha256(f"tap-fibank device {username}".encode()).hexdigest()[:10].upper()
 
 
 class BankClient:
@@ -66,20 +111,20 @@ class BankClient:
         self._username = username
         self._password = password
         self._timeout = timeout
-        self._max_retries = max_retries
+        self.max_retries = max_retries
         self._backoff_base = backoff_base
         self._session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2))
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
-        self._session.headers["User-Agent"] = "tap-fibank (Singer tap; +https://pypi.org/project/tap-fibank)"
-        self._device_id = str(uuid.uuid4())
+        self._device_id = device_id(username)
         self._lock = threading.Lock()
         self._token: AccessToken | None = None
         self._generation = 0
         self._login_failure: FibankError | None = None
         self._closed = threading.Event()
         SECRETS.add(password)
+        SECRETS.add(self._device_id)
 
     def close(self) -> None:
         """Release the connections; calls still retrying in other threads give up at once."""
@@ -107,8 +152,8 @@ class BankClient:
         self._token = token
         self._generation += 1
 
-    def _relogin_after_401(self, generation: int) -> None:
-        """Log in again once per expired token, however many threads saw the 401."""
+    def _relogin(self, generation: int) -> None:
+        """Log in again once per expired token, however many threads saw it expire."""
         with self._lock:
             if self._generation != generation:
                 return  # another thread already renewed this token
@@ -126,76 +171,111 @@ class BankClient:
         endpoint: str,
         params: Mapping[str, str] | None = None,
         customer_id: str | None = None,
+        *,
+        cancel: threading.Event | None = None,
+        retries: int | None = None,
     ) -> Any:
         """GET an API endpoint and decode its JSON, retrying what a retry can fix.
 
-        Retried: connection failures, timeouts, 5xx, 429 (after `Retry-After`), and bodies that
-        are not valid JSON (a cut connection looks like that). A 401 logs in again, once per
-        expiry. Errors name the endpoint and status, never the body: it may hold account data.
+        Retried (`retries`, default `max_retries`): connection failures, timeouts, 5xx, 429 (after
+        `Retry-After`), and bodies that are not valid JSON (a cut connection looks like that). An
+        expired token (401, 403, or the login page) logs in again, once per expiry. `cancel` ends
+        the waiting early. Errors name the endpoint and status, never the body.
         """
-        url = self.base_url + API_PREFIX + endpoint
         name = endpoint.rsplit("/", 1)[-1]
+        limit = self.max_retries if retries is None else retries
         relogged = False
         failures = 0
         while True:
             token, generation = self._current_token()
-            headers = self._headers(token, customer_id)
-            problem: str
-            retry_after: float | None = None
-            unreadable = False
-            try:
-                response = self._session.get(url, params=params, headers=headers, timeout=self._timeout)
-            except requests.Timeout:
-                problem = "no answer within request_timeout"
-            except requests.RequestException as exc:
-                problem = f"connection failed ({type(exc).__name__})"
-            else:
-                status = response.status_code
-                if status == _UNAUTHORIZED:
-                    if relogged:
-                        msg = (
-                            f"the bank refused a fresh access token on {name} (HTTP 401); "
-                            "the API's authentication may have changed"
-                        )
-                        raise BankProtocolError(msg)
-                    self._relogin_after_401(generation)
-                    relogged = True
-                    continue
-                if status == _TOO_MANY:
-                    problem = "HTTP 429 (too many requests)"
-                    retry_after = _retry_after(response)
-                elif status >= _SERVER_ERROR:
-                    problem = f"HTTP {status}"
-                elif status >= _CLIENT_ERROR:
-                    msg = f"the bank answered HTTP {status} to {name}; the API may have changed"
-                    raise BankProtocolError(msg)
-                else:
-                    try:
-                        return _DECODER.decode(response.content)
-                    except msgspec.DecodeError:
-                        problem = "an answer that is not valid JSON"
-                        unreadable = True
+            outcome = self._attempt(endpoint, params, customer_id, token)
+            if outcome.expired:
+                if relogged:
+                    raise self._refused_after_relogin(name, outcome)
+                self._relogin(generation)
+                relogged = True
+                continue
+            if outcome.problem is None:
+                return outcome.payload
             failures += 1
-            if self._closed.is_set():
-                raise ServerError(name, "the run ended while it was retried")
-            if failures > self._max_retries:
-                raise ServerError(name, f"{problem}, {failures} attempts", unreadable=unreadable)
-            wait = retry_after if retry_after is not None else self._backoff(failures)
-            LOGGER.warning(
-                "%s: %s; retry %d of %d in %.1f s", name, problem, failures, self._max_retries, wait
-            )
+            if failures > limit:
+                detail = f"{outcome.problem}, {failures} attempts"
+                raise ServerError(name, detail, unreadable=outcome.unreadable)
+            self._pause(name, outcome, failures, limit, cancel)
+
+    def _pause(
+        self, name: str, outcome: _Outcome, failures: int, limit: int, cancel: threading.Event | None
+    ) -> None:
+        """Wait before the next attempt, unless the run or the walk ends first."""
+        wait = outcome.retry_after if outcome.retry_after is not None else self._backoff(failures)
+        LOGGER.warning("%s: %s; retry %d of %d in %.1f s", name, outcome.problem, failures, limit, wait)
+        if cancel is None:
             if self._closed.wait(wait):
-                raise ServerError(name, "the run ended while it was retried")
+                raise Cancelled(name)
+            return
+        step = min(wait, 0.05)
+        waited = 0.0
+        while waited < wait and not self._closed.is_set():
+            if cancel.wait(step):
+                raise Cancelled(name, "the account's walk")
+            waited += step
+        if self._closed.is_set():
+            raise Cancelled(name)
+
+    def _refused_after_relogin(self, name: str, outcome: _Outcome) -> FibankError:
+        if outcome.status == _UNAUTHORIZED:
+            msg = (
+                f"the bank refused a fresh access token on {name} (HTTP 401); "
+                "the API's authentication may have changed"
+            )
+            return BankProtocolError(msg)
+        if outcome.status is not None:
+            return RequestRefused(name, outcome.status)
+        msg = (
+            f"the bank answered {name} with its login page even after a fresh login; "
+            "the API's authentication may have changed"
+        )
+        return BankProtocolError(msg)
+
+    def _attempt(
+        self, endpoint: str, params: Mapping[str, str] | None, customer_id: str | None, token: str
+    ) -> _Outcome:
+        """One request, judged."""
+        if self._closed.is_set():
+            raise Cancelled(endpoint.rsplit("/", 1)[-1])
+        url = self.base_url + API_PREFIX + endpoint
+        headers = self._headers(token, customer_id)
+        try:
+            response = self._session.get(
+                url, params=params, headers=headers, timeout=self._timeout, allow_redirects=False
+            )
+        except requests.Timeout:
+            return _Outcome(problem="no answer within request_timeout")
+        except requests.RequestException as exc:
+            return _Outcome(problem=f"connection failed ({type(exc).__name__})")
+        return _judge(response, endpoint.rsplit("/", 1)[-1])
 
     def _headers(self, token: str, customer_id: str | None) -> dict[str, str]:
+        """The connector's header set, in its order; only the time and ids vary."""
         headers = {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/json, text/plain, */*",
             "Accept-Language": "bg",
+            "Accept": "application/json, text/plain, */*",
+            "Authorization": f"Bearer {token}",
+            "Cache-Control": "no-cache",
+            "Connection": "keep-alive",
             "EBank-App-Version": "1",
             "EBank-Client-Time": dt.datetime.now(SOFIA).strftime("%Y-%m-%dT%H:%M:%S%z"),
             "EBank-Device-Id": self._device_id,
+            "EBank-Referer": "%2Fizvlechenia%2Facc-stmt-offline",
             "X-Requested-With": "XMLHttpRequest",
+            "sec-ch-ua-platform": "Linux",
+            "sec-ch-ua-mobile": "?0",
+            "Pragma": "no-cache",
+            "User-Agent": BROWSER,
+            "Sec-Fetch-Site": "same-origin",
+            "Sec-Fetch-Mode": "cors",
+            "Sec-Fetch-Dest": "empty",
+            "Referer": f"{self.base_url}/EBank/izvlechenia/acc-stmt-offline",
         }
         if customer_id is not None:
             headers["EBank-Cust-Id"] = customer_id
@@ -207,8 +287,40 @@ class BankClient:
         return float(base * (0.75 + random.random() / 2))  # noqa: S311 - jitter, not crypto
 
 
+def _judge(response: requests.Response, name: str) -> _Outcome:
+    """Sort an answer into a payload, an expired token, a problem to retry, or a refusal."""
+    status = response.status_code
+    if status in _EXPIRY_STATUSES:
+        return _Outcome(expired=True, status=status)
+    if _REDIRECT <= status < _CLIENT_ERROR:
+        location = urlsplit(response.headers.get("Location", "")).path
+        if location.startswith("/oauth2-server"):
+            return _Outcome(expired=True)
+        raise RequestRefused(name, status)
+    if status == _TOO_MANY:
+        return _Outcome(problem="HTTP 429 (too many requests)", retry_after=_retry_after(response))
+    if status >= _SERVER_ERROR:
+        return _Outcome(problem=f"HTTP {status}")
+    if status >= _CLIENT_ERROR:
+        raise RequestRefused(name, status)
+    if "html" in response.headers.get("Content-Type", "") and b"_csrf" in response.content:
+        return _Outcome(expired=True)
+    try:
+        return _Outcome(payload=_DECODER.decode(response.content))
+    except msgspec.DecodeError:
+        return _Outcome(problem="an answer that is not valid JSON", unreadable=True)
+
+
 def _retry_after(response: requests.Response) -> float:
+    """`Retry-After` in either of its forms (seconds, or an HTTP date), capped; 1 s if absent."""
     value = response.headers.get("Retry-After", "").strip()
     if value.isdigit():
         return min(float(value), _MAX_RETRY_AFTER)
-    return 1.0
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 1.0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    seconds = (when - dt.datetime.now(dt.timezone.utc)).total_seconds()
+    return min(max(seconds, 0.0), _MAX_RETRY_AFTER)

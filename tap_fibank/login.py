@@ -58,7 +58,14 @@ def log_in(
     SECRETS.add(username)
     state = str(uuid.uuid4())
 
-    _get(session, f"{base_url}/oauth2-server/login", {"client_id": CLIENT_ID}, timeout, "login page")
+    _get(
+        session,
+        f"{base_url}/oauth2-server/login",
+        {"client_id": CLIENT_ID},
+        timeout,
+        "login page",
+        need=False,
+    )
     authorize = _get(
         session,
         f"{base_url}/oauth2-server/oauth/authorize",
@@ -94,6 +101,7 @@ def log_in(
         {"client_id": CLIENT_ID, "userName": username},
         timeout,
         "login certificate check",
+        need=False,
     )
 
     form = {
@@ -137,8 +145,14 @@ def _get(
     params: dict[str, str],
     timeout: float,
     what: str,
+    *,
+    need: bool = True,
 ) -> requests.Response:
-    """A login GET: safe to retry on a network blip, since no password is in it."""
+    """A login GET: safe to retry on a network blip, since no password is in it.
+
+    The connector never looked at the status of the login page or the certificate question
+    (`need=False`): whatever they answer, the flow goes on, as it did for the connector.
+    """
     last: Exception | None = None
     for attempt in range(_LOGIN_GET_ATTEMPTS):
         if attempt:
@@ -148,10 +162,12 @@ def _get(
         except requests.RequestException as exc:
             last = exc
             continue
-        if _transient(response.status_code):
+        if _transient(response.status_code) and (need or attempt + 1 < _LOGIN_GET_ATTEMPTS):
             last = None
             continue
-        if response.status_code != _HTTP_OK:
+        if response.status_code != _HTTP_OK and not need:
+            LOGGER.debug("The %s answered HTTP %d; the login goes on.", what, response.status_code)
+        elif response.status_code != _HTTP_OK:
             msg = (
                 f"the bank answered HTTP {response.status_code} to the {what}; "
                 "the login flow may have changed"

@@ -187,8 +187,12 @@ def parse_optional_amount(value: object, field: str) -> Decimal | None:
     return parse_amount(value, field)
 
 
-def parse_direction(value: object) -> Direction:
-    """Read `dtkt` (Bulgarian дт/кт): D/C, DT/KT/CT, Cyrillic, words; anything else is an error."""
+def parse_direction(value: object) -> Direction | None:
+    """Read `dtkt` (Bulgarian дт/кт): D/C, DT/KT/CT, Cyrillic, words; None if absent or unknown.
+
+    The connector never read the flag, so an unknown spelling is no reason to stop: the caller
+    decides the direction from the amount's sign or the running balance (see directions.py).
+    """
     if value.__class__ is str:
         known = _DIRECTIONS.get(value)
         if known is not None:
@@ -199,11 +203,7 @@ def parse_direction(value: object) -> Direction:
             return "debit"
         if key in _CREDIT:
             return "credit"
-    msg = (
-        f"the bank sent dtkt={value!r}, which the tap cannot read as debit or credit; "
-        "please report it so the spelling can be added"
-    )
-    raise BankProtocolError(msg)
+    return None
 
 
 def parse_flag(value: object, field: str) -> bool | None:

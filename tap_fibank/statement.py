@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+from tap_fibank.directions import Flagged, resolve
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.parsing import (
     Direction,
@@ -68,7 +69,7 @@ def to_euro(bgn: Decimal) -> Decimal:
     return (bgn / BGN_PER_EUR).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-# The columns of a `transactions` record, in order.
+# The columns of a `transactions` record, in order; where a decided direction goes.
 RECORD_KEYS = (
     "iban",
     "customer_id",
@@ -97,6 +98,7 @@ RECORD_KEYS = (
     "remittance_information",
     "extra",
 )
+_DIRECTION, _SIGNED = RECORD_KEYS.index("direction"), RECORD_KEYS.index("signed_amount")
 
 
 class Entry(NamedTuple):
@@ -133,35 +135,47 @@ class Part:
     credit_turnover: Decimal | None = None
     entries: list[Entry] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def debit_total(self) -> Decimal:
-        """What the entries themselves debit."""
-        return _totals(self.entries)[0]
-
-    @property
-    def credit_total(self) -> Decimal:
-        """What the entries themselves credit."""
-        return _totals(self.entries)[1]
+    #: Why the summary rows cannot prove this part (None: they can).
+    summary_note: str | None = None
+    #: Entries the bank sent for days outside the window asked for (not kept).
+    outside: int = 0
+    #: How many summary rows the bank sent, readable or not.
+    summary_rows: int = 0
+    #: Whether the summary rows prove this part: all four, readable, adding up, for this window.
+    trusted: bool = False
+    #: Entries whose `dtkt` did not say debit or credit: entry id -> the flag as sent.
+    pending: dict[int, str | None] = field(default_factory=dict)
+    #: Whether the bank sent negative amounts in this part.
+    signed: bool = False
 
     @property
     def has_summary(self) -> bool:
-        """Whether the bank sent all four summary rows."""
+        """Whether the bank sent all four summary rows, readable."""
         return None not in (self.opening, self.closing, self.debit_turnover, self.credit_turnover)
 
+    @property
+    def verdict(self) -> str:
+        """`balanced`, `unbalanced` (the bank's own numbers prove it incomplete) or `unverifiable`."""
+        if self.problems:
+            return "unbalanced"
+        return "balanced" if self.trusted else "unverifiable"
+
     def check(self) -> None:
-        """Record in `problems` every way this part fails to add up."""
+        """Record in `problems` every way this part is proven incomplete.
+
+        The summary rows are trusted only when they add up among themselves (opening + credits -
+        debits = closing) for exactly this window: otherwise they may mean something else, and
+        only the entries' own running balance can prove a gap.
+        """
         self.problems.clear()
-        if not self.has_summary:
-            self.problems.append("no summary rows (OP/CL/DT/CT) to check against")
+        self.summary_note = self._summary_doubt()
+        self.trusted = self.summary_note is None and self.has_summary
+        if not self.trusted:
+            broken = _chain_break_any_order(None, self.entries)
+            if broken is not None:
+                self.problems.append(broken)
             return
-        assert self.opening is not None and self.closing is not None
         assert self.debit_turnover is not None and self.credit_turnover is not None
-        if self.opening + self.credit_turnover - self.debit_turnover != self.closing:
-            self.problems.append(
-                f"opening {self.opening} + credits {self.credit_turnover} - debits "
-                f"{self.debit_turnover} != closing {self.closing}"
-            )
         debit_total, credit_total = _totals(self.entries)
         if debit_total != self.debit_turnover:
             self.problems.append(
@@ -171,16 +185,27 @@ class Part:
             self.problems.append(
                 f"entries credit {credit_total}, the bank's credit turnover is {self.credit_turnover}"
             )
-        broken = _chain_break(self.opening, self.entries)
+        broken = _chain_break_any_order(self.opening, self.entries)
         if broken is not None:
-            # The bank's running balance may follow posting order rather than booking time.
-            if _chain_break(self.opening, sorted(self.entries, key=lambda e: e.sort_key[1])) is None:
-                return
             self.problems.append(broken)
+
+    def _summary_doubt(self) -> str | None:
+        if self.outside:
+            return "the bank answered for more days than asked, so its summary rows are not the window's"
+        if not self.has_summary:
+            if self.summary_rows == 0:
+                return None if not self.entries else "no summary rows (OP/CL/DT/CT)"
+            return "incomplete or unreadable summary rows (OP/CL/DT/CT)"
+        assert self.opening is not None and self.closing is not None
+        assert self.debit_turnover is not None and self.credit_turnover is not None
+        if self.opening + self.credit_turnover - self.debit_turnover != self.closing:
+            return "summary rows that do not add up among themselves (OP + CT - DT != CL)"
+        return None
 
     def summary(self, iban: str, customer_id: str) -> dict[str, Any]:
         """The `statements` record of this part."""
         debit_total, credit_total = _totals(self.entries)
+        verdict = self.verdict
         return {
             "iban": iban,
             "customer_id": customer_id,
@@ -194,7 +219,8 @@ class Part:
             "entry_count": len(self.entries),
             "entries_debit_total": debit_total,
             "entries_credit_total": credit_total,
-            "is_balanced": not self.problems,
+            "is_balanced": verdict == "balanced",
+            "verification": verdict,
         }
 
 
@@ -214,18 +240,23 @@ class Statement:
             return self.parts[0].entries
         return sorted((e for p in self.parts for e in p.entries), key=_SORT_KEY)
 
+    #: What differed from the tap's assumptions, worded for a warning (once per account).
+    notes: list[str] = field(default_factory=list)
+
     @property
     def problems(self) -> list[str]:
-        """Every way the window fails to add up, including between its parts."""
+        """Every way the window is proven incomplete, including between its parts."""
         found = [problem for part in self.parts for problem in part.problems]
         for before, after in zip(self.parts, self.parts[1:], strict=False):
             found.extend(chain_problems(before, after))
         return found
 
     @property
-    def is_balanced(self) -> bool:
-        """True when the window proves it holds every entry."""
-        return not self.problems
+    def verdict(self) -> str:
+        """`unbalanced` if any part is proven incomplete, `balanced` if every part is proven."""
+        if self.problems:
+            return "unbalanced"
+        return "balanced" if all(part.trusted for part in self.parts) else "unverifiable"
 
 
 _SORT_KEY = attrgetter("sort_key")
@@ -242,22 +273,39 @@ def _totals(entries: list[Entry]) -> tuple[Decimal, Decimal]:
     return debit, credit
 
 
-def _chain_break(opening: Decimal, entries: list[Entry]) -> str | None:
-    """The first entry whose balance after does not follow from the one before, if any."""
+def _chain_break(opening: Decimal | None, entries: list[Entry]) -> str | None:
+    """The first entry whose balance after does not follow from the one before, if any.
+
+    Without an opening balance the chain starts at the first entry that has a balance.
+    """
     running = opening
     for entry in entries:
-        running += entry.amount if entry.direction == "credit" else -entry.amount
-        if entry.balance_after is not None and entry.balance_after != running:
-            return (
-                f"balance after entry {entry.sort_key[1]} is {entry.balance_after}, "
-                f"the running balance is {running}"
-            )
+        change = entry.amount if entry.direction == "credit" else -entry.amount
+        if running is not None:
+            running += change
+            if entry.balance_after is not None and entry.balance_after != running:
+                return (
+                    f"balance after entry {entry.sort_key[1]} is {entry.balance_after}, "
+                    f"the running balance is {running}"
+                )
+        running = entry.balance_after if entry.balance_after is not None else running
     return None
 
 
+def _chain_break_any_order(opening: Decimal | None, entries: list[Entry]) -> str | None:
+    """A break in booking order that remains in posting (entry id) order too.
+
+    The bank's running balance may follow posting order rather than booking time.
+    """
+    broken = _chain_break(opening, entries)
+    if broken is None or _chain_break(opening, sorted(entries, key=lambda e: e.sort_key[1])) is None:
+        return None
+    return broken
+
+
 def chain_problems(before: Part, after: Part) -> list[str]:
-    """A part must open where the previous one closed (converted on the euro changeover)."""
-    if before.closing is None or after.opening is None:
+    """A proven part must open where the previous proven one closed (converted on the changeover)."""
+    if not (before.trusted and after.trusted) or before.closing is None or after.opening is None:
         return []
     expected = before.closing
     if before.currency == "BGN" and after.currency == "EUR" and after.date_from >= EURO_DAY:
@@ -274,25 +322,85 @@ def chain_problems(before: Part, after: Part) -> list[str]:
 def parse_statement(
     payload: Any, window: Window, iban: str, customer_id: str, account_currency: str | None
 ) -> Statement:
-    """Split a `GetCustBal` answer into checked parts."""
+    """Split a `GetCustBal` answer into checked parts of this account and this window."""
     if not isinstance(payload, dict) or not isinstance(payload.get("acc"), list):
         msg = "the statement answer (GetCustBal) has no 'acc' list; the bank's API may have changed"
         raise BankProtocolError(msg)
     parts: list[Part] = []
+    notes: set[str] = set()
     reader = ValueReader()
     for element in payload["acc"]:
         if not isinstance(element, dict) or not isinstance(element.get("stmt", []), list):
             msg = "a statement element (GetCustBal acc[]) has no 'stmt' list; the API may have changed"
             raise BankProtocolError(msg)
+        if _names_another_account(element, iban):
+            notes.add("the answer held another account's statement too: it was ignored")
+            continue
         currency = clean_text(element.get("ccy")) or account_currency
         parts.append(_parse_part(element.get("stmt") or [], window, iban, customer_id, currency, reader))
     if not parts:
         parts.append(Part(account_currency, window.start, window.end))
     parts.sort(key=lambda p: p.date_from)
     for part in parts:
-        part.entries.sort(key=_SORT_KEY)
-        part.check()
-    return Statement(window, parts)
+        notes.update(_settle(part, window))
+    return Statement(window, parts, notes=sorted(notes))
+
+
+def _names_another_account(element: dict[str, Any], iban: str) -> bool:
+    """Whether an `acc` element says it is another account's (one without an IBAN is ours)."""
+    named = clean_text(element.get("iban") or element.get("ibanAcNo"))
+    return named is not None and named.replace(" ", "").upper() != iban
+
+
+def _settle(part: Part, window: Window) -> list[str]:
+    """Sort, keep the window's own days, decide open directions, check; what differed."""
+    notes = []
+    part.entries.sort(key=_SORT_KEY)
+    entries = part.entries
+    if entries and (entries[0].booking_date < window.start or entries[-1].booking_date > window.end):
+        part.entries = [e for e in entries if window.start <= e.booking_date <= window.end]
+        part.outside = len(entries) - len(part.entries)
+        notes.append("the bank sent entries outside the window asked for: only the window's days were kept")
+    if part.pending:
+        notes.extend(_resolve_directions(part))
+    part.check()
+    if part.summary_note is not None:
+        notes.append(f"its statements come with {part.summary_note}, so they cannot be proven complete")
+    return notes
+
+
+def _resolve_directions(part: Part) -> list[str]:
+    """Give the entries whose `dtkt` said nothing the direction the bank's arithmetic shows."""
+    orders = (part.entries, sorted(part.entries, key=lambda e: e.sort_key[1]))
+    for attempt, entries in enumerate(orders):
+        rows = [
+            Flagged(
+                None if e.sort_key[1] in part.pending else e.direction,
+                part.pending.get(e.sort_key[1]),
+                e.amount,
+                e.balance_after,
+            )
+            for e in entries
+        ]
+        try:
+            directions, notes = resolve(rows, part.opening, signed=part.signed)
+        except BankProtocolError:
+            if attempt:
+                raise
+            continue
+        decided = {e.sort_key[1]: d for e, d in zip(entries, directions, strict=True)}
+        part.entries = [_with_direction(e, decided[e.sort_key[1]]) for e in part.entries]
+        part.pending.clear()
+        return notes
+    return []
+
+
+def _with_direction(entry: Entry, direction: Direction) -> Entry:
+    if entry.direction == direction:
+        return entry
+    values = list(entry.values)
+    values[_DIRECTION], values[_SIGNED] = direction, entry.amount if direction == "credit" else -entry.amount
+    return entry._replace(direction=direction, values=tuple(values))
 
 
 def _parse_part(
@@ -308,31 +416,54 @@ def _parse_part(
         if kind.__class__ is not str or kind not in SUMMARY_TYPES:
             kind = str(kind or "").strip().upper()
         if kind in SUMMARY_TYPES:
+            part.summary_rows += 1
             _apply_summary(part, kind, row, window)
         else:
-            append(_parse_entry(row, iban, customer_id, currency, reader))
+            append(_parse_entry(row, iban, customer_id, currency, reader, part))
     return part
 
 
 def _apply_summary(part: Part, kind: str, row: dict[str, Any], window: Window) -> None:
-    when = row.get("dateTime")
-    day = sofia_date(parse_timestamp(when, "dateTime")) if when else None
-    if kind == "OP":
-        part.opening = parse_amount(row.get("acBal", row.get("amount")), "OP acBal")
+    """Read a summary row; what cannot be read stays None (the part is then unverifiable)."""
+    try:
+        day = _summary_day(row.get("dateTime"))
+    except BankProtocolError:
+        day = None
+    if kind in ("OP", "CL"):
+        value = _summary_amount(row.get("acBal"), row.get("amount"))
+        if kind == "OP":
+            part.opening = value
+        else:
+            part.closing = value
         if day is not None and window.start <= day <= window.end:
-            part.date_from = day
-    elif kind == "CL":
-        part.closing = parse_amount(row.get("acBal", row.get("amount")), "CL acBal")
-        if day is not None and window.start <= day <= window.end:
-            part.date_to = day
+            if kind == "OP":
+                part.date_from = day
+            else:
+                part.date_to = day
     elif kind == "DT":
-        part.debit_turnover = parse_amount(row.get("amount"), "DT amount")
+        part.debit_turnover = _summary_amount(row.get("amount"))
     else:
-        part.credit_turnover = parse_amount(row.get("amount"), "CT amount")
+        part.credit_turnover = _summary_amount(row.get("amount"))
+
+
+def _summary_day(when: object) -> dt.date | None:
+    return sofia_date(parse_timestamp(when, "dateTime")) if when else None
+
+
+def _summary_amount(*values: object) -> Decimal | None:
+    """The first readable amount among the candidates (a balance may sit in acBal or amount)."""
+    for value in values:
+        if value is None or value == "":
+            continue
+        try:
+            return parse_amount(value, "summary")
+        except BankProtocolError:
+            return None
+    return None
 
 
 def _parse_entry(
-    row: dict[str, Any], iban: str, customer_id: str, currency: str | None, reader: ValueReader
+    row: dict[str, Any], iban: str, customer_id: str, currency: str | None, reader: ValueReader, part: Part
 ) -> Entry:
     """One entry row as a record. The bank's usual values take the fast paths of `parsing`."""
     get = row.get
@@ -346,16 +477,18 @@ def _parse_entry(
             msg = f"a statement row has acEntrySrNo={raw_id!r}, not an integer entry number"
             raise BankProtocolError(msg) from None
     booked_at, booked_text, booking_date, booking_text = reader.read(get("dateTime"), "dateTime")
-    direction = parse_direction(get("dtkt"))
+    flag = get("dtkt")
+    known = parse_direction(flag)
     amount = get("amount")
     if amount.__class__ is not Decimal or not amount.is_finite():
         amount = parse_amount(amount, "amount")
-    if amount < _ZERO:
-        msg = (
-            f"entry {entry_id} has a negative amount ({amount}) with dtkt={get('dtkt')!r}; "
-            "the tap expects unsigned amounts with the direction in dtkt"
-        )
-        raise BankProtocolError(msg)
+    if amount < _ZERO:  # the connector stored amounts signed: the sign is the bank's word
+        part.signed = True
+        amount = -amount
+        known = "debit"
+    direction: Direction = known or "credit"
+    if known is None:
+        part.pending[entry_id] = clean_text(flag)
     balance_after = get("acBal")
     if balance_after.__class__ is not Decimal or not balance_after.is_finite():
         balance_after = parse_optional_amount(balance_after, "acBal")

@@ -26,8 +26,8 @@ from typing_extensions import override
 from tap_fibank.client import BankClient
 from tap_fibank.errors import ConfigError, FibankError, SkippedAccountsError, StoppedError
 from tap_fibank.redact import SECRETS, install_redaction
+from tap_fibank.run import Run, WalkSettings
 from tap_fibank.streams import AccountsStream, CustomersStream, StatementsStream, TransactionsStream
-from tap_fibank.walk import Step, WindowSummary, summarize
 from tap_fibank.windows import MAX_WINDOW_DAYS
 
 if TYPE_CHECKING:
@@ -161,12 +161,6 @@ class TapFibank(Tap):
     config_jsonschema = SETTINGS.to_dict()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.account_currency: dict[str, str | None] = {}
-        self.skipped: list[str] = []
-        self.unbalanced_windows: list[tuple[str, str]] = []
-        self._claimed: dict[str, str] = {}
-        self._stash: dict[str, list[WindowSummary]] = {}
-        self._warned: set[str] = set()
         self._sandbox: Sandbox | None = None
         self._stop_signal: int | None = None
         self.run_started_at = dt.datetime.now(dt.timezone.utc).isoformat()
@@ -228,51 +222,16 @@ class TapFibank(Tap):
         """Statement requests in flight at once."""
         return int(self.config.get("max_concurrency", 4))
 
-    @property
-    def prefetch_depth(self) -> int:
-        """Windows fetched ahead per account: enough to keep every worker busy."""
-        return self.concurrency * 2
-
     @cached_property
-    def executor(self) -> ThreadPoolExecutor:
-        """The bounded pool that fetches statement windows ahead of the streams."""
-        return ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="fibank")
-
-    # -- run bookkeeping, used by the streams -------------------------------------------------
-
-    def claim_account(self, iban: str, customer_id: str) -> bool:
-        """True the first time an IBAN is seen in this run, so it is read once."""
-        return self._claimed.setdefault(iban, customer_id) == customer_id
-
-    def note_customers_listed(self, wanted: set[str], listed: set[str]) -> None:
-        """Warn about allow-listed profiles the bank did not list."""
-        for missing in sorted(wanted - listed):
-            self.logger.warning("Profile %s from customer_ids is not among this login's profiles.", missing)
-
-    def skip(self, what: str) -> None:
-        """Record and announce something the run could not read."""
-        self.skipped.append(what)
-        self.logger.warning("Skipped %s.", what)
-
-    def warn_once(self, key: str, message: str) -> None:
-        """A warning that would otherwise repeat for every window."""
-        if key not in self._warned:
-            self._warned.add(key)
-            self.logger.warning("%s", message)
-
-    def open_stash(self, iban: str) -> None:
-        """Start keeping an account's windows for the statements stream, if it is selected."""
-        if self.streams["statements"].selected:
-            self._stash[iban] = []
-
-    def stash_statement(self, iban: str, customer_id: str, step: Step) -> None:
-        """Keep a fetched window's totals so the statements stream does not fetch it again."""
-        if iban in self._stash:
-            self._stash[iban].append(summarize(step, iban, customer_id))
-
-    def take_statements(self, iban: str) -> list[WindowSummary] | None:
-        """The windows the transactions stream read for an account, or None if it did not."""
-        return self._stash.pop(iban, None)
+    def run(self) -> Run:
+        """The run's shared objects, handed to the streams (logged in on first use)."""
+        return Run(
+            client=self.client,
+            executor=ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="fibank"),
+            settings=WalkSettings.from_config(dict(self.config)),
+            check_stop=self.check_stop,
+            statements_wanted=self.streams["statements"].selected,
+        )
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -280,8 +239,6 @@ class TapFibank(Tap):
     # refused password fails at once) and, after all streams, report what was skipped.
     @override  # type: ignore[misc]
     def sync_all(self) -> None:
-        self.skipped.clear()
-        self._claimed.clear()
         try:
             self.client.ensure_logged_in()
             super().sync_all()
@@ -316,23 +273,16 @@ class TapFibank(Tap):
         self.write_message(StateMessage(value=self.state))
 
     def _finish(self) -> None:
-        doubtful = ""
-        if self.unbalanced_windows:
-            listed = ", ".join(f"{iban} {window}" for iban, window in self.unbalanced_windows[:5])
-            more = len(self.unbalanced_windows) - 5
-            doubtful = (
-                f"; {len(self.unbalanced_windows)} statement windows did not add up ({listed}"
-                f"{f' and {more} more' if more > 0 else ''}) and will be read again next run"
-            )
-        if self.skipped:
-            summary = f"Run finished with {len(self.skipped)} skipped: " + "; ".join(self.skipped)
-            if self.config.get("fail_on_skipped_accounts"):
-                raise SkippedAccountsError(summary + doubtful + " (fail_on_skipped_accounts is on)")
-            self.logger.warning("%s%s", summary, doubtful)
-        elif doubtful:
-            self.logger.warning("Run finished: every listed account was read%s.", doubtful)
+        run = self.run
+        for entry in run.unmatched(self.config.get("ibans") or [], self.config.get("customer_ids") or []):
+            run.ledger.skip(f"{entry}, which matches nothing this login lists (a typo?)")
+        summary, skipped = run.ledger.summary()
+        if skipped and self.config.get("fail_on_skipped_accounts"):
+            raise SkippedAccountsError(summary + " (fail_on_skipped_accounts is on)")
+        if skipped or run.ledger.unbalanced or run.ledger.unverifiable:
+            self.logger.warning("%s", summary)
         else:
-            self.logger.info("Run finished: every listed account was read.")
+            self.logger.info("%s", summary)
 
     def _shutdown(self) -> None:
         # Close the client first: fetches still retrying (a skipped account's prefetched windows)
@@ -340,8 +290,8 @@ class TapFibank(Tap):
         # interpreter would join them at exit anyway.
         if "client" in self.__dict__:
             self.client.close()
-        if "executor" in self.__dict__:
-            self.executor.shutdown(wait=True, cancel_futures=True)
+        if "run" in self.__dict__:
+            self.run.executor.shutdown(wait=True, cancel_futures=True)
         if self._sandbox is not None:
             self._sandbox.stop()
             self._sandbox = None

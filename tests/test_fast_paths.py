@@ -154,7 +154,7 @@ def test_a_summary_type_with_spaces_or_lower_case_is_still_a_summary_row():
     ]
     statement = parse_statement({"acc": [{"ccy": "EUR", "stmt": rows}]}, window, "BG", "1", "EUR")
     assert statement.entries == []
-    assert statement.is_balanced, statement.problems
+    assert statement.verdict == "balanced", statement.problems
 
 
 def test_a_record_has_the_schema_columns_in_order():

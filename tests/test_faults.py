@@ -365,21 +365,20 @@ def malformed_json_is_retried_and_read_in_full(r: Runner) -> None:
 
 
 @fault
-def malformed_json_that_persists_skips_the_account_with_nothing_half_emitted(r: Runner) -> None:
-    # The first window reads; every answer after it is cut in half.
+def malformed_json_that_persists_holds_the_bookmark_and_the_next_run_recovers_everything(r: Runner) -> None:
+    # The newest window (read first) arrives whole; every answer after it is cut in half.
     r.bank.faults = UnreadableFrom(r.bank, nth=2)
     run = r.run(ibans=[BUSY], customer_ids=[PERSON], max_concurrency=1, max_retries=1)
     assert run.returncode == 0, run.stderr[-3000:]
     counters = r.bank.counters()
-    (first_window, *_) = sorted(counters["statement_ranges"], key=lambda r: r[1])
-    _, first_day, last_day = first_window
-    first_end = dt.date.fromisoformat(last_day)
-    assert first_day == RECENT.isoformat()
-    want = {k: e for k, e in truth(r.bank, ibans={BUSY}).items() if e.booking_date <= first_end}
+    newest = max(counters["statement_ranges"], key=lambda r: r[1])
+    first_day = dt.date.fromisoformat(newest[1])
+    want = {k: e for k, e in truth(r.bank, ibans={BUSY}).items() if e.booking_date >= first_day}
     assert_equals_truth(run.records["transactions"], want)
-    assert run.partitions()[BUSY]["walked_through"] == first_end.isoformat()
+    held = run.partitions()[BUSY]["walked_through"]
+    assert held == (RECENT - dt.timedelta(days=1)).isoformat(), "a bookmark passed days never read"
     summary = assert_summary_is_last(run)
-    assert "account ****6644" in summary and "not valid JSON, 2 attempts" in summary
+    assert f"account ****6644 before {first_day}" in summary
     # The next run, with the bank healthy again, reads the rest: nothing lost.
     r.bank.faults = Faults()
     resumed = r.run(state=run.state, ibans=[BUSY], customer_ids=[PERSON])

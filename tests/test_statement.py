@@ -53,7 +53,7 @@ ROWS = [
 
 def test_a_complete_window_is_balanced_and_sorted():
     statement = parse_statement(answer(ROWS), WINDOW, IBAN, "1", "EUR")
-    assert statement.is_balanced, statement.problems
+    assert statement.verdict == "balanced", statement.problems
     assert [e.record["entry_id"] for e in statement.entries] == [1, 2, 3]
     assert [e.record["signed_amount"] for e in statement.entries] == [
         Decimal("-25.00"),
@@ -77,7 +77,7 @@ def test_fields_the_tap_does_not_map_are_kept_in_extra():
 def test_a_missing_entry_unbalances_the_window():
     truncated = [row for row in ROWS if row.get("acEntrySrNo") != 2]
     statement = parse_statement(answer(truncated), WINDOW, IBAN, "1", "EUR")
-    assert not statement.is_balanced
+    assert statement.verdict == "unbalanced"
     assert any("credit" in p for p in statement.problems)
 
 
@@ -88,10 +88,46 @@ def test_a_broken_balance_chain_unbalances_the_window():
     assert any("balance after entry 2" in p for p in statement.problems)
 
 
-def test_a_window_without_summary_rows_is_unverifiable():
+def test_a_window_without_summary_rows_is_unverifiable_not_unbalanced():
     rows = [r for r in ROWS if r["trnType"] == "TR"]
     statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
-    assert not all(p.has_summary for p in statement.parts)
+    assert statement.verdict == "unverifiable" and not statement.problems
+    assert any("no summary rows" in note for note in statement.notes)
+
+
+def test_without_summary_rows_a_broken_balance_chain_still_proves_a_gap():
+    rows = [r for r in ROWS if r["trnType"] == "TR" and r["acEntrySrNo"] != 2]
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    assert statement.verdict == "unbalanced"
+
+
+def test_turnovers_holding_counts_make_the_window_unverifiable_not_unbalanced():
+    rows = [dict(r) for r in ROWS]
+    rows[4] = summary("DT", "2")  # two debits, counted rather than summed
+    rows[5] = summary("CT", "1")
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    assert statement.verdict == "unverifiable"
+    assert any("do not add up among themselves" in note for note in statement.notes)
+
+
+@pytest.mark.parametrize("where", ["amount_only", "null_acbal"])
+def test_opening_and_closing_are_read_from_amount_when_acbal_is_absent_or_null(where):
+    rows = [dict(r) for r in ROWS]
+    for row in rows:
+        if row["trnType"] in ("OP", "CL"):
+            if where == "amount_only":
+                del row["acBal"]
+            else:
+                row["acBal"] = None
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    assert statement.verdict == "balanced", statement.problems
+
+
+def test_an_unreadable_summary_value_makes_the_window_unverifiable_not_a_failed_run():
+    rows = [dict(r) for r in ROWS]
+    rows[0] = {**rows[0], "acBal": "n/a", "amount": "n/a"}
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    assert statement.verdict == "unverifiable"
 
 
 def test_the_euro_changeover_answer_in_two_parts_chains_at_the_legal_rate():
@@ -111,7 +147,7 @@ def test_the_euro_changeover_answer_in_two_parts_chains_at_the_legal_rate():
     ]
     payload = {"acc": [{"ccy": "EUR", "stmt": eur}, {"ccy": "BGN", "stmt": bgn}]}
     statement = parse_statement(payload, window, IBAN, "1", "EUR")
-    assert statement.is_balanced, statement.problems
+    assert statement.verdict == "balanced", statement.problems
     assert [(p.currency, str(p.date_from), str(p.date_to)) for p in statement.parts] == [
         ("BGN", "2025-12-20", "2025-12-31"),
         ("EUR", "2026-01-01", "2026-01-18"),
@@ -133,10 +169,62 @@ def test_an_unexpected_answer_shape_is_a_clear_error(payload):
         parse_statement(payload, WINDOW, IBAN, "1", "EUR")
 
 
-def test_a_negative_amount_contradicts_the_unsigned_assumption():
-    rows = [entry(1, "2025-02-01T10:00:00+0200", "D", "-5.00", "95.00")]
-    with pytest.raises(BankProtocolError, match="negative amount"):
-        parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+def test_signed_amounts_without_dtkt_take_their_direction_from_the_sign():
+    rows = [dict(r) for r in ROWS]
+    for row in rows:
+        if row["trnType"] == "TR":
+            sign = -1 if row.pop("dtkt") == "DT" else 1
+            row["amount"] = sign * row["amount"]
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    assert statement.verdict == "balanced", statement.problems
+    assert [e.record["signed_amount"] for e in statement.entries] == [
+        Decimal("-25.00"),
+        Decimal("50.00"),
+        Decimal("-30.00"),
+    ]
+    assert [e.record["amount"] for e in statement.entries] == [
+        Decimal("25.00"),
+        Decimal("50.00"),
+        Decimal("30.00"),
+    ]
+    assert statement.notes == ["dtkt is missing: the direction is the sign of amount"]
+
+
+def test_an_unknown_dtkt_spelling_takes_its_direction_from_the_balance_changes():
+    spelling = {"DT": "Дт.", "KT": "Кт."}
+    rows = [dict(r, dtkt=spelling[r["dtkt"]]) if r["trnType"] == "TR" else r for r in ROWS]
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    assert statement.verdict == "balanced", statement.problems
+    assert [e.record["direction"] for e in statement.entries] == ["debit", "credit", "debit"]
+    assert all("is not a known spelling" in note for note in statement.notes)
+
+
+def test_unsigned_amounts_without_dtkt_take_their_direction_from_the_balance_changes():
+    rows = [{k: v for k, v in r.items() if k != "dtkt"} if r["trnType"] == "TR" else r for r in ROWS]
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    assert [e.record["direction"] for e in statement.entries] == ["debit", "credit", "debit"]
+    assert statement.verdict == "balanced", statement.problems
+
+
+def test_an_acc_element_of_another_iban_is_ignored_and_said_once():
+    other = {
+        "iban": "BG52FINV91501017006651",
+        "ccy": "EUR",
+        "stmt": [entry(99, "2025-02-03T10:00:00+0200", "KT", "1.00", "1.00")],
+    }
+    payload = {"acc": [{"iban": IBAN, "ccy": "EUR", "stmt": ROWS}, other]}
+    statement = parse_statement(payload, WINDOW, IBAN, "1", "EUR")
+    assert [e.record["entry_id"] for e in statement.entries] == [1, 2, 3]
+    assert statement.verdict == "balanced"
+    assert any("another account" in note for note in statement.notes)
+
+
+def test_entries_outside_the_window_asked_for_are_dropped_and_the_window_is_unverifiable():
+    early = entry(0, "2025-01-20T10:00:00+0200", "KT", "100.00", "100.00")
+    statement = parse_statement(answer([early, *ROWS]), WINDOW, IBAN, "1", "EUR")
+    assert [e.record["entry_id"] for e in statement.entries] == [1, 2, 3]
+    assert statement.verdict == "unverifiable"
+    assert any("outside the window" in note for note in statement.notes)
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,10 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
-from tap_fibank.client import ServerError
+from tap_fibank.client import RequestRefused, ServerError
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.redact import mask_iban
+from tap_fibank.run import compact_iban
 from tap_fibank.streams.base import FibankStream
 from tap_fibank.streams.customers import CustomersStream
 
@@ -48,33 +49,33 @@ class AccountsStream(FibankStream):
         assert context is not None
         customer_id = str(context["customer_id"])
         try:
-            payload = self.client.get_json(
+            payload = self.run.client.get_json(
                 "sywspicklist/sywspicklist/getFilteredAccounts", customer_id=customer_id
             )
-        except ServerError as exc:
-            self.fibank.skip(f"the accounts of profile {customer_id} ({exc.detail})")
+        except (ServerError, RequestRefused) as exc:
+            self.run.ledger.skip(f"the accounts of profile {customer_id} ({exc.detail})")
             return
-        accounts = _account_list(payload)
-        wanted = {i.replace(" ", "").upper() for i in self.config.get("ibans") or []}
-        for account in accounts:
-            iban = str(account.get("ibanAcNo") or "").replace(" ", "").upper()
+        wanted = {compact_iban(i) for i in self.config.get("ibans") or []}
+        for account in _account_list(payload):
+            iban = compact_iban(str(account.get("ibanAcNo") or ""))
             if not iban:
                 msg = "an account in getFilteredAccounts has no ibanAcNo; the API may have changed"
                 raise BankProtocolError(msg)
+            self.run.seen_ibans.add(iban)
             if wanted and iban not in wanted:
                 self.logger.info("Account %s is not in ibans; skipped.", mask_iban(iban))
                 continue
-            if not self.fibank.claim_account(iban, customer_id):
+            if not self.run.claim_account(iban, customer_id):
                 self.logger.info(
                     "Account %s is also listed under profile %s; read once.", mask_iban(iban), customer_id
                 )
                 continue
-            currency = account.get("ccy")
-            self.fibank.account_currency[iban] = str(currency) if currency else None
+            currency = str(account["ccy"]) if account.get("ccy") else None
+            self.run.currencies[iban] = currency
             yield {
                 "iban": iban,
                 "customer_id": customer_id,
-                "currency": str(currency) if currency else None,
+                "currency": currency,
                 "extra": {k: v for k, v in account.items() if k not in ("ibanAcNo", "ccy")} or None,
             }
 

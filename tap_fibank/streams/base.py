@@ -43,15 +43,14 @@ from typing_extensions import override
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
 
-    from tap_fibank.client import BankClient
-    from tap_fibank.tap import TapFibank
+    from tap_fibank.run import Run
 
 _UTC = dt.timezone.utc
 _LINE = bytearray(256)  # reused for every line; records are emitted from one thread
 
 
 class FibankStream(Stream):
-    """Base stream: access to the shared client and run bookkeeping, and the lean record path."""
+    """Base stream: access to the run's shared objects, and the lean record path."""
 
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     # A STATE message every thousand rows: a run cut off mid-account resumes near where it was.
@@ -64,14 +63,9 @@ class FibankStream(Stream):
     _partition: tuple[Any, dict[str, Any]] | None = None  # (context, its state) if fast
 
     @property
-    def fibank(self) -> TapFibank:
-        """The tap, typed, for its client and run bookkeeping."""
-        return self._tap  # type: ignore[return-value]
-
-    @property
-    def client(self) -> BankClient:
-        """The run's one logged-in client."""
-        return self.fibank.client
+    def run(self) -> Run:
+        """The run's shared objects: the client, the pool, the ledger, the window cache."""
+        return self._tap.run  # type: ignore[attr-defined,no-any-return]
 
     # -- the lean record path ----------------------------------------------------------------
 

@@ -15,6 +15,14 @@ from tap_fibank.streams.base import FibankStream
 _NAME_KEYS = ("customerName", "custName", "name", "fullName", "ibCustomerName", "customerNameBg")
 
 
+def _name(customer: Any) -> str | None:
+    """The profile's name, under whichever key the bank uses for it."""
+    if not isinstance(customer, dict):
+        return None
+    name = next((customer[k] for k in _NAME_KEYS if customer.get(k)), None)
+    return str(name) if name is not None else None
+
+
 class CustomersStream(FibankStream):
     """Every profile of `getCustQuery`; the parent of accounts."""
 
@@ -35,27 +43,34 @@ class CustomersStream(FibankStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        payload = self.client.get_json("sywsquery/sywsquery/getCustQuery")
+        payload = self.run.client.get_json("sywsquery/sywsquery/getCustQuery")
         customers = payload.get("customer") if isinstance(payload, dict) else None
-        if not isinstance(customers, list):
+        if not isinstance(customers, list) or not customers:
             msg = "the profile list (getCustQuery) has no 'customer' list; the API may have changed"
             raise BankProtocolError(msg)
         wanted = {str(c) for c in self.config.get("customer_ids") or []}
-        for customer in customers:
-            if not isinstance(customer, dict) or customer.get("ibCustomerId") in (None, ""):
-                msg = "a profile in getCustQuery has no ibCustomerId; the API may have changed"
-                raise BankProtocolError(msg)
+        readable = [c for c in customers if isinstance(c, dict) and c.get("ibCustomerId") not in (None, "")]
+        if not readable:
+            msg = "no profile in getCustQuery has an ibCustomerId; the API may have changed"
+            raise BankProtocolError(msg)
+        for number, customer in enumerate(customers, start=1):
+            if customer not in readable:
+                self.run.ledger.skip(
+                    f"profile {_name(customer) or f'#{number}'} (getCustQuery lists it without an "
+                    "ibCustomerId, so its accounts cannot be asked for)"
+                )
+                continue
             customer_id = str(customer["ibCustomerId"])
+            self.run.seen_customers.add(customer_id)
             if wanted and customer_id not in wanted:
                 self.logger.info("Profile %s is not in customer_ids; skipped.", customer_id)
                 continue
-            name = next((customer[k] for k in _NAME_KEYS if customer.get(k)), None)
+            name = _name(customer)
             yield {
                 "customer_id": customer_id,
-                "customer_name": str(name) if name is not None else None,
+                "customer_name": name,
                 "extra": {k: v for k, v in customer.items() if k != "ibCustomerId"} or None,
             }
-        self.fibank.note_customers_listed(wanted, {str(c.get("ibCustomerId")) for c in customers})
 
     @override
     def get_child_context(self, record: dict[str, Any], context: Context | None) -> dict[str, Any]:

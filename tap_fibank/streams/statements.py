@@ -13,9 +13,10 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
+from tap_fibank.bookmarks import settle_bookmark
 from tap_fibank.streams.accounts import AccountsStream
 from tap_fibank.streams.base import FibankStream
-from tap_fibank.walk import WindowSummary, settle_bookmark, summarize, walk_account
+from tap_fibank.walker import AccountWalker, WindowSummary, summarize
 
 _MONEY = th.NumberType
 
@@ -45,6 +46,12 @@ STATEMENT_SCHEMA = th.PropertiesList(
         description="Opening + credits - debits = closing, entries match both turnovers "
         "and the balance chain holds.",
     ),
+    th.Property(
+        "verification",
+        th.StringType(allowed_values=["balanced", "unbalanced", "unverifiable"]),
+        description="balanced (proven complete); unbalanced (the bank's own numbers prove an "
+        "entry missing: read again next run); unverifiable (no usable summary rows to prove it).",
+    ),
 ).to_dict()
 
 
@@ -68,13 +75,11 @@ class StatementsStream(FibankStream):
         assert context is not None
         customer_id, iban = str(context["customer_id"]), str(context["iban"])
         state = self.get_context_state(context)
-        windows: Iterable[WindowSummary] | None = self.fibank.take_statements(iban)
+        windows: Iterable[WindowSummary] | None = self.run.windows.pop(iban, None)
         if windows is None:
-            windows = (
-                summarize(step, iban, customer_id)
-                for step in walk_account(self.fibank, customer_id, iban, state)
-            )
-        fetched_at = self.fibank.run_started_at
+            walker = AccountWalker(self.run, customer_id, iban, state)
+            windows = (summarize(step, iban, customer_id) for step in walker.steps())
+        fetched_at = self._tap.run_started_at  # type: ignore[attr-defined]
         for summary in windows:
             for record in summary.records:
                 yield {**record, "fetched_at": fetched_at}

@@ -10,17 +10,18 @@ before an account was opened are walked once, not every run. The SDK's `replicat
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
+from tap_fibank.bookmarks import advance_bookmark, settle_bookmark
 from tap_fibank.redact import mask_iban
 from tap_fibank.streams.accounts import AccountsStream
 from tap_fibank.streams.base import FibankStream
-from tap_fibank.walk import advance_bookmark, settle_bookmark, walk_account
+from tap_fibank.walker import AccountWalker, Step, summarize
 from tap_fibank.windows import ONE_DAY
 
 _MONEY = th.NumberType
@@ -92,31 +93,37 @@ class TransactionsStream(FibankStream):
         assert context is not None
         customer_id, iban = str(context["customer_id"]), str(context["iban"])
         state = self.partition_state(context)
-        last_day: dt.date | None = None
-        self.fibank.open_stash(iban)
+        run = self.run
+        kept = run.windows.setdefault(iban, []) if run.statements_wanted else None
         try:
-            for step in walk_account(self.fibank, customer_id, iban, state):
-                window = step.statement.window
-                self.fibank.stash_statement(iban, customer_id, step)
+            for step in AccountWalker(run, customer_id, iban, state).steps():
+                if kept is not None:
+                    kept.append(summarize(step, iban, customer_id))
                 self.extracted_at = step.statement.extracted_at
-                for entry in step.statement.entries:
-                    day = entry.booking_date
-                    if day == last_day:  # most rows: another entry of the same day
-                        yield entry.record
-                        continue
-                    if last_day is not None and day < last_day:
-                        self.fibank.warn_once(
-                            f"order:{iban}",
-                            f"Account {mask_iban(iban)}: the bank put an entry of {day} in the window "
-                            f"{window}, after entries of {last_day}; it is emitted out of order.",
-                        )
-                    elif step.verified and day > window.start:
-                        # Every entry of the days before `day` in this proven window is out.
-                        advance_bookmark(state, min(day - ONE_DAY, window.end))
-                    last_day = day if last_day is None else max(last_day, day)
-                    yield entry.record
-                settle_bookmark(state, window, verified=step.verified)
+                yield from self._emit(step, iban, state)
+                settle_bookmark(state, step.statement.window, verified=step.verified)
                 self.flush_records()  # this window's rows reach the target before the next wait
         finally:
             self.extracted_at = None
             self.flush_records()
+
+    def _emit(self, step: Step, iban: str, state: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """A window's rows, moving the bookmark to the day before each new day of a proven window."""
+        window = step.statement.window
+        last_day: dt.date | None = None
+        for entry in step.statement.entries:
+            day = entry.booking_date
+            if day == last_day:  # most rows: another entry of the same day
+                yield entry.record
+                continue
+            if last_day is not None and day < last_day:
+                self.run.ledger.warn_once(
+                    f"order:{iban}",
+                    f"Account {mask_iban(iban)}: the bank put an entry of {day} in the window "
+                    f"{window}, after entries of {last_day}; it is emitted out of order.",
+                )
+            elif step.verified and day > window.start:
+                # Every entry of the days before `day` in this proven window is out.
+                advance_bookmark(state, min(day - ONE_DAY, window.end))
+            last_day = day if last_day is None else max(last_day, day)
+            yield entry.record
