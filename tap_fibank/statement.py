@@ -165,7 +165,8 @@ class Part:
 
         The summary rows are trusted only when they add up among themselves (opening + credits -
         debits = closing) for exactly this window: otherwise they may mean something else, and
-        only the entries' own running balance can prove a gap.
+        only the entries' own running balance can prove a gap. Trusted, the bank's own balances
+        decide: the entries must chain from the opening and add up to the closing balance.
         """
         self.problems.clear()
         self.summary_note = self._summary_doubt()
@@ -175,19 +176,21 @@ class Part:
             if broken is not None:
                 self.problems.append(broken)
             return
-        assert self.debit_turnover is not None and self.credit_turnover is not None
-        debit_total, credit_total = _totals(self.entries)
-        if debit_total != self.debit_turnover:
-            self.problems.append(
-                f"entries debit {debit_total}, the bank's debit turnover is {self.debit_turnover}"
-            )
-        if credit_total != self.credit_turnover:
-            self.problems.append(
-                f"entries credit {credit_total}, the bank's credit turnover is {self.credit_turnover}"
-            )
+        assert self.opening is not None and self.closing is not None
         broken = _chain_break_any_order(self.opening, self.entries)
         if broken is not None:
             self.problems.append(broken)
+        debit_total, credit_total = _totals(self.entries)
+        reached = self.opening + credit_total - debit_total
+        if reached != self.closing:
+            self.problems.append(
+                f"opening {self.opening} + the entries' credits {credit_total} - debits {debit_total} "
+                f"is {reached}, not the closing balance {self.closing}"
+            )
+        elif (debit_total, credit_total) != (self.debit_turnover, self.credit_turnover):
+            # The balances prove the entries complete: the turnover rows must mean something else.
+            self.summary_note = "turnover rows (DT/CT) that are not the entries' totals"
+            self.trusted = False
 
     def _summary_doubt(self) -> str | None:
         if self.outside:

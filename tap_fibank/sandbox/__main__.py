@@ -42,6 +42,7 @@ FAULT_HELP = {
     "require_browser_headers": "refuse API calls (403) without the browser's headers",
     "profile_without_id": "getCustQuery lists one more profile, without ibCustomerId",
     "business_accounts_status": "the business profile's account list answers this status (e.g. 403)",
+    "failing_window_start": "every statement range starting on this day (YYYY-MM-DD) answers 500",
 }
 
 

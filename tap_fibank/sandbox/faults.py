@@ -45,6 +45,7 @@ class Faults:
     require_browser_headers: bool = False
     profile_without_id: bool = False
     business_accounts_status: int = 200
+    failing_window_start: str = ""
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a JSON object of changes (``POST /_sandbox/faults``), refusing unknown knobs."""
@@ -84,6 +85,8 @@ def coerce(name: str, value: Any) -> Any:
         return bool(value)
     if name in _INTS:
         return int(value)
+    if name == "failing_window_start":
+        return str(value)
     if name in CHOICES:
         if str(value) not in CHOICES[name]:
             raise ValueError(f"{name} must be one of {CHOICES[name]}, not {value!r}")
