@@ -89,6 +89,9 @@ class SandboxProcess:
     def reset_counters(self) -> None:
         self._call("/_sandbox/reset_counters", "POST")
 
+    def truth(self) -> dict[str, Any]:
+        return self._call("/_sandbox/truth")
+
 
 @dataclass
 class Run:
