@@ -57,25 +57,12 @@ def log_in(
     SECRETS.add(password)
     SECRETS.add(username)
     state = str(uuid.uuid4())
-
-    _get(
-        session,
-        f"{base_url}/oauth2-server/login",
-        {"client_id": CLIENT_ID},
-        timeout,
-        "login page",
-        need=False,
-    )
+    page = f"{base_url}/oauth2-server/login"
+    _get(session, page, {"client_id": CLIENT_ID}, timeout, "login page", need=False)
     authorize = _get(
         session,
         f"{base_url}/oauth2-server/oauth/authorize",
-        {
-            "response_type": "token",
-            "client_id": CLIENT_ID,
-            "redirect_uri": "/EBank/",
-            "scope": CLIENT_ID,
-            "state": state,
-        },
+        _authorize_query(state),
         timeout,
         "authorize page",
     )
@@ -85,47 +72,11 @@ def log_in(
         # authorize request is answered with a new token and no password is sent.
         LOGGER.info("The bank issued a new access token for the signed-in session.")
         return resumed
-    csrf = _meta_content(authorize.text, "_csrf")
-    if csrf is None:
-        msg = (
-            'the bank\'s login page changed: it has no <meta name="_csrf"> element, '
-            "so the tap cannot log in; a new tap version is needed"
-        )
-        raise LoginPageChangedError(msg)
-    SECRETS.add(csrf)
-    _remember_cookies(session)
-
-    _get(
-        session,
-        f"{base_url}/oauth2-server/api/v1/sywscertificate/fnGetCertsForLogin",
-        {"client_id": CLIENT_ID, "userName": username},
-        timeout,
-        "login certificate check",
-        need=False,
-    )
-
-    form = {
-        "username": username,
-        "password": password,
-        "system": "",
-        "client_id": CLIENT_ID,
-        "lang": "bg",
-        "time": dt.datetime.now(SOFIA).strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "_csrf": csrf,
-        "sig": "",
-    }
-    try:
-        response = session.post(
-            f"{base_url}/oauth2-server/login", data=form, timeout=timeout, allow_redirects=True
-        )
-    except requests.RequestException as exc:
-        msg = (
-            f"the bank did not answer the login ({type(exc).__name__}); the password was sent once "
-            "and is not retried; check the network and run again"
-        )
-        raise BankUnavailableError(msg) from None
-    _remember_cookies(session)
-
+    csrf = _csrf(authorize, session)
+    certificates = f"{base_url}/oauth2-server/api/v1/sywscertificate/fnGetCertsForLogin"
+    query = {"client_id": CLIENT_ID, "userName": username}
+    _get(session, certificates, query, timeout, "login certificate check", need=False)
+    response = _post_password(session, page, _login_form(username, password, csrf), timeout)
     token = _token_from_redirects(response, state)
     if token is not None:
         LOGGER.info("Logged in to the web bank.")
@@ -137,6 +88,59 @@ def log_in(
         )
         raise BankUnavailableError(msg)
     raise _refusal(response)
+
+
+def _authorize_query(state: str) -> dict[str, str]:
+    return {
+        "response_type": "token",
+        "client_id": CLIENT_ID,
+        "redirect_uri": "/EBank/",
+        "scope": CLIENT_ID,
+        "state": state,
+    }
+
+
+def _csrf(authorize: requests.Response, session: requests.Session) -> str:
+    """The login page's CSRF token, registered as a secret; its absence means the site changed."""
+    csrf = _meta_content(authorize.text, "_csrf")
+    if csrf is None:
+        msg = (
+            'the bank\'s login page changed: it has no <meta name="_csrf"> element, '
+            "so the tap cannot log in; a new tap version is needed"
+        )
+        raise LoginPageChangedError(msg)
+    SECRETS.add(csrf)
+    _remember_cookies(session)
+    return csrf
+
+
+def _login_form(username: str, password: str, csrf: str) -> dict[str, str]:
+    return {
+        "username": username,
+        "password": password,
+        "system": "",
+        "client_id": CLIENT_ID,
+        "lang": "bg",
+        "time": dt.datetime.now(SOFIA).strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "_csrf": csrf,
+        "sig": "",
+    }
+
+
+def _post_password(
+    session: requests.Session, url: str, form: dict[str, str], timeout: float
+) -> requests.Response:
+    """The one password POST of a login: never retried, whatever happens to it."""
+    try:
+        response = session.post(url, data=form, timeout=timeout, allow_redirects=True)
+    except requests.RequestException as exc:
+        msg = (
+            f"the bank did not answer the login ({type(exc).__name__}); the password was sent once "
+            "and is not retried; check the network and run again"
+        )
+        raise BankUnavailableError(msg) from None
+    _remember_cookies(session)
+    return response
 
 
 def _get(

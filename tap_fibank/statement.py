@@ -471,39 +471,12 @@ def _parse_entry(
     """One entry row as a record. The bank's usual values take the fast paths of `parsing`."""
     get = row.get
     raw_id = get("acEntrySrNo")
-    if raw_id.__class__ is int:
-        entry_id: int = raw_id
-    else:
-        try:
-            entry_id = int(raw_id)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            msg = f"a statement row has acEntrySrNo={raw_id!r}, not an integer entry number"
-            raise BankProtocolError(msg) from None
+    entry_id: int = raw_id if raw_id.__class__ is int else _entry_id(raw_id)
     booked_at, booked_text, booking_date, booking_text = reader.read(get("dateTime"), "dateTime")
-    flag = get("dtkt")
-    known = parse_direction(flag)
-    amount = get("amount")
-    if amount.__class__ is not Decimal or not amount.is_finite():
-        amount = parse_amount(amount, "amount")
-    if amount < _ZERO:  # the connector stored amounts signed: the sign is the bank's word
-        part.signed = True
-        amount = -amount
-        known = "debit"
-    direction: Direction = known or "credit"
-    if known is None:
-        part.pending[entry_id] = clean_text(flag)
+    direction, amount = _direction_and_amount(get("dtkt"), get("amount"), entry_id, part)
     balance_after = get("acBal")
     if balance_after.__class__ is not Decimal or not balance_after.is_finite():
         balance_after = parse_optional_amount(balance_after, "acBal")
-    text = reader.text  # for texts many rows share
-    rem_1 = text(get("remI"))
-    rem_2 = text(get("remIi"))
-    rem_3 = clean_text(get("remIii"))
-    if rem_1 and rem_2 and rem_3:
-        joined: str | None = f"{rem_1} {rem_2} {rem_3}"
-    else:
-        joined = " ".join(line for line in (rem_1, rem_2, rem_3) if line) or None
-    extra = None if row.keys() <= _MAPPED else {k: v for k, v in row.items() if k not in _MAPPED}
     values = (
         iban,  # iban
         customer_id,  # customer_id
@@ -516,6 +489,46 @@ def _parse_entry(
         amount if direction == "credit" else -amount,  # signed_amount
         balance_after,  # balance_after
         currency,  # currency
+        *_descriptive(row, reader),  # reference ... extra
+    )
+    return Entry((booked_at, entry_id), booking_date, direction, amount, balance_after, values)
+
+
+def _entry_id(raw: object) -> int:
+    try:
+        return int(raw)  # type: ignore[call-overload,no-any-return]
+    except (TypeError, ValueError):
+        msg = f"a statement row has acEntrySrNo={raw!r}, not an integer entry number"
+        raise BankProtocolError(msg) from None
+
+
+def _direction_and_amount(flag: object, amount: Any, entry_id: int, part: Part) -> tuple[Direction, Decimal]:
+    """The direction and the unsigned amount; where `dtkt` does not say, the part decides later."""
+    known = parse_direction(flag)
+    if amount.__class__ is not Decimal or not amount.is_finite():
+        amount = parse_amount(amount, "amount")
+    if amount < _ZERO:  # the connector stored amounts signed: the sign is the bank's word
+        part.signed = True
+        return "debit", -amount
+    if known is None:
+        part.pending[entry_id] = clean_text(flag)
+        return "credit", amount  # provisional: see _resolve_directions
+    return known, amount
+
+
+def _descriptive(row: dict[str, Any], reader: ValueReader) -> tuple[Any, ...]:
+    """The record's columns from `reference` to `extra`: texts, flags and what is not mapped."""
+    get = row.get
+    text = reader.text  # for texts many rows share
+    rem_1 = text(get("remI"))
+    rem_2 = text(get("remIi"))
+    rem_3 = clean_text(get("remIii"))
+    if rem_1 and rem_2 and rem_3:
+        joined: str | None = f"{rem_1} {rem_2} {rem_3}"
+    else:
+        joined = " ".join(line for line in (rem_1, rem_2, rem_3) if line) or None
+    extra = None if row.keys() <= _MAPPED else {k: v for k, v in row.items() if k not in _MAPPED}
+    return (
         clean_text(get("reference")),  # reference
         text(get("contragent")),  # counterparty_name
         text(get("trnAccount")),  # counterparty_account
@@ -532,4 +545,3 @@ def _parse_entry(
         joined,  # remittance_information
         extra or None,  # extra
     )
-    return Entry((booked_at, entry_id), booking_date, direction, amount, balance_after, values)

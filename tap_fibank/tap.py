@@ -8,17 +8,14 @@ what was already emitted stays emitted, with a final STATE message that matches 
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import logging
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from singer_sdk import Stream, Tap
-from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
@@ -27,128 +24,15 @@ from tap_fibank.client import BankClient
 from tap_fibank.errors import ConfigError, FibankError, SkippedAccountsError, StoppedError
 from tap_fibank.redact import SECRETS, install_redaction
 from tap_fibank.run import Run, WalkSettings
+from tap_fibank.settings import DEFAULT_BASE_URL, SETTINGS, check_date, checked_base_url
 from tap_fibank.streams import AccountsStream, CustomersStream, StatementsStream, TransactionsStream
-from tap_fibank.windows import MAX_WINDOW_DAYS
 
 if TYPE_CHECKING:
     from types import FrameType
 
     from tap_fibank.sandbox import Sandbox
 
-DEFAULT_BASE_URL = "https://my.fibank.bg"
-BANK_FIRST_DAY = "1993-02-27"
 LOGGER = logging.getLogger("tap_fibank")
-
-
-# The tap's own settings: names, types and descriptions are part of its contract.
-SETTINGS = th.PropertiesList(
-    th.Property(
-        "username",
-        th.StringType,
-        title="Username",
-        description="Your Fibank e-banking username (not needed with `sandbox`).",
-    ),
-    th.Property(
-        "password",
-        th.StringType,
-        secret=True,
-        title="Password",
-        description="Your Fibank e-banking password. Tried once per run: the bank "
-        "locks a user after five failed attempts.",
-    ),
-    th.Property(
-        "start_date",
-        th.DateType,
-        default=BANK_FIRST_DAY,
-        title="Start date",
-        description="First day to read when an account has no bookmark. Default: "
-        "1993-02-27, the bank's first day, so a first run gets the whole history.",
-    ),
-    th.Property(
-        "end_date",
-        th.DateType,
-        title="End date",
-        description="Last day to read (default: today in Sofia).",
-    ),
-    th.Property(
-        "lookback_days",
-        th.IntegerType(minimum=0, maximum=366),
-        default=7,
-        title="Lookback days",
-        description="Days before the bookmark read again every run, to catch late and back-dated postings.",
-    ),
-    th.Property(
-        "window_days",
-        th.IntegerType(minimum=1, maximum=MAX_WINDOW_DAYS),
-        default=30,
-        title="Window days",
-        description="Days per statement request; the bank refuses more than 30.",
-    ),
-    th.Property(
-        "ibans",
-        th.ArrayType(th.StringType),
-        title="IBANs",
-        description="Only these accounts (default: every account).",
-    ),
-    th.Property(
-        "customer_ids",
-        th.ArrayType(th.StringType),
-        title="Customer ids",
-        description="Only these customer profiles (ibCustomerId; default: all).",
-    ),
-    th.Property(
-        "base_url",
-        th.StringType,
-        default=DEFAULT_BASE_URL,
-        title="Base URL",
-        description="The web bank's address. Plain http:// is accepted only for loopback hosts.",
-    ),
-    th.Property(
-        "sandbox",
-        th.BooleanType,
-        default=False,
-        title="Sandbox",
-        description="Read the built-in emulator of the bank (started in-process with "
-        "its demo login) instead of the real bank. No credentials needed.",
-    ),
-    th.Property(
-        "request_timeout",
-        th.NumberType(minimum=1, maximum=600),
-        default=60,
-        title="Request timeout",
-        description="Seconds to wait for each answer.",
-    ),
-    th.Property(
-        "max_retries",
-        th.IntegerType(minimum=0, maximum=20),
-        default=5,
-        title="Max retries",
-        description="Retries of a failing call (5xx, 429, timeouts, cut connections) "
-        "with exponential backoff; 429 waits as long as Retry-After says.",
-    ),
-    th.Property(
-        "max_concurrency",
-        th.IntegerType(minimum=1, maximum=16),
-        default=4,
-        title="Max concurrency",
-        description="Statement requests in flight at once, fetched ahead in order.",
-    ),
-    th.Property(
-        "strict_statements",
-        th.BooleanType,
-        default=False,
-        title="Strict statements",
-        description="Fail the run (exit 7) when a window does not add up, instead of "
-        "warning and reading it again next run.",
-    ),
-    th.Property(
-        "fail_on_skipped_accounts",
-        th.BooleanType,
-        default=False,
-        title="Fail on skipped accounts",
-        description="Exit 6 when an account had to be skipped (default: warn, exit 0).",
-    ),
-)
 
 
 class TapFibank(Tap):
@@ -172,7 +56,7 @@ class TapFibank(Tap):
             raise ConfigError(SECRETS.redact(msg)) from None
         install_redaction()
         for setting in ("start_date", "end_date"):
-            _check_date(setting, self.config.get(setting))
+            check_date(setting, self.config.get(setting))
 
     @override
     def discover_streams(self) -> list[Stream]:
@@ -192,7 +76,7 @@ class TapFibank(Tap):
         if config.get("sandbox"):
             base_url, username, password = self._start_sandbox()
         else:
-            base_url = _checked_base_url(str(config.get("base_url") or DEFAULT_BASE_URL))
+            base_url = checked_base_url(str(config.get("base_url") or DEFAULT_BASE_URL))
             username, password = str(config.get("username") or ""), str(config.get("password") or "")
             if not username or not password:
                 msg = (
@@ -295,44 +179,6 @@ class TapFibank(Tap):
         if self._sandbox is not None:
             self._sandbox.stop()
             self._sandbox = None
-
-
-def _checked_base_url(url: str) -> str:
-    """Refuse to send a password anywhere but over TLS, except to this machine."""
-    parts = urlsplit(url.rstrip("/"))
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        msg = f"base_url must look like https://my.fibank.bg, not {url!r}"
-        raise ConfigError(msg)
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        msg = (
-            f"base_url {url!r} uses plain http to a host that is not this machine; the tap sends "
-            "your password only over https (plain http is allowed for localhost alone)"
-        )
-        raise ConfigError(msg)
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        msg = f"base_url must be the bank's address only (like https://my.fibank.bg), not {url!r}"
-        raise ConfigError(msg)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _check_date(setting: str, value: Any) -> None:
-    """JSON Schema's `format: date` is not enforced by the SDK; a typo must not become a crash."""
-    if value is None:
-        return
-    try:
-        dt.date.fromisoformat(str(value))
-    except ValueError:
-        msg = f"{setting} must be a date like 2024-01-31, not {value!r}"
-        raise ConfigError(msg) from None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def main() -> None:
