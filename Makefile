@@ -22,7 +22,7 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
 PIP_HINT := could not install from PyPI: check the network connection (and HTTPS_PROXY / PIP_INDEX_URL if you need them)
 
-.PHONY: install meltano-install pipeline-install demo demo-report run run-duckdb test test-fast lint bench clean help check-python
+.PHONY: install meltano-install pipeline-install demo demo-report run run-duckdb test test-fast test-sdk-latest lint bench clean help check-python
 
 help:
 	@echo "make demo     sandbox bank -> DuckDB -> dbt -> table and output/monthly_debit_credit.png"
@@ -101,6 +101,17 @@ test: install pipeline-install $(BIN)/.report-installed
 # Everything except the end-to-end pipeline tests.
 test-fast: install
 	$(BIN)/python -m pytest -m 'not e2e'
+
+# The lean record path and the private SDK names it relies on (tap_fibank/sdk_private.py), tried
+# against the newest singer-sdk release in a venv of its own, so an SDK upgrade is seen coming.
+SDK_LATEST := $(TOOLS)/sdk-latest
+test-sdk-latest: install
+	rm -rf $(SDK_LATEST)
+	$(PYTHON) -m venv $(SDK_LATEST)
+	$(SDK_LATEST)/bin/python -m pip install --quiet -e '.[dev]' || { echo "$(PIP_HINT)"; exit 1; }
+	$(SDK_LATEST)/bin/python -m pip install --quiet --upgrade 'singer-sdk[msgspec]' || { echo "$(PIP_HINT)"; exit 1; }
+	@$(SDK_LATEST)/bin/python -c 'import importlib.metadata as m; print("singer-sdk", m.version("singer-sdk"))'
+	SDK_UNDER_TEST=newest $(SDK_LATEST)/bin/python -m pytest -q tests/test_fast_paths.py tests/test_sdk_private.py
 
 # Throughput, latency, incremental and memory figures against the sandbox (about 3 minutes;
 # the 1M-entry sandbox needs about 1 GB). They print figures; they are not tests.

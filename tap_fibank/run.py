@@ -97,6 +97,8 @@ class Run:
     settings: WalkSettings
     check_stop: Callable[[], None]
     statements_wanted: bool
+    #: When the run started (UTC, ISO): the statements' `fetched_at`.
+    started_at: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat())
     ledger: Ledger = field(default_factory=Ledger)
     currencies: dict[str, str | None] = field(default_factory=dict)
     claimed: dict[str, str] = field(default_factory=dict)

@@ -7,7 +7,6 @@ what was already emitted stays emitted, with a final STATE message that matches 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import signal
 import sys
@@ -47,7 +46,6 @@ class TapFibank(Tap):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._sandbox: Sandbox | None = None
         self._stop_signal: int | None = None
-        self.run_started_at = dt.datetime.now(dt.timezone.utc).isoformat()
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as exc:

@@ -79,7 +79,7 @@ class StatementsStream(FibankStream):
         if windows is None:
             walker = AccountWalker(self.run, customer_id, iban, state)
             windows = (summarize(step, iban, customer_id) for step in walker.steps())
-        fetched_at = self._tap.run_started_at  # type: ignore[attr-defined]
+        fetched_at = self.run.started_at
         for summary in windows:
             for record in summary.records:
                 yield {**record, "fetched_at": fetched_at}
