@@ -9,10 +9,8 @@ Amounts are decoded straight to Decimal (msgspec's float hook), never through fl
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import hashlib
 import logging
-import random
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,12 +24,12 @@ import requests
 from tap_fibank.errors import BankProtocolError, BankUnavailableError, FibankError
 from tap_fibank.login import AccessToken, log_in
 from tap_fibank.redact import SECRETS
+from tap_fibank.retry import backoff, retry_after
 from tap_fibank.windows import SOFIA
 
 API_PREFIX = "/EBank/api/v1/"
 LOGGER = logging.getLogger("tap_fibank.client")
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
-_MAX_RETRY_AFTER = 120.0
 _UNAUTHORIZED = 401
 _TOO_MANY = 429
 _SERVER_ERROR = 500
@@ -207,7 +205,9 @@ class BankClient:
         self, name: str, outcome: _Outcome, failures: int, limit: int, cancel: threading.Event | None
     ) -> None:
         """Wait before the next attempt, unless the run or the walk ends first."""
-        wait = outcome.retry_after if outcome.retry_after is not None else self._backoff(failures)
+        wait = (
+            outcome.retry_after if outcome.retry_after is not None else backoff(failures, self._backoff_base)
+        )
         LOGGER.warning("%s: %s; retry %d of %d in %.1f s", name, outcome.problem, failures, limit, wait)
         if cancel is None:
             if self._closed.wait(wait):
@@ -281,11 +281,6 @@ class BankClient:
             headers["EBank-Cust-Id"] = customer_id
         return headers
 
-    def _backoff(self, failures: int) -> float:
-        """Exponential backoff with jitter, capped so a bounded retry never stalls for long."""
-        base = min(self._backoff_base * 2 ** (failures - 1), 30.0)
-        return float(base * (0.75 + random.random() / 2))  # noqa: S311 - jitter, not crypto
-
 
 def _judge(response: requests.Response, name: str) -> _Outcome:
     """Sort an answer into a payload, an expired token, a problem to retry, or a refusal."""
@@ -298,7 +293,10 @@ def _judge(response: requests.Response, name: str) -> _Outcome:
             return _Outcome(expired=True)
         raise RequestRefused(name, status)
     if status == _TOO_MANY:
-        return _Outcome(problem="HTTP 429 (too many requests)", retry_after=_retry_after(response))
+        return _Outcome(
+            problem="HTTP 429 (too many requests)",
+            retry_after=retry_after(response.headers.get("Retry-After")),
+        )
     if status >= _SERVER_ERROR:
         return _Outcome(problem=f"HTTP {status}")
     if status >= _CLIENT_ERROR:
@@ -309,18 +307,3 @@ def _judge(response: requests.Response, name: str) -> _Outcome:
         return _Outcome(payload=_DECODER.decode(response.content))
     except msgspec.DecodeError:
         return _Outcome(problem="an answer that is not valid JSON", unreadable=True)
-
-
-def _retry_after(response: requests.Response) -> float:
-    """`Retry-After` in either of its forms (seconds, or an HTTP date), capped; 1 s if absent."""
-    value = response.headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return min(float(value), _MAX_RETRY_AFTER)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return 1.0
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    seconds = (when - dt.datetime.now(dt.timezone.utc)).total_seconds()
-    return min(max(seconds, 0.0), _MAX_RETRY_AFTER)

@@ -26,6 +26,7 @@ from tap_fibank.errors import (
     WrongCredentialsError,
 )
 from tap_fibank.redact import SECRETS
+from tap_fibank.retry import backoff, retry_after
 from tap_fibank.windows import SOFIA
 
 CLIENT_ID = "E_BANK"
@@ -37,6 +38,7 @@ _HTTP_OK = 200
 _HTTP_TOO_MANY = 429
 _HTTP_SERVER_ERROR = 500
 _LOGIN_GET_ATTEMPTS = 3
+_LOGIN_BACKOFF = 0.5
 
 
 @dataclass(frozen=True)
@@ -158,9 +160,10 @@ def _get(
     (`need=False`): whatever they answer, the flow goes on, as it did for the connector.
     """
     last: Exception | None = None
+    wait = 0.0
     for attempt in range(_LOGIN_GET_ATTEMPTS):
-        if attempt:
-            time.sleep(0.5 * attempt)  # no pause after the last attempt: nothing follows it
+        time.sleep(wait)  # none before the first try, and none after the last: nothing follows it
+        wait = backoff(attempt + 1, _LOGIN_BACKOFF)
         try:
             response = session.get(url, params=params, timeout=timeout)
         except requests.RequestException as exc:
@@ -168,6 +171,8 @@ def _get(
             continue
         if _transient(response.status_code) and (need or attempt + 1 < _LOGIN_GET_ATTEMPTS):
             last = None
+            if response.status_code == _HTTP_TOO_MANY:
+                wait = retry_after(response.headers.get("Retry-After"))
             continue
         if response.status_code != _HTTP_OK and not need:
             LOGGER.debug("The %s answered HTTP %d; the login goes on.", what, response.status_code)

@@ -26,8 +26,9 @@ _TIMESTAMP = re.compile(
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
 
-# The bank's own spelling of an instant (ASCII digits, seconds, a +HHMM offset): for these
-# datetime.fromisoformat reads exactly what _TIMESTAMP does, several times faster.
+# The bank's own spelling of an instant (ASCII digits, seconds, a +HHMM offset): for these,
+# with a colon put in the offset, datetime.fromisoformat reads exactly what _TIMESTAMP does,
+# several times faster, on every supported Python.
 _BANK_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{4}")
 
 _DEBIT = {"D", "DT", "DB", "DR", "DEBIT", "Д", "ДТ", "ДЕБИТ"}
@@ -116,8 +117,9 @@ class ValueReader:
     def read(self, value: object, field: str) -> tuple[dt.datetime, str, dt.date, str]:
         """The instant, its ISO text, its Sofia date and that date's ISO text."""
         if value.__class__ is str and _BANK_TIMESTAMP.fullmatch(value):
+            colon = f"{value[:22]}:{value[22:]}"  # Python 3.10 reads +02:00, not +0200
             try:
-                moment = dt.datetime.fromisoformat(value)
+                moment = dt.datetime.fromisoformat(colon)
             except ValueError:
                 pass  # not a real date: the general parser says so
             else:
@@ -127,7 +129,7 @@ class ValueReader:
                 except KeyError:
                     known = self._days[key] = _constant_day(moment)
                 # -0000 reads as UTC, whose ISO text is +00:00: only + offsets are copied.
-                text = f"{value[:22]}:{value[22:]}" if value[19] == "+" else moment.isoformat()
+                text = colon if value[19] == "+" else moment.isoformat()
                 if known is not None:
                     return moment, text, known[0], known[1]
                 day = sofia_date(moment)

@@ -271,3 +271,18 @@ def test_stream_maps_take_the_sdks_path(bank, capsysbinary, monkeypatch):
     records = [json.loads(line) for line in fast if line.startswith(b'{"type":"RECORD","stream":"entries"')]
     assert records
     assert all("reference" not in r["record"] for r in records)
+
+
+def test_the_bank_spelling_of_an_instant_takes_the_fast_path_without_the_general_parser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Python 3.10's fromisoformat cannot read +0200; the fast path must still fire there.
+    import tap_fibank.parsing as parsing
+
+    def general(*args: object) -> None:
+        raise AssertionError("the general parser was used for the bank's own spelling")
+
+    monkeypatch.setattr(parsing, "parse_timestamp", general)
+    moment, text, day, day_text = parsing.ValueReader().read("2022-02-21T10:15:00+0200", "dateTime")
+    assert text == "2022-02-21T10:15:00+02:00" and day_text == "2022-02-21"
+    assert moment.utcoffset() == dt.timedelta(hours=2) and day == dt.date(2022, 2, 21)
