@@ -1,8 +1,8 @@
 """A faithful emulator of Fibank's web bank over real HTTP, for tests and benchmarks.
 
-``Sandbox`` runs the login flow and the JSON API of ``/work/shared/fibank-api.md`` on a loopback
-port with deterministic data, fault knobs, call counters and the ground truth to compare a tap's
-output with. See ``docs/sandbox.md``.
+``Sandbox`` runs the login flow and the JSON API of the bank, as far as they are known, on a
+loopback port with deterministic data, fault and variant knobs, call counters and the ground
+truth to compare a tap's output with. See ``docs/sandbox.md``.
 """
 
 from __future__ import annotations
