@@ -22,6 +22,10 @@ PRIVATE_NAMES: dict[str, tuple[tuple[str, ...] | None, str]] = {
         ("self", "latest_record", "context"),
         "overridden (streams/base.py): a partition's state found once per partition, not per record",
     ),
+    "singer_sdk.Stream._generate_record_messages": (
+        ("self", "record"),
+        "overridden (streams/base.py): the SDK's path stamps time_extracted as the fast path does",
+    ),
     "singer_sdk.Tap.sync_all": (
         ("self",),
         "final in the SDK, overridden (tap.py): log in before any stream, one summary line after all",

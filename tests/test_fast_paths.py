@@ -163,7 +163,8 @@ def test_a_record_has_the_schema_columns_in_order():
 
 # --- the record path ----------------------------------------------------------------------------
 
-# What differs between two runs: when records were read, and when the run started.
+# What differs between two runs: when records were read, and when the run started. Both paths
+# stamp time_extracted the same way; `same_stamping` compares that.
 TIME_EXTRACTED = re.compile(rb',"(?:time_extracted|fetched_at)":"[^"]*"')
 
 
@@ -209,6 +210,23 @@ def compare(fast: list[bytes], slow: list[bytes]) -> None:
     ]
     kinds = {json.loads(line)["type"] for line in fast}
     assert {"SCHEMA", "RECORD", "STATE"} <= kinds
+    assert stamping(fast) == stamping(slow)
+
+
+def stamping(lines: list[bytes]) -> list[int]:
+    """Which records share a time_extracted (the window they were read in), as run lengths."""
+    stamps = [
+        json.loads(line)["time_extracted"]
+        for line in lines
+        if line.startswith(b'{"type":"RECORD","stream":"transactions"')
+    ]
+    runs: list[int] = []
+    for index, stamp in enumerate(stamps):
+        if index and stamp == stamps[index - 1]:
+            runs[-1] += 1
+        else:
+            runs.append(1)
+    return runs
 
 
 def test_the_fast_record_path_writes_what_the_sdk_writes(bank, capsysbinary, monkeypatch):
