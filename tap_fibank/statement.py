@@ -12,6 +12,8 @@ proven on its own, and the changeover between them is recognised at the legal ra
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter
@@ -69,43 +71,47 @@ def to_euro(bgn: Decimal) -> Decimal:
     return (bgn / BGN_PER_EUR).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-# The columns of a `transactions` record, in order; where a decided direction goes.
-RECORD_KEYS = (
-    "iban",
-    "customer_id",
-    "entry_id",
-    "booking_date",
-    "booked_at",
-    "value_date",
-    "direction",
-    "amount",
-    "signed_amount",
-    "balance_after",
-    "currency",
-    "reference",
-    "counterparty_name",
-    "counterparty_account",
-    "ordering_or_beneficiary_party",
-    "description",
-    "transaction_type",
-    "transaction_code",
-    "is_ebank_operation",
-    "is_payment",
-    "load_as_new",
-    "remittance_1",
-    "remittance_2",
-    "remittance_3",
-    "remittance_information",
-    "extra",
-)
-_DIRECTION, _SIGNED = RECORD_KEYS.index("direction"), RECORD_KEYS.index("signed_amount")
+class TransactionRecord(NamedTuple):
+    """The columns of a `transactions` record, in the schema's order."""
+
+    iban: str
+    customer_id: str
+    entry_id: int
+    booking_date: str
+    booked_at: str
+    value_date: str | None
+    direction: Direction
+    amount: Decimal
+    signed_amount: Decimal
+    balance_after: Decimal | None
+    currency: str | None
+    reference: str | None
+    counterparty_name: str | None
+    counterparty_account: str | None
+    ordering_or_beneficiary_party: str | None
+    description: str | None
+    transaction_type: str | None
+    transaction_code: str | None
+    is_ebank_operation: bool | None
+    is_payment: bool | None
+    load_as_new: bool | None
+    remittance_1: str | None
+    remittance_2: str | None
+    remittance_3: str | None
+    remittance_information: str | None
+    extra: dict[str, Any] | None
+
+
+RECORD_KEYS = TransactionRecord._fields
+# Builds a TransactionRecord from a plain tuple in one C call: the hot path's positional build.
+_record: Callable[[tuple[Any, ...]], TransactionRecord] = functools.partial(tuple.__new__, TransactionRecord)
 
 
 class Entry(NamedTuple):
     """A booked entry, parsed; `sort_key` orders by booking instant, then entry id.
 
     Compact, because the windows fetched ahead wait in memory: a named tuple (a frozen
-    dataclass costs three times as much to build) holding the record's values as a tuple (a
+    dataclass costs three times as much to build) holding the record's values as a named tuple (a
     third of a dict's size); `record` builds the dict when the entry is emitted.
     """
 
@@ -114,7 +120,7 @@ class Entry(NamedTuple):
     direction: Direction
     amount: Decimal
     balance_after: Decimal | None
-    values: tuple[Any, ...]
+    values: TransactionRecord
 
     @property
     def record(self) -> dict[str, Any]:
@@ -401,9 +407,9 @@ def _resolve_directions(part: Part) -> list[str]:
 def _with_direction(entry: Entry, direction: Direction) -> Entry:
     if entry.direction == direction:
         return entry
-    values = list(entry.values)
-    values[_DIRECTION], values[_SIGNED] = direction, entry.amount if direction == "credit" else -entry.amount
-    return entry._replace(direction=direction, values=tuple(values))
+    signed = entry.amount if direction == "credit" else -entry.amount
+    values = entry.values._replace(direction=direction, signed_amount=signed)
+    return entry._replace(direction=direction, values=values)
 
 
 def _parse_part(
@@ -477,19 +483,21 @@ def _parse_entry(
     balance_after = get("acBal")
     if balance_after.__class__ is not Decimal or not balance_after.is_finite():
         balance_after = parse_optional_amount(balance_after, "acBal")
-    values = (
-        iban,  # iban
-        customer_id,  # customer_id
-        entry_id,  # entry_id
-        booking_text,  # booking_date
-        booked_text,  # booked_at
-        reader.date_text(get("valueDt"), "valueDt"),  # value_date
-        direction,  # direction
-        amount,  # amount
-        amount if direction == "credit" else -amount,  # signed_amount
-        balance_after,  # balance_after
-        currency,  # currency
-        *_descriptive(row, reader),  # reference ... extra
+    values = _record(
+        (
+            iban,  # iban
+            customer_id,  # customer_id
+            entry_id,  # entry_id
+            booking_text,  # booking_date
+            booked_text,  # booked_at
+            reader.date_text(get("valueDt"), "valueDt"),  # value_date
+            direction,  # direction
+            amount,  # amount
+            amount if direction == "credit" else -amount,  # signed_amount
+            balance_after,  # balance_after
+            currency,  # currency
+            *_descriptive(row, reader),  # reference ... extra
+        )
     )
     return Entry((booked_at, entry_id), booking_date, direction, amount, balance_after, values)
 
