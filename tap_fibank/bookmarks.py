@@ -7,11 +7,26 @@ before a window that is; so a bookmark never passes data that was not emitted.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from tap_fibank.windows import Window
 
 BOOKMARK = "walked_through"
+
+
+def stored_partition(state: Mapping[str, Any], stream: str, context: dict[str, str]) -> dict[str, Any]:
+    """A partition's bookmarks as the run started with them, without creating the partition.
+
+    Reading ahead must not change the state the run writes, so this only looks (the Singer
+    state layout: bookmarks -> stream -> partitions -> context).
+    """
+    bookmarks = state.get("bookmarks")
+    partitions = bookmarks.get(stream, {}).get("partitions") if isinstance(bookmarks, dict) else None
+    for partition in partitions if isinstance(partitions, list) else []:
+        if isinstance(partition, dict) and partition.get("context") == context:
+            return partition
+    return {}
 
 
 def walked_through(state: dict[str, Any]) -> dt.date | None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,10 +106,20 @@ class Run:
     seen_ibans: set[str] = field(default_factory=set)
     seen_customers: set[str] = field(default_factory=set)
     windows: dict[str, list[Any]] = field(default_factory=dict)
+    #: The bookmark state of an account's partition in the stream that walks it.
+    state_for: Callable[[dict[str, str]], dict[str, Any]] | None = None
+    #: Accounts listed and still to be walked, in order: (customer id, IBAN).
+    upcoming: deque[tuple[str, str]] = field(default_factory=deque)
+    #: Newest windows read ahead for accounts still to be walked: IBAN -> (window, its answer).
+    ahead: dict[str, tuple[Any, Future[Any]]] = field(default_factory=dict)
 
     def claim_account(self, iban: str, customer_id: str) -> bool:
         """True the first time an IBAN is seen in this run, so it is read once."""
         return self.claimed.setdefault(iban, customer_id) == customer_id
+
+    def expect(self, accounts: list[tuple[str, str]]) -> None:
+        """Accounts about to be walked, in order, so their first window can be read ahead."""
+        self.upcoming.extend(accounts)
 
     def unmatched(self, ibans: list[str], customer_ids: list[str]) -> list[str]:
         """Allow-list entries that matched nothing the bank listed: likely typos, never silent."""

@@ -7,6 +7,7 @@ what was already emitted stays emitted, with a final STATE message that matches 
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import sys
@@ -19,6 +20,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
+from tap_fibank.bookmarks import stored_partition
 from tap_fibank.client import BankClient
 from tap_fibank.errors import ConfigError, FibankError, SkippedAccountsError, StoppedError
 from tap_fibank.redact import SECRETS, install_redaction
@@ -113,7 +115,12 @@ class TapFibank(Tap):
             settings=WalkSettings.from_config(dict(self.config)),
             check_stop=self.check_stop,
             statements_wanted=self.streams["statements"].selected,
+            state_for=functools.partial(stored_partition, self.state, self._walking_stream()),
         )
+
+    def _walking_stream(self) -> str:
+        """The stream whose bookmarks decide where accounts are walked from."""
+        return "transactions" if self.streams["transactions"].selected else "statements"
 
     # -- the run -------------------------------------------------------------------------------
 

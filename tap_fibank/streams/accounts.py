@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from singer_sdk import typing as th
@@ -55,8 +55,16 @@ class AccountsStream(FibankStream):
         except (ServerError, RequestRefused) as exc:
             self.run.ledger.skip(f"the accounts of profile {customer_id} ({exc.detail})")
             return
+        records = list(self._records(customer_id, _account_list(payload)))
+        self.run.expect(
+            [(r["customer_id"], r["iban"]) for r in records if not is_psd2_account(r["extra"] or {})]
+        )
+        yield from records
+
+    def _records(self, customer_id: str, accounts: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """The profile's accounts to sync: those wanted, each once in a run."""
         wanted = {compact_iban(i) for i in self.config.get("ibans") or []}
-        for account in _account_list(payload):
+        for account in accounts:
             iban = compact_iban(str(account.get("ibanAcNo") or ""))
             if not iban:
                 msg = "an account in getFilteredAccounts has no ibanAcNo; the API may have changed"
