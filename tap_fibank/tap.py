@@ -25,6 +25,7 @@ from typing_extensions import override
 
 from tap_fibank.client import BankClient
 from tap_fibank.errors import ConfigError, FibankError, SkippedAccountsError, StoppedError
+from tap_fibank.inputs import check_command_line, check_settings
 from tap_fibank.redact import SECRETS, install_redaction
 from tap_fibank.streams import AccountsStream, CustomersStream, StatementsStream, TransactionsStream
 from tap_fibank.walk import Step, WindowSummary, summarize
@@ -179,6 +180,7 @@ class TapFibank(Tap):
         install_redaction()
         for setting in ("start_date", "end_date"):
             _check_date(setting, self.config.get(setting))
+        check_settings(self.config)
 
     @override
     def discover_streams(self) -> list[Stream]:
@@ -385,10 +387,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Console entry point: one line and a distinct exit code for every known failure."""
     try:
-        TapFibank.cli()
+        check_command_line(TapFibank, sys.argv[1:] if argv is None else argv)
+        TapFibank.cli(args=argv)
     except FibankError as exc:
         print(f"tap-fibank: error: {SECRETS.redact(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)
