@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from singer_sdk.plugin_base import PluginBase
 
 FILE_OPTIONS = ("--config", "--state", "--catalog")
-LIST_SETTINGS = {"ibans": '["BG47FINV91501017006644"]', "customer_ids": '["5896443"]'}
+LIST_SETTINGS = {"ibans": '["BG47FINV..."]', "customer_ids": '["5896443"]'}
 
 _FORMATS = FormatChecker(formats=())
 
