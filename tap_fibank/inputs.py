@@ -311,6 +311,17 @@ def _is_json(text: str) -> bool:
     return True
 
 
+def without_nulls(config: Any) -> Any:
+    """Settings given as null are left out, so they take their defaults as if never given.
+
+    A hand-written config often spells "not set" as null; the SDK would pass the null on to code
+    that expects the default's type.
+    """
+    if isinstance(config, dict):
+        return {key: value for key, value in config.items() if value is not None}
+    return config
+
+
 def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> None:
     """Settings that are each valid but together leave nothing to read."""
     today = today or sofia_today()

@@ -25,7 +25,7 @@ from typing_extensions import override
 
 from tap_fibank.client import BankClient
 from tap_fibank.errors import ConfigError, FibankError, SkippedAccountsError, StoppedError
-from tap_fibank.inputs import check_command_line, check_settings
+from tap_fibank.inputs import check_command_line, check_settings, without_nulls
 from tap_fibank.redact import SECRETS, install_redaction
 from tap_fibank.streams import AccountsStream, CustomersStream, StatementsStream, TransactionsStream
 from tap_fibank.walk import Step, WindowSummary, summarize
@@ -171,6 +171,7 @@ class TapFibank(Tap):
         self._sandbox: Sandbox | None = None
         self._stop_signal: int | None = None
         self.run_started_at = dt.datetime.now(dt.timezone.utc).isoformat()
+        kwargs["config"] = without_nulls(kwargs.get("config"))
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as exc:
