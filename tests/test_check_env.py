@@ -50,7 +50,7 @@ def test_a_missing_env_file_is_one_line_saying_how_to_make_it(tmp_path: Path) ->
     ]
 
 
-def test_env_example_as_shipped_names_the_login_and_accepts_the_empty_database_password(tmp_path: Path) -> None:
+def test_env_example_as_shipped_names_the_login_and_accepts_an_empty_db_password(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text(EXAMPLE, encoding="utf-8")
     for target in ("postgres", "duckdb"):
