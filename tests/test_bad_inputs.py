@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 from tapruns import TAP, sandbox_config
+from test_pipeline_e2e import make_project, plugins_installed
 
 from tap_fibank.sandbox import Sandbox
 from tap_fibank.windows import sofia_today
+
+__all__ = ["plugins_installed"]  # a fixture, used by name
 
 TODAY = sofia_today()
 RECENT = (TODAY - dt.timedelta(days=3)).isoformat()
@@ -233,3 +236,29 @@ def test_good_files_still_run_and_the_state_is_used(tmp_path: Path, bank: Sandbo
     # The walk resumed the day after the bookmark, not at start_date.
     resumed = (TODAY - dt.timedelta(days=2)).isoformat()
     assert bank.counters()["statement_ranges"] == [[BUSY, resumed, TODAY.isoformat()]]
+
+
+@pytest.mark.e2e
+def test_a_bad_state_kept_by_meltano_stops_the_run_with_the_taps_line(
+    tmp_path: Path, plugins_installed: None
+) -> None:
+    """meltano writes the state file itself from its store; a state it holds that the tap cannot read
+    stops `meltano run` with the tap's one line, instead of a silent full re-read."""
+    with Sandbox(seed=1) as sandbox:
+        project = make_project(tmp_path / "project", sandbox)
+        state_id = "prod:tap-fibank-to-target-jsonl"
+        project.meltano("state", "set", "--force", state_id, '{"singer_state": {"bookmarks": 5}}')
+        run = project.meltano("run", "tap-fibank", "target-jsonl", check=False)
+        assert run.returncode != 0
+        log = run.stdout + run.stderr
+        # meltano logs the tap's stderr and quotes it again in its own error: one message, twice.
+        messages = {
+            line.split("tap-fibank: error:", 1)[1]
+            for line in log.splitlines()
+            if "tap-fibank: error:" in line
+        }
+        assert len(messages) == 1, log[-3000:]
+        (message,) = messages
+        assert "--state file" in message and "at bookmarks: expected an object" in message
+        assert "Traceback" not in log
+        assert_nothing_sent(sandbox)
