@@ -2,8 +2,8 @@
 
 The SDK reads the files named by `--config`, `--state` and `--catalog` (and, for `--config ENV`,
 the environment) without telling the user which file is wrong or how: a missing file, a file that
-is not JSON or one of the wrong shape ends in a traceback, and a state it cannot use is silently
-dropped, which makes the next run read the whole history again. Here each file is read once up
+is not JSON or one of the wrong shape ends in a traceback, and a bookmark that is not a date is
+silently ignored, which makes the run read the whole history again. Here each file is read once up
 front with the same JSON decoder the SDK uses, and its shape is checked against what the tap and
 the SDK rely on. Settings that are valid one by one but impossible together (an end before the
 start) are checked here too. Every finding is a `ConfigError`: exit 2, nothing sent to the bank.
@@ -152,9 +152,9 @@ def named_files(argv: Sequence[str]) -> list[tuple[str, str]]:
             continue
         if not equals:
             value = next(args, "")
-            if not value:
-                msg = f"{option} needs a file name after it"
-                raise ConfigError(msg)
+        if not value:
+            msg = f"{option} needs a file name after it"
+            raise ConfigError(msg)
         found.append((option, value))
     return found
 

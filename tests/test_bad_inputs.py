@@ -224,6 +224,7 @@ def test_a_whole_number_setting_in_the_environment_that_is_not_one_is_named(
 def test_an_option_without_its_file_is_named(tmp_path: Path, bank: Sandbox) -> None:
     config = write(tmp_path, "config.json", good_config(bank))
     assert "--state needs a file name" in error_line(run_cli(tmp_path, "--config", config, "--state"))
+    assert "--config needs a file name" in error_line(run_cli(tmp_path, "--config="))
 
 
 def test_good_files_still_run_and_the_state_is_used(tmp_path: Path, bank: Sandbox) -> None:
