@@ -136,7 +136,34 @@ GOOD_STATE = {
         for stream, key in (("transactions", "booking_date"), ("statements", "date_to"))
     }
 }
-GOOD_CATALOG = json.loads(json.dumps(TapFibank(config={"sandbox": True}).catalog_dict))
+
+
+@contextlib.contextmanager
+def one_run_in_process() -> Iterator[None]:
+    """Undo what a CLI run sets up for the whole process: a log handler, signal handlers, a hook."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    signals = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    hook = sys.excepthook
+    try:
+        yield
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)
+        for number, handler in signals.items():
+            signal.signal(number, handler)
+        sys.excepthook = hook
+
+
+def discovered_catalog() -> Any:
+    """The tap's own catalog, without leaving its signal handlers installed in this process."""
+    with one_run_in_process():
+        return json.loads(json.dumps(TapFibank(config={"sandbox": True}).catalog_dict))
+
+
+GOOD_CATALOG = discovered_catalog()
 
 
 @dataclass
@@ -191,25 +218,6 @@ def assert_contract(code: int, stderr: str, requests: int) -> None:
     assert (code == 2) == bool(errors), stderr[-3000:]
     if code == 2:
         assert requests == 0, errors
-
-
-@contextlib.contextmanager
-def one_run_in_process() -> Iterator[None]:
-    """Undo what a CLI run sets up for the whole process: a log handler, signal handlers, a hook."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    signals = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    hook = sys.excepthook
-    try:
-        yield
-    finally:
-        for handler in root.handlers[:]:
-            if handler not in handlers:
-                root.removeHandler(handler)
-        root.setLevel(level)
-        for number, handler in signals.items():
-            signal.signal(number, handler)
-        sys.excepthook = hook
 
 
 @pytest.fixture(scope="module")
