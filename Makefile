@@ -14,6 +14,8 @@ TOOLS  := .tools
 MELTANO_VENV := $(TOOLS)/meltano
 MELTANO      := $(MELTANO_VENV)/bin/meltano
 MELTANO_VERSION := 4.4.1
+# The tap's plugin venv: scripts/check_env.py judges .env with the tap's own checks.
+TAP_PYTHON   := .meltano/extractors/tap-fibank/venv/bin/python
 
 # uv (used by meltano to build plugin venvs) compiles bytecode at install time, so tools do not
 # recompile on every start where PYTHONDONTWRITEBYTECODE=1 is set.
@@ -80,15 +82,16 @@ demo: pipeline-install $(BIN)/.report-installed
 demo-report: $(BIN)/.report-installed
 	$(BIN)/python scripts/demo_report.py --duckdb output/fibank.duckdb --chart output/monthly_debit_credit.png
 
-# Your own account (credentials and the PostgreSQL connection in .env).
+# Your own account (credentials and the PostgreSQL connection in .env). .env is checked first:
+# each missing or unusable value is named before meltano starts.
 run: pipeline-install
 	@mkdir -p output
-	@test -f .env || { echo ".env is missing: cp .env.example .env and fill in TAP_FIBANK_USERNAME, TAP_FIBANK_PASSWORD and TARGET_POSTGRES_*"; exit 1; }
+	@$(TAP_PYTHON) scripts/check_env.py postgres
 	$(MELTANO) --environment prod run fibank-postgres
 
 run-duckdb: pipeline-install
 	@mkdir -p output
-	@test -f .env || { echo ".env is missing: cp .env.example .env and fill in TAP_FIBANK_USERNAME and TAP_FIBANK_PASSWORD"; exit 1; }
+	@$(TAP_PYTHON) scripts/check_env.py duckdb
 	$(MELTANO) --environment prod run fibank-duckdb
 
 # The whole suite. The end-to-end tests (tests/test_pipeline*.py) run real meltano and dbt from

@@ -23,6 +23,7 @@ from typing_extensions import override
 from tap_fibank.bookmarks import stored_partition
 from tap_fibank.client import BankClient
 from tap_fibank.errors import ConfigError, FibankError, SkippedAccountsError, StoppedError
+from tap_fibank.inputs import check_command_line, check_settings, without_nulls
 from tap_fibank.redact import SECRETS, install_redaction
 from tap_fibank.run import Run, WalkSettings
 from tap_fibank.settings import DEFAULT_BASE_URL, SETTINGS, check_date, checked_base_url
@@ -48,6 +49,7 @@ class TapFibank(Tap):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._sandbox: Sandbox | None = None
         self._stop_signal: int | None = None
+        kwargs["config"] = without_nulls(kwargs.get("config"))
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as exc:
@@ -57,6 +59,7 @@ class TapFibank(Tap):
         install_redaction()
         for setting in ("start_date", "end_date"):
             check_date(setting, self.config.get(setting))
+        check_settings(self.config)
 
     @override
     def discover_streams(self) -> list[Stream]:
@@ -186,10 +189,11 @@ class TapFibank(Tap):
             self._sandbox = None
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Console entry point: one line and a distinct exit code for every known failure."""
     try:
-        TapFibank.cli()
+        check_command_line(TapFibank, sys.argv[1:] if argv is None else argv)
+        TapFibank.cli(args=argv)
     except FibankError as exc:
         print(f"tap-fibank: error: {SECRETS.redact(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)
