@@ -96,6 +96,18 @@ class Browser:
             raise RuntimeError(f"{expression[:80]}: {result['exceptionDetails']}")
         return result["result"].get("value")
 
+    def type_into(self, css: str, text: str) -> None:
+        """Replace an input's text as typing does (focus, select all, insert): the page sees `input`."""
+        self.evaluate(
+            f"(() => {{ const i = document.querySelector({json.dumps(css)}); i.focus(); i.select(); }})()"
+        )
+        if text:
+            self.send("Input.insertText", text=text)
+        else:
+            self.send("Input.dispatchKeyEvent", type="keyDown", key="Backspace", code="Backspace",
+                      windowsVirtualKeyCode=8)  # fmt: skip
+            self.send("Input.dispatchKeyEvent", type="keyUp", key="Backspace", code="Backspace")
+
     def errors(self) -> list[str]:
         """Console errors, uncaught exceptions and error log entries since the page was opened."""
         found = []

@@ -17,6 +17,7 @@
     return (cents < 0 ? "-" : "") + whole + "," + part + "\u00a0" + (SYMBOLS[currency] || currency);
   }
   const eur = (cents) => money(cents, "EUR");
+  const short = (text) => (text.length > 24 ? text.slice(0, 23) + "…" : text);
   const units = (cents) => (cents === null ? null : cents / 100);
   const tooltip = { callbacks: { label: (c) => c.dataset.label + ": " + eur(Math.round(c.parsed.y * 100)) } };
   const axisEur = { ticks: { callback: (v) => eur(Math.round(v * 100)).replace(",00", "") } };
@@ -90,7 +91,7 @@
   const parties = new Chart(document.getElementById("chart-counterparties"), {
     type: "bar", data: { labels: [], datasets: [] },
     options: { indexAxis: "y", plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => eur(Math.round(c.raw * 100)) } } },
-      scales: { x: axisEur, y: { ticks: { autoSkip: false } } } },
+      scales: { x: axisEur, y: { ticks: { autoSkip: false, callback: (_v, i) => short(parties.data.labels[i]) } } } },
   });
   function totals(index, first, last) {
     const sums = new Map();
@@ -142,7 +143,7 @@
 
   // --- the transactions table ---------------------------------------------------------------------------
   window.entriesTable = new simpleDatatables.DataTable("#entries", {
-    searchable: true, perPage: 25, perPageSelect: [25, 50, 100, 500],
+    searchable: true, searchAnd: true, perPage: 25, perPageSelect: [25, 50, 100, 500],
     columns: [{ select: [5, 6], type: "number" }],
     labels: { placeholder: "Search (counterparty, category, text…)", noRows: "No entries", info: "{start}–{end} of {rows} entries" },
   });
