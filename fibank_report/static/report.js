@@ -46,7 +46,7 @@
   // --- debit against credit ---------------------------------------------------------------------
   const monthly = new Chart(document.getElementById("chart-monthly"), {
     data: { labels: [], datasets: [] },
-    options: { plugins: { tooltip, euroLine: { label: euroMonth } }, scales: { y: axisEur } },
+    options: { plugins: { tooltip, euroLine: { label: euroMonth }, legend: { labels: { sort: (a, b) => a.datasetIndex - b.datasetIndex } } }, scales: { y: axisEur } },
   });
   function showMonths(key) {
     const rows = data.months[key] || [];
