@@ -47,7 +47,7 @@ class Browser:
         self._next_id = 0
         self._metrics = (1280, False)
         self.events: list[dict[str, Any]] = []
-        for domain in ("Page", "Runtime", "Log"):
+        for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable")
 
     def _port(self) -> int:
@@ -107,6 +107,14 @@ class Browser:
             self.send("Input.dispatchKeyEvent", type="keyDown", key="Backspace", code="Backspace",
                       windowsVirtualKeyCode=8)  # fmt: skip
             self.send("Input.dispatchKeyEvent", type="keyUp", key="Backspace", code="Backspace")
+
+    def requests(self) -> list[str]:
+        """Every URL the page asked for since it was opened."""
+        return [
+            m["params"]["request"]["url"]
+            for m in self.events
+            if m.get("method") == "Network.requestWillBeSent"
+        ]
 
     def errors(self) -> list[str]:
         """Console errors, uncaught exceptions and error log entries since the page was opened."""
