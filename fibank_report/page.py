@@ -160,7 +160,7 @@ def render(
     return template.render(
         data=data,
         accounts=accounts,
-        proofs=marts.proofs(),
+        proofs={p.iban: p for p in marts.proofs()},
         tests=tests,
         test_results=asdict(tests) if tests else None,
         entries=marts.entries_since(first_table_day),

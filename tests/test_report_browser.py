@@ -291,3 +291,25 @@ def test_page_fits_a_phone_and_screenshots_are_saved(built: Built, chromium: str
         assert browser.errors() == []
     png = (SCREENSHOTS / f"report{suffix}.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+
+
+# --- last: a warehouse that lost an entry is not called complete ------------------------------------------
+
+
+def test_a_lost_entry_turns_the_verdict_to_not_proven(built: Built, chromium: str) -> None:
+    """Runs last for its warehouse: it deletes an entry behind the pipeline's back."""
+    wh = built.warehouse
+    iban, entry_id = built.rows(
+        "select iban, entry_id from {a}.fct_transactions order by booking_date, entry_id limit 1"
+    )[0]
+    wh.execute(f"delete from {wh.raw}.transactions where iban = '{iban}' and entry_id = {entry_id}")
+    failed = built.project.meltano("run", f"dbt-{wh.name}:test", check=False)
+    assert failed.returncode != 0
+    report = build_report(wh, built.project)
+    with Browser(chromium) as browser:
+        browser.open(report.as_uri())
+        verdict = browser.evaluate("document.getElementById('verdict').textContent").strip()
+        tests = browser.evaluate("document.getElementById('dbt-tests').textContent")
+        assert browser.errors() == []
+    assert verdict.startswith("Not proven"), verdict
+    assert "assert_statement_windows_match_entries" in tests, tests
