@@ -2,9 +2,11 @@
 #   .venv/           the tap, its tests, the demo report (duckdb 1.2.2, matplotlib)
 #   .tools/meltano/  meltano 4.4.1 (its own venv: its pins differ from the tap's)
 #   .meltano/        the plugins meltano installs (tap-fibank -e ., loaders, dbt), state, logs
-#   output/          the DuckDB warehouse, JSON Lines exports, the demo chart
+#   .tools/report/   the report's JavaScript libraries (chart.js, simple-datatables), pinned, from npm
+#   output/          the DuckDB warehouse, JSON Lines exports, the demo chart, report.html
 #
-#   make demo    fresh clone -> sandbox bank -> output/fibank.duckdb -> dbt build -> table + chart
+#   make demo    fresh clone -> sandbox bank -> output/fibank.duckdb -> dbt build -> table + chart + report
+#   make report  output/report.html from the marts (REPORT_ARGS=--postgres for PostgreSQL)
 #   make test    the whole test suite, end-to-end pipeline tests included
 #   make run     your own account -> PostgreSQL -> dbt build (needs .env, see .env.example)
 PYTHON ?= python3
@@ -24,10 +26,12 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
 PIP_HINT := could not install from PyPI: check the network connection (and HTTPS_PROXY / PIP_INDEX_URL if you need them)
 
-.PHONY: install meltano-install pipeline-install demo demo-report run run-duckdb test test-fast test-sdk-latest lint bench clean help check-python
+.PHONY: install meltano-install pipeline-install demo demo-report report run run-duckdb test test-fast test-report test-sdk-latest chromium lint bench clean help check-python
 
 help:
 	@echo "make demo     sandbox bank -> DuckDB -> dbt -> table and output/monthly_debit_credit.png"
+	@echo "make report   output/report.html from the marts of output/fibank.duckdb (REPORT_ARGS=--postgres: PostgreSQL)"
+	@echo "make test-report  build the report from DuckDB and PostgreSQL and check it in headless Chromium"
 	@echo "make test     the whole test suite (end-to-end included; PostgreSQL on 127.0.0.1:5432 optional outside CI)"
 	@echo "make run      your own account -> PostgreSQL -> dbt (needs .env, see .env.example)"
 	@echo "make run-duckdb  your own account -> output/fibank.duckdb -> dbt"
@@ -70,40 +74,69 @@ meltano-install: $(MELTANO)
 pipeline-install: .meltano/.installed
 
 $(BIN)/.report-installed: $(BIN)/.installed
-	$(BIN)/python -m pip install --quiet 'matplotlib>=3.8' 'duckdb==1.2.2' || { echo "$(PIP_HINT)"; exit 1; }
+	$(BIN)/python -m pip install --quiet 'matplotlib>=3.8' -e '.[report]' || { echo "$(PIP_HINT)"; exit 1; }
 	@touch $@
 
+# The report inlines chart.js and simple-datatables: fetched once with npm, pinned by version and
+# sha512 in fibank_report/vendor.py.
+REPORT_VENDOR := $(TOOLS)/report
+$(REPORT_VENDOR)/.installed: fibank_report/vendor.py $(BIN)/.installed
+	$(BIN)/python -m fibank_report.vendor $(REPORT_VENDOR)
+	@touch $@
+
+# output/report.html from the marts: the DuckDB file by default, REPORT_ARGS=--postgres for the
+# PostgreSQL database of .env (TARGET_POSTGRES_*, DBT_POSTGRES_SCHEMA).
+REPORT_ARGS ?=
+report: $(BIN)/.report-installed $(REPORT_VENDOR)/.installed
+	$(BIN)/python -m fibank_report $(REPORT_ARGS)
+
 # Sandbox bank (no credentials, nothing leaves the machine) -> DuckDB -> dbt build -> report.
-demo: pipeline-install $(BIN)/.report-installed
+demo: pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/.installed
 	@mkdir -p output
 	$(MELTANO) --environment demo run fibank-duckdb
 	$(BIN)/python scripts/demo_report.py --duckdb output/fibank.duckdb --chart output/monthly_debit_credit.png
+	@$(MAKE) --no-print-directory report REPORT_ARGS=
 
 demo-report: $(BIN)/.report-installed
 	$(BIN)/python scripts/demo_report.py --duckdb output/fibank.duckdb --chart output/monthly_debit_credit.png
 
 # Your own account (credentials and the PostgreSQL connection in .env). .env is checked first:
 # each missing or unusable value is named before meltano starts.
-run: pipeline-install
+run: pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/.installed
 	@mkdir -p output
 	@$(TAP_PYTHON) scripts/check_env.py postgres
 	$(MELTANO) --environment prod run fibank-postgres
+	@$(MAKE) --no-print-directory report REPORT_ARGS=--postgres
 
-run-duckdb: pipeline-install
+run-duckdb: pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/.installed
 	@mkdir -p output
 	@$(TAP_PYTHON) scripts/check_env.py duckdb
 	$(MELTANO) --environment prod run fibank-duckdb
+	@$(MAKE) --no-print-directory report REPORT_ARGS=
 
 # The whole suite. The end-to-end tests (tests/test_pipeline*.py) run real meltano and dbt from
 # .tools/ and .meltano/; they need PostgreSQL on 127.0.0.1:5432 for the PostgreSQL half (skipped
 # with a reason when unreachable, a failure under CI=true).
 test: install pipeline-install $(BIN)/.report-installed
 	@mkdir -p output
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m 'not browser'
+
+# Debian's chromium for the browser test, installed where missing when running as root.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: install it (Debian: apt-get install chromium); the browser test skips"; fi
+
+# The report built from the DuckDB and the PostgreSQL warehouses, checked in headless Chromium
+# (about 2 minutes); a screenshot lands in output/.
+test-report: install pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/.installed chromium
+	@mkdir -p output
+	$(BIN)/python -m pytest -m browser tests/test_report_browser.py
 
 # Everything except the end-to-end pipeline tests.
 test-fast: install
-	$(BIN)/python -m pytest -m 'not e2e'
+	$(BIN)/python -m pytest -m 'not e2e and not browser'
 
 # The lean record path and the private SDK names it relies on (tap_fibank/sdk_private.py), tried
 # against the newest singer-sdk release in a venv of its own, so an SDK upgrade is seen coming.
@@ -125,7 +158,7 @@ bench: install
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/first_sync.py
 
-LINT_PATHS := $(wildcard tap_fibank tests benchmarks scripts)
+LINT_PATHS := $(wildcard tap_fibank fibank_report tests benchmarks scripts)
 
 lint: install
 	$(BIN)/ruff check $(LINT_PATHS)
