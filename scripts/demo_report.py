@@ -206,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Warehouse: {args.duckdb} (tables in {args.schema}: mart_monthly_debit_credit, "
         "mart_monthly_debit_credit_eur, mart_spending_by_counterparty, mart_fees_monthly, "
-        "mart_daily_balances, mart_monthly_balances, fct_transactions, fct_statement_windows)"
+        "mart_daily_balances, mart_monthly_balances, mart_net_worth_daily, mart_net_worth_monthly, "
+        "mart_monthly_reconciliation, dim_accounts, fct_transactions, fct_statement_windows)"
     )
     return 0
 
