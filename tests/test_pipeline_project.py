@@ -137,8 +137,9 @@ def test_file_loader_appends_to_one_file_per_stream() -> None:
 
 def test_jobs_load_each_warehouse_and_then_build_dbt() -> None:
     jobs = {j["name"]: j["tasks"] for j in PROJECT["jobs"]}
-    assert jobs["fibank-duckdb"] == ["tap-fibank target-duckdb dbt-duckdb:build"]
-    assert jobs["fibank-postgres"] == ["tap-fibank target-postgres dbt-postgres:build"]
+    # Models first, tests after: a failing test must not leave the marts stale.
+    assert jobs["fibank-duckdb"] == ["tap-fibank target-duckdb dbt-duckdb:models dbt-duckdb:test"]
+    assert jobs["fibank-postgres"] == ["tap-fibank target-postgres dbt-postgres:models dbt-postgres:test"]
     assert jobs["fibank-jsonl"] == ["tap-fibank target-jsonl"]
 
 
@@ -157,6 +158,15 @@ def test_demo_uses_the_sandbox_and_the_default_is_the_real_bank() -> None:
     assert tap["demo"]["config"]["sandbox"] is True
     assert tap["prod"]["config"]["sandbox"] is False
     assert PROJECT["default_environment"] == "prod"
+
+
+def test_demo_reads_every_sandbox_account_but_the_one_that_always_fails() -> None:
+    from tap_fibank.sandbox import Sandbox
+
+    demo = next(e for e in PROJECT["environments"] if e["name"] == "demo")
+    tap = next(p for p in demo["config"]["plugins"]["extractors"] if p["name"] == "tap-fibank")
+    readable = [a.iban for a in Sandbox(seed=1).accounts if "statement_500" not in a.tags]
+    assert tap["config"]["ibans"] == readable
 
 
 def test_env_example_lists_what_a_real_run_needs_and_env_is_ignored() -> None:

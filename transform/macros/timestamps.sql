@@ -7,3 +7,31 @@
 {% macro default__utc_timestamp(column) -%}
     cast({{ column }} as timestamp)
 {%- endmacro %}
+
+
+{#- The Sofia calendar date of a UTC timestamp (without time zone): the bank's day. -#}
+{% macro sofia_date(utc_column) -%}
+    {{ return(adapter.dispatch('sofia_date', 'fibank')(utc_column)) }}
+{%- endmacro %}
+
+{% macro default__sofia_date(utc_column) -%}
+    cast(({{ utc_column }} at time zone 'UTC') at time zone 'Europe/Sofia' as date)
+{%- endmacro %}
+
+{% macro duckdb__sofia_date(utc_column) -%}
+    cast(timezone('Europe/Sofia', timezone('UTC', {{ utc_column }})) as date)
+{%- endmacro %}
+
+
+{#- Today in Sofia, when the test runs: the day a complete warehouse reaches. -#}
+{% macro sofia_today() -%}
+    {{ return(adapter.dispatch('sofia_today', 'fibank')()) }}
+{%- endmacro %}
+
+{% macro default__sofia_today() -%}
+    cast(now() at time zone 'Europe/Sofia' as date)
+{%- endmacro %}
+
+{% macro duckdb__sofia_today() -%}
+    cast(timezone('Europe/Sofia', now()) as date)
+{%- endmacro %}

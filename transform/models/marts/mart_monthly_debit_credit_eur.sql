@@ -1,13 +1,40 @@
--- Debit against credit per month over all accounts, in EUR: EUR entries as they are, BGN entries at
--- the fixed 1.95583. Entries in other currencies (no fixed rate) are counted, not converted.
+-- Spending and income per month in EUR, per profile (person, business) and for all profiles
+-- together ('all'): EUR as is, BGN at the fixed 1.95583, other currencies at the ECB rate of the
+-- booking day. Transfers between the login's own accounts are neither: they are shown on their
+-- own. Entries without any rate (a currency the ECB seed lacks) are counted, not summed.
+with entries as (
+    select * from {{ ref('fct_transactions') }}
+),
+
+flows as (
+    select
+        booking_month,
+        profile,
+        iban,
+        direction,
+        amount_eur,
+        eur_rate_is_last_known,
+        is_own_account_transfer,
+        case when not is_own_account_transfer and direction = 'debit' then amount_eur end as spent,
+        case when not is_own_account_transfer and direction = 'credit' then amount_eur end as received,
+        case when is_own_account_transfer and direction = 'debit' then amount_eur end as moved_out,
+        case when is_own_account_transfer and direction = 'credit' then amount_eur end as moved_in
+    from entries
+)
+
 select
     booking_month,
-    {{ to_money("sum(case when direction = 'debit' then amount_eur else 0 end)") }} as debit_eur,
-    {{ to_money("sum(case when direction = 'credit' then amount_eur else 0 end)") }} as credit_eur,
-    {{ to_money('sum(coalesce(signed_amount_eur, 0))') }} as net_eur,
-    sum(case when amount_eur is not null and direction = 'debit' then 1 else 0 end) as debit_count,
-    sum(case when amount_eur is not null and direction = 'credit' then 1 else 0 end) as credit_count,
-    count(distinct case when amount_eur is not null then iban end) as account_count,
-    sum(case when amount_eur is null then 1 else 0 end) as entries_not_in_eur
-from {{ ref('fct_transactions') }}
-group by booking_month
+    coalesce(profile, 'all') as profile,
+    {{ to_money('coalesce(sum(spent), 0)') }} as debit_eur,
+    {{ to_money('coalesce(sum(received), 0)') }} as credit_eur,
+    {{ to_money('coalesce(sum(received), 0) - coalesce(sum(spent), 0)') }} as net_eur,
+    {{ to_money('coalesce(sum(moved_out), 0)') }} as own_transfers_out_eur,
+    {{ to_money('coalesce(sum(moved_in), 0)') }} as own_transfers_in_eur,
+    count(spent) as debit_count,
+    count(received) as credit_count,
+    sum(case when is_own_account_transfer then 1 else 0 end) as own_transfer_count,
+    count(distinct iban) as account_count,
+    sum(case when amount_eur is null then 1 else 0 end) as entries_not_in_eur,
+    sum(case when eur_rate_is_last_known then 1 else 0 end) as entries_at_last_known_rate
+from flows
+group by grouping sets ((booking_month, profile), (booking_month))

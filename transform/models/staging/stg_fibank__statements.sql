@@ -1,5 +1,8 @@
 -- One row per statement window the tap read (per currency part), typed: the bank's own totals
--- (opening and closing balance, debit and credit turnover) next to the entries' totals.
+-- (opening and closing balance, debit and credit turnover) next to the entries' totals, and the
+-- window's verification: balanced, unbalanced, or unverifiable (the bank's summary rows were
+-- missing or unreadable, so the window covers its days but proves no balance). A tap that does
+-- not send `verification` yet has it derived from is_balanced.
 with source as (
     select * from {{ source('fibank', 'statements') }}
 )
@@ -18,5 +21,9 @@ select
     {{ to_money('entries_debit_total') }} as entries_debit_total,
     {{ to_money('entries_credit_total') }} as entries_credit_total,
     cast(is_balanced as boolean) as is_balanced,
+    coalesce(
+        cast({{ column_or(source('fibank', 'statements'), 'verification', 'null') }} as varchar),
+        case when cast(is_balanced as boolean) then 'balanced' else 'unbalanced' end
+    ) as verification,
     {{ utc_timestamp('fetched_at') }} as fetched_at_utc
 from source

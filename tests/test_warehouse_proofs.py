@@ -1,0 +1,305 @@
+"""The warehouse's proofs, made to fail on purpose, end to end on DuckDB and on PostgreSQL.
+
+One sandbox bank and one project per warehouse: two normal runs (`meltano run` of the job: the
+tap, the loader, dbt's models, dbt's tests), after which every data test passes. Then each case
+changes raw rows behind the pipeline's back (as a lost load, a bad edit or a stopped scheduler
+would), rebuilds the models and runs the tests: the named tests fail, their stored rows name the
+account (masked) and the days, and the repair the README gives (`--full-refresh`, the next run,
+dropping an account) makes every test pass again. Every data test of transform/ is failed by one
+of these cases (`test_every_data_test_is_made_to_fail_by_a_case`).
+
+The cases run in file order on the module's warehouse; each ends with the warehouse repaired.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from test_pipeline_e2e import (
+    DuckDBWarehouse,
+    PostgresWarehouse,
+    Project,
+    Warehouse,
+    make_project,
+    plugins_installed,  # noqa: F401 - the fixture
+    readable_ibans,
+)
+
+from tap_fibank.sandbox import Sandbox
+
+pytestmark = pytest.mark.warehouse
+
+COVERED = "assert_accounts_covered_to_last_read"
+READ_LATEST = "assert_accounts_read_in_latest_run"
+STALE = "assert_accounts_read_within_stale_days"
+LATEST_BALANCE = "assert_latest_balance_matches_bank"
+RECONCILED = "assert_monthly_reconciliation_is_zero"
+FOLLOWS = "assert_balance_after_follows_previous_entry"
+SIGNED = "assert_signed_amount_follows_direction"
+HAS_EUR = "assert_every_entry_has_a_eur_value"
+BALANCED = "assert_statement_windows_balanced"
+CHAIN = "assert_statement_windows_chain"
+MATCH = "assert_statement_windows_match_entries"
+POSITIVE = "positive_stg_fibank__transactions_amount"
+PROFILE = "accepted_values_stg_fibank__customers_profile__person__business"
+
+# Every data test of transform/ and the case (test function below) that makes it fail.
+FAILED_BY = {
+    COVERED: "five weeks deleted; the always-failing account",
+    READ_LATEST: "an account skipped by the latest run (a warning)",
+    STALE: "the pipeline not run for four days",
+    LATEST_BALANCE: "five weeks deleted; the latest balance changed",
+    RECONCILED: "an amount changed; the latest balance changed",
+    FOLLOWS: "an amount changed; the latest balance changed",
+    SIGNED: "an amount stored with its sign",
+    HAS_EUR: "the USD rates missing",
+    BALANCED: "a window's closing balance changed",
+    CHAIN: "a window's closing balance changed; a window deleted",
+    MATCH: "an amount changed",
+    POSITIVE: "an amount stored with its sign",
+    PROFILE: "a profile of an unknown type",
+}
+
+RESULT = re.compile(r"(Failure|Warning) in test (\S+) \(")
+
+
+def masked(iban: str) -> str:
+    return "****" + iban[-4:]
+
+
+@dataclass
+class Outcome:
+    """What one dbt test run (or job) said: exit code, the failing and the warning tests."""
+
+    returncode: int
+    output: str
+
+    def named(self, kind: str) -> set[str]:
+        return {name for found, name in RESULT.findall(self.output) if found == kind}
+
+    @property
+    def failed(self) -> set[str]:
+        return self.named("Failure")
+
+    @property
+    def warned(self) -> set[str]:
+        return self.named("Warning")
+
+
+@dataclass
+class Lab:
+    wh: Warehouse
+    project: Project
+    bank: Sandbox
+    normal: Outcome
+
+    def iban(self, tag: str, customer_kind: str | None = None) -> str:
+        kinds = {c.customer_id: c.kind for c in self.bank.customers}
+        return next(
+            a.iban
+            for a in self.bank.accounts
+            if tag in a.tags and customer_kind in (None, kinds[a.customer_id])
+        )
+
+    def job(self, *options: str, env: dict[str, str] | None = None) -> Outcome:
+        """`meltano run [options] <job>`: the tap, the loader, dbt's models and tests."""
+        saved = dict(self.project.env)
+        self.project.env.update(env or {})
+        try:
+            proc = self.project.meltano("run", *options, self.wh.job, check=False)
+        finally:
+            self.project.env.clear()
+            self.project.env.update(saved)
+        return Outcome(proc.returncode, proc.stdout + proc.stderr)
+
+    def dbt(self) -> Outcome:
+        """Rebuild the models from the raw tables as they are now (seeds untouched), then test."""
+        self.project.meltano("invoke", f"dbt-{self.wh.name}", "run")
+        proc = self.project.meltano("invoke", f"dbt-{self.wh.name}", "test", check=False)
+        return Outcome(proc.returncode, proc.stdout + proc.stderr)
+
+    def flagged(self, test: str) -> set[str]:
+        """The accounts a test's stored failing rows name (its first column, `account`)."""
+        rows = self.wh.rows(f"select account from {self.wh.analytics}_dbt_test__audit.{test}")
+        return {r[0] for r in rows}
+
+    def sql(self, statement: str) -> None:
+        self.wh.execute(statement.replace("{raw}", self.wh.raw).replace("{analytics}", self.wh.analytics))
+
+    def assert_all_pass(self, outcome: Outcome) -> None:
+        assert outcome.returncode == 0, outcome.output[-3000:]
+        assert outcome.failed == outcome.warned == set(), (outcome.failed, outcome.warned)
+
+    def assert_no_full_iban(self, outcome: Outcome) -> None:
+        for account in self.bank.accounts:
+            assert account.iban not in outcome.output, f"{masked(account.iban)} printed in full"
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def lab(
+    request: pytest.FixtureRequest,
+    plugins_installed: None,  # noqa: F811 - the fixture imported above
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Lab]:
+    root = tmp_path_factory.mktemp(f"proofs-{request.param}")
+    wh: Warehouse = DuckDBWarehouse(root) if request.param == "duckdb" else PostgresWarehouse()
+    try:
+        with Sandbox(seed=1) as bank:
+            project = make_project(root, bank, wh.env())
+            lab = Lab(wh, project, bank, Outcome(0, ""))
+            first = lab.job()
+            lab.assert_all_pass(first)
+            # A second run re-reads the lookback days: windows overlap, as every day in real use.
+            lab.normal = lab.job()
+            yield lab
+    finally:
+        wh.drop()
+
+
+def test_after_normal_runs_every_data_test_passes(lab: Lab) -> None:
+    lab.assert_all_pass(lab.normal)
+    summaries = [line for line in lab.normal.output.splitlines() if "Done. PASS=" in line]
+    assert len(summaries) == 2, "the job did not build the models and then test them"
+
+
+def test_every_data_test_is_made_to_fail_by_a_case(lab: Lab) -> None:
+    ran = set(re.findall(r"PASS (\S+) \.", lab.normal.output)) - set(
+        re.findall(r"OK created \S+ \S+ model \S+?\.(\S+) ", lab.normal.output)
+    )
+    tests = {name for name in ran if name.startswith(("assert_", "positive_", "accepted_values_"))}
+    assert tests == set(FAILED_BY), "a data test without a case that fails it, or a case for none"
+
+
+def test_deleted_weeks_a_changed_amount_a_stored_sign_and_a_skipped_read_fail_until_a_full_refresh(
+    lab: Lab,
+) -> None:
+    today = lab.bank.today
+    weeks = lab.iban("dst_edges")  # the person's EUR account
+    amount = lab.iban("converted", "business")
+    usd = lab.iban("quiet_gap")
+    deposit = lab.iban("no_entries")
+    cut = today - timedelta(days=35)
+    # (b) The last five weeks of one account gone: entries and windows.
+    since = f"date '{cut}'"
+    lab.sql(
+        f"delete from {{raw}}.transactions where iban = '{weeks}' and cast(booking_date as date) >= {since}"
+    )
+    lab.sql(f"delete from {{raw}}.statements where iban = '{weeks}' and cast(date_to as date) >= {since}")
+    # (d) One old entry's amount changed by 1.00 (its sign kept).
+    old = today - timedelta(days=90)
+    lab.sql(
+        "update {raw}.transactions set amount = amount + 1, signed_amount = signed_amount "
+        "+ case when direction = 'credit' then 1 else -1 end "
+        f"where iban = '{amount}' and entry_id = (select min(entry_id) from {{raw}}.transactions "
+        f"where iban = '{amount}' and cast(booking_date as date) >= date '{old}')"
+    )
+    # An amount stored with its sign (a loader or an edit that lost the unsigned amount).
+    lab.sql(
+        f"update {{raw}}.transactions set amount = -amount where iban = '{usd}' "
+        f"and entry_id = (select max(entry_id) from {{raw}}.transactions where iban = '{usd}')"
+    )
+    # The latest run skipped the deposit (its windows of that run gone).
+    lab.sql(
+        f"delete from {{raw}}.statements where iban = '{deposit}' and fetched_at = "
+        f"(select max(fetched_at) from {{raw}}.statements)"
+    )
+
+    broken = lab.dbt()
+    assert broken.returncode != 0
+    assert {COVERED, LATEST_BALANCE, FOLLOWS, MATCH, RECONCILED, SIGNED, POSITIVE} <= broken.failed
+    assert broken.warned == {READ_LATEST}
+    assert lab.flagged(COVERED) == {masked(weeks)}
+    assert masked(weeks) in lab.flagged(LATEST_BALANCE)
+    assert masked(amount) in lab.flagged(FOLLOWS) & lab.flagged(MATCH) & lab.flagged(RECONCILED)
+    assert lab.flagged(SIGNED) == {masked(usd)}
+    # ...and the deleted weeks took the latest run's windows of that account too.
+    assert lab.flagged(READ_LATEST) == {masked(deposit), masked(weeks)}
+    lab.assert_no_full_iban(broken)
+
+    lab.assert_all_pass(lab.job("--full-refresh"))
+
+
+def test_a_changed_window_a_gap_a_changed_balance_missing_rates_and_an_unknown_profile_fail(lab: Lab) -> None:
+    today = lab.bank.today
+    window = lab.iban("converted", "person")
+    gap = lab.iban("converted", "business")
+    balance = lab.iban("dst_edges")
+    usd = lab.iban("quiet_gap")
+    old_from, old_to = today - timedelta(days=150), today - timedelta(days=60)
+
+    def middle(iban: str) -> str:
+        """The first window of `iban` that starts 60 to 150 days ago: read once, long settled."""
+        return (
+            f"(select min(date_from) from {{raw}}.statements where iban = '{iban}' "
+            f"and cast(date_from as date) between date '{old_from}' and date '{old_to}')"
+        )
+
+    # A window's closing balance changed (the bank's totals no longer add up, nor chain).
+    lab.sql(
+        f"update {{raw}}.statements set closing_balance = closing_balance + 1 "
+        f"where iban = '{window}' and date_from = {middle(window)}"
+    )
+    # A window lost: its days are a gap between its neighbours.
+    lab.sql(f"delete from {{raw}}.statements where iban = '{gap}' and date_from = {middle(gap)}")
+    # The latest entry's balance changed.
+    lab.sql(
+        f"update {{raw}}.transactions set balance_after = balance_after + 1 where iban = '{balance}' "
+        f"and entry_id = (select max(entry_id) from {{raw}}.transactions where iban = '{balance}')"
+    )
+    # A window the tap marks unverifiable (a newer tap's `verification`; the bank's summary rows
+    # unreadable): its days count, its balances prove nothing, so a wrong closing fails no test.
+    lab.sql("alter table {raw}.statements add column verification varchar")
+    lab.sql(
+        "update {raw}.statements set verification = 'unverifiable', closing_balance = closing_balance + 5 "
+        f"where iban = '{usd}' and date_from = {middle(usd)}"
+    )
+    # The ECB seed without USD (as with a currency ECB_CURRENCIES lacks).
+    lab.sql("delete from {analytics}_staging.ecb_rates where currency = 'USD'")
+    # A profile type the models do not know.
+    business = next(c.customer_id for c in lab.bank.customers if c.kind == "business")
+    lab.sql(f"update {{raw}}.customers set extra = '{{}}' where customer_id = '{business}'")
+
+    broken = lab.dbt()
+    assert broken.returncode != 0
+    assert {BALANCED, CHAIN, FOLLOWS, LATEST_BALANCE, RECONCILED, HAS_EUR, PROFILE} <= broken.failed
+    assert lab.flagged(BALANCED) == {masked(window)}
+    assert lab.flagged(CHAIN) == {masked(window), masked(gap)}
+    assert masked(balance) in lab.flagged(FOLLOWS) & lab.flagged(LATEST_BALANCE) & lab.flagged(RECONCILED)
+    assert lab.flagged(HAS_EUR) == {masked(usd)}
+    assert masked(usd) not in lab.flagged(MATCH) | lab.flagged(RECONCILED)
+    lab.assert_no_full_iban(broken)
+
+    # Back to the columns the tap sends today (PostgreSQL's staging view depends on the column).
+    cascade = " cascade" if lab.wh.name == "postgres" else ""
+    lab.sql(f"alter table {{raw}}.statements drop column verification{cascade}")
+
+    lab.assert_all_pass(lab.job("--full-refresh"))
+
+
+def test_a_pipeline_not_run_for_four_days_fails_until_the_next_run(lab: Lab) -> None:
+    lab.sql("update {raw}.statements set fetched_at = fetched_at - interval '4 days'")
+    stale = lab.dbt()
+    assert stale.returncode != 0
+    assert stale.failed == {STALE}
+    assert lab.flagged(STALE) == {masked(i) for i in readable_ibans(lab.bank)}
+    lab.assert_all_pass(lab.job())
+
+
+def test_the_always_failing_account_fails_a_named_test_until_it_is_dropped(lab: Lab) -> None:
+    failing = lab.iban("statement_500")
+    every = json.dumps([a.iban for a in lab.bank.accounts])
+    run = lab.job(env={"TAP_FIBANK_IBANS": every})
+    assert run.returncode != 0
+    assert run.failed == {COVERED}
+    assert lab.flagged(COVERED) == {masked(failing)}
+    problems = lab.wh.rows(f"select problem from {lab.wh.analytics}_dbt_test__audit.{COVERED}")
+    assert problems == [("never read",)]
+    lab.assert_no_full_iban(run)
+    # As the README says: stop listing it (`ibans`) and delete its raw row.
+    lab.sql(f"delete from {{raw}}.accounts where iban = '{failing}'")
+    lab.assert_all_pass(lab.dbt())

@@ -1,0 +1,17 @@
+{{ config(severity='warn') }}
+-- A warning (not yet an error) for every account the latest run did not read, with the day it was
+-- last read: the bank failed its statement this time (the tap skipped it and said so). The next
+-- run tries it again; once it is older than `stale_days`, assert_accounts_read_within_stale_days
+-- fails.
+with latest_run as (
+    select max(fetched_at_utc) as fetched_at_utc
+    from {{ ref('fct_statement_windows') }}
+)
+
+select
+    {{ mask_iban('a.iban') }} as account,
+    a.last_read_date,
+    {{ sofia_date('r.fetched_at_utc') }} as latest_run_date
+from {{ ref('dim_accounts') }} as a
+cross join latest_run as r
+where a.last_read_at_utc < r.fetched_at_utc

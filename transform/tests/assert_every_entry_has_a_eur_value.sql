@@ -1,0 +1,12 @@
+-- Every entry has an EUR value: EUR, BGN (fixed rate) or a currency the ECB seed has a rate for on
+-- or before its booking day. Failing rows name the account (masked), the currency and the first
+-- and last day without one: add the currency to ECB_CURRENCIES and run `make ecb-rates`.
+select
+    {{ mask_iban('iban') }} as account,
+    currency,
+    min(booking_date) as first_day,
+    max(booking_date) as last_day,
+    count(*) as entries
+from {{ ref('stg_fibank__transactions') }}
+where amount_eur is null
+group by iban, currency
