@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,12 +41,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def settings(paths: list[str]) -> dict[str, Any]:
     """The tap's validated settings: files, then TAP_FIBANK_* from the environment."""
-    files = [p for p in paths if p != "ENV"]
-    for path in files:
-        if not Path(path).is_file():
-            msg = f"--config {path}: no such file"
+    given: dict[str, Any] = {}
+    for path in (p for p in paths if p != "ENV"):
+        try:
+            loaded = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            msg = f"--config {path}: cannot read it as JSON ({type(exc).__name__})"
+            raise ConfigError(msg) from None
+        if not isinstance(loaded, dict):
+            msg = f"--config {path}: expected a JSON object of settings"
             raise ConfigError(msg)
-    tap = TapFibank(config=files or None, parse_env_config=True, validate_config=True)
+        given.update(loaded)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    tap = TapFibank(config=given, parse_env_config=True, validate_config=True)
+    # The SDK's tap takes over SIGTERM to end a sync at a safe point; the doctor has none.
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
     return dict(tap.config)
 
 

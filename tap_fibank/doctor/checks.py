@@ -346,6 +346,16 @@ def _numbers_seen(read: Read) -> str:
     return ", ".join(kinds) or "no entries"
 
 
+def _numbers(read: Read) -> Finding:
+    unreadable = _problems("statement.numbers", "numbers", "fatal", _numbers_seen)(read)
+    if unreadable.status != OK:
+        return unreadable
+    seen = _numbers_seen(read)
+    if "as text" in seen:
+        return _differs("statement.numbers", f"{seen}: the tap reads text amounts too", "tolerated")
+    return unreadable
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -385,7 +395,7 @@ STATEMENT_CHECKS: tuple[Callable[[Read], Finding], ...] = (
     _problems("statement.amount_sign", "amount_sign", "fatal", _sign_seen),
     _problems("statement.timestamps", "timestamps", "fatal", _timestamps_seen),
     _problems("statement.offsets", "offsets", "tolerated", lambda r: "every offset is Sofia's on its day"),
-    _problems("statement.numbers", "numbers", "fatal", _numbers_seen),
+    _numbers,
     _flags,
     _problems("statement.window", "window", "fatal", _window_seen),
 )
@@ -409,11 +419,21 @@ def _before_history(seen: Observations) -> Finding:
             "fatal",
             [mask_iban(a.iban or "") for a in failing],
         )
-    shapes = sorted({" ".join(e.layout) or "empty" for a in answers for e in elements_of(a) or []})
-    return _ok(
-        "statement.before_history",
-        f"answers {', '.join(statuses)}, rows {' | '.join(shapes) or 'no acc element'} ({basis})",
+    elements = [(a, e) for a in answers for e in elements_of(a) or []]
+    shapes = sorted(
+        {" ".join(e.layout) or "empty" for _, e in elements} | ({"no acc element"} if not elements else set())
     )
+    text = f"answers {', '.join(statuses)}, rows {' | '.join(shapes)} ({basis})"
+    bare = {a.iban for a in answers if not elements_of(a)}
+    bare |= {a.iban for a, e in elements if not all(k in e.summaries for k in ("OP", "CL", "DT", "CT"))}
+    if bare:
+        return _differs(
+            "statement.before_history",
+            f"{text}: without OP/CL/DT/CT the tap cannot prove those windows and reads them again every run",
+            "unverifiable",
+            [mask_iban(iban or "") for iban in bare],
+        )
+    return _ok("statement.before_history", text)
 
 
 def _range_31(seen: Observations) -> Finding:

@@ -74,8 +74,8 @@ class ReplayApp(BankApp):
             return _answer(self.shape.before_history, request)
         if last < info.opened and self.shape.before_history_rows == "no_acc":
             return json_response({"acc": []})
-        if self.shape.whole_history:
-            first = min(first, info.opened)
+        if self.shape.more_days:
+            first = min(first, max(first - dt.timedelta(days=self.shape.more_days), info.opened))
         if (first, last) == (last, last):
             return check
         segments = self.ledger.statement(info.iban, first, last)

@@ -64,7 +64,7 @@ class Shape:
     )
     summary_dtkt: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_SUMMARY_DTKT))
     other_iban_element: bool = False
-    whole_history: bool = False
+    more_days: int = 0  # days before FromDate sent too (a bank that ignores it: the whole history)
     before_history: Answer | None = None
     before_history_rows: str | None = None  # "no_rows" (stmt []) or "no_acc" (acc [])
     long_range: Answer | None = field(default_factory=lambda: Answer(400, PERIOD_REFUSAL))
@@ -134,8 +134,7 @@ def _statement_form(shape: Shape, windows: list[dict[str, Any]]) -> None:
         iban = element.get("iban") or element.get("ibanAcNo")
         if iban and iban != window.get("iban"):
             shape.other_iban_element = True
-        if _outside(window, element):
-            shape.whole_history = True
+        shape.more_days = max(shape.more_days, _outside(window, element))
 
 
 def _layout(rows: list[dict[str, Any]]) -> list[str]:
@@ -252,15 +251,18 @@ def _meaning(value: Any, facts: dict[str, Decimal]) -> str | None:
     return "zero"
 
 
-def _outside(window: dict[str, Any], element: dict[str, Any]) -> bool:
+def _outside(window: dict[str, Any], element: dict[str, Any]) -> int:
+    """How many days before the window asked for the element's entries reach."""
     span = window.get("window")
     if not span:
-        return False
+        return 0
+    start = datetime.fromisoformat(span[0]).date()
+    days = 0
     for row in element.get("stmt") or []:
         when = _when(row) if isinstance(row, dict) and _kind(row) is None else None
-        if when is not None and not span[0] <= sofia_date(when).isoformat() <= span[1]:
-            return True
-    return False
+        if when is not None:
+            days = max(days, (start - sofia_date(when)).days)
+    return days
 
 
 def _odd_answers(shape: Shape, by: dict[str, list[dict[str, Any]]]) -> None:
