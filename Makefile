@@ -109,6 +109,7 @@ bench: install
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/incremental.py
 	$(BIN)/python benchmarks/memory.py
+	$(BIN)/python benchmarks/doctor.py
 
 LINT_PATHS := $(wildcard tap_fibank tests benchmarks scripts)
 

@@ -43,6 +43,9 @@ def settings(paths: list[str]) -> dict[str, Any]:
     """The tap's validated settings: files, then TAP_FIBANK_* from the environment."""
     given: dict[str, Any] = {}
     for path in (p for p in paths if p != "ENV"):
+        if not Path(path).is_file():
+            msg = f"--config {path}: no such file"
+            raise ConfigError(msg)
         try:
             loaded = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
