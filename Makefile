@@ -186,6 +186,7 @@ bench: install
 	$(BIN)/python benchmarks/incremental.py
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/first_sync.py
+	$(BIN)/python benchmarks/doctor.py
 
 LINT_PATHS := $(wildcard tap_fibank fibank_report tests benchmarks scripts)
 

@@ -63,6 +63,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiplies the number of entries (40 gives about 900 000)"
     )
+    parser.add_argument(
+        "--replay",
+        metavar="CAPTURE",
+        default=None,
+        help="answer in the shape of a tap-fibank-doctor capture (same data, the demo login)",
+    )
     for knob in fields(Faults):
         flag = "--" + knob.name.replace("_", "-")
         if knob.type in ("bool", bool):
@@ -80,9 +86,24 @@ def main(argv: list[str] | None = None) -> int:
         value = getattr(args, knob.name)
         if value is not None and value is not False:
             setattr(faults, knob.name, coerce(knob.name, value))
-    sandbox = Sandbox(
-        seed=args.seed, today=args.today, scale=args.scale, faults=faults, port=args.port, host=args.host
-    )
+    options = {
+        "today": args.today,
+        "scale": args.scale,
+        "faults": faults,
+        "port": args.port,
+        "host": args.host,
+    }
+    sandbox: Sandbox
+    if args.replay:
+        from .replay import replay_sandbox
+
+        try:
+            sandbox = replay_sandbox(args.replay, seed=args.seed, **options)
+        except (OSError, ValueError) as error:
+            print(f"tap-fibank-sandbox: error: --replay: {error}", file=sys.stderr)
+            return 2
+    else:
+        sandbox = Sandbox(seed=args.seed, **options)
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:

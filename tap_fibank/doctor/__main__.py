@@ -1,0 +1,117 @@
+"""`tap-fibank-doctor --config CONFIG [--capture FILE]`, also `python -m tap_fibank.doctor`.
+
+The settings and environment variables are the tap's, validated by the tap itself; the rules
+too: one password POST, never retried; no RECORD, no STATE; secrets never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tap_fibank.doctor.capture import write_capture
+from tap_fibank.doctor.checks import run_checks
+from tap_fibank.doctor.collect import collect
+from tap_fibank.doctor.probe import Probe
+from tap_fibank.doctor.report import lines, verdict
+from tap_fibank.errors import ConfigError, FibankError
+from tap_fibank.redact import SECRETS, install_redaction
+from tap_fibank.settings import DEFAULT_BASE_URL, checked_base_url
+from tap_fibank.tap import TapFibank
+from tap_fibank.windows import sofia_today
+
+if TYPE_CHECKING:
+    from tap_fibank.sandbox import Sandbox
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """`--config` as the tap takes it (a file, or `ENV` for the environment alone)."""
+    parser = argparse.ArgumentParser(
+        prog="tap-fibank-doctor",
+        description="Check what the bank answers against what tap-fibank assumes; writes no RECORD or STATE.",
+    )
+    parser.add_argument("--config", action="append", default=[], help="the tap's settings file (or ENV)")
+    parser.add_argument("--capture", type=Path, help="write a redacted capture of the answers here")
+    return parser.parse_args(argv)
+
+
+def settings(paths: list[str]) -> dict[str, Any]:
+    """The tap's validated settings: files, then TAP_FIBANK_* from the environment."""
+    given: dict[str, Any] = {}
+    for path in (p for p in paths if p != "ENV"):
+        if not Path(path).is_file():
+            msg = f"--config {path}: no such file"
+            raise ConfigError(msg)
+        try:
+            loaded = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            msg = f"--config {path}: cannot read it as JSON ({type(exc).__name__})"
+            raise ConfigError(msg) from None
+        if not isinstance(loaded, dict):
+            msg = f"--config {path}: expected a JSON object of settings"
+            raise ConfigError(msg)
+        given.update(loaded)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    tap = TapFibank(config=given, parse_env_config=True, validate_config=True)
+    # The SDK's tap takes over SIGTERM to end a sync at a safe point; the doctor has none.
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
+    return dict(tap.config)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Log in, read, check, report; the exit code says whether the tap would work."""
+    config = settings(args.config)
+    sandbox: Sandbox | None = None
+    if config.get("sandbox"):
+        from tap_fibank.sandbox import Sandbox
+
+        sandbox = Sandbox(seed=1).start()
+        base_url, username, password = sandbox.base_url, sandbox.username, sandbox.password
+    else:
+        base_url = checked_base_url(str(config.get("base_url") or DEFAULT_BASE_URL))
+        username, password = str(config.get("username") or ""), str(config.get("password") or "")
+        if not username or not password:
+            msg = "username and password are required (set TAP_FIBANK_USERNAME and TAP_FIBANK_PASSWORD)"
+            raise ConfigError(msg)
+    SECRETS.add(password)
+    SECRETS.add(username)
+    probe = Probe(base_url, float(config.get("request_timeout", 60)))
+    try:
+        probe.log_in(username, password)
+        today = sofia_today()
+        if config.get("end_date"):
+            today = min(today, dt.date.fromisoformat(str(config["end_date"])))
+        seen = collect(probe, today, dt.date.fromisoformat(str(config["start_date"])))
+    finally:
+        probe.close()
+        if sandbox is not None:
+            sandbox.stop()
+    findings = run_checks(seen)
+    result = verdict(findings)
+    for line in lines(findings, result):
+        print(SECRETS.redact(line), flush=True)
+    if args.capture is not None:
+        write_capture(args.capture, seen, findings, result)
+        print(f"capture written to {args.capture}: check it before you share it", flush=True)
+    return result.exit_code
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: one line and the tap's exit code for every known failure."""
+    install_redaction()
+    try:
+        code = run(parse_args(argv))
+    except FibankError as exc:
+        print(f"tap-fibank-doctor: error: {SECRETS.redact(str(exc))}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

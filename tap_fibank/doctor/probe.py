@@ -1,0 +1,224 @@
+"""Raw reads of the bank: one login, then GETs whose status, headers and body are all kept.
+
+The tap's client retries, re-logs in and decodes; the doctor must see the answer as sent, so it
+has its own small reader. It logs in with the tap's `log_in` (one password POST, never
+retried) and records every hop of the login with a response hook: names and statuses, never
+values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import msgspec
+import requests
+
+from tap_fibank.errors import BankUnavailableError
+from tap_fibank.login import log_in
+from tap_fibank.windows import SOFIA
+
+API_PREFIX = "/EBank/api/v1/"
+PROFILES = "sywsquery/sywsquery/getCustQuery"
+ACCOUNTS = "sywspicklist/sywspicklist/getFilteredAccounts"
+STATEMENT = "sywsquery/sywsquery/GetCustBal"
+_DECODER = msgspec.json.Decoder(float_hook=Decimal)
+_SERVER_ERROR = 500
+_TRIES = 3
+# The header set the one client known to have worked against the live bank sent (fibank-api.md, 4).
+_BROWSER_HEADERS = {
+    "Accept": "application/json, text/plain, */*",
+    "Accept-Language": "bg",
+    "Cache-Control": "no-cache",
+    "Pragma": "no-cache",
+    "EBank-App-Version": "1",
+    "EBank-Device-Id": "AABBCCDDEE",
+    "EBank-Referer": "%2Fizvlechenia%2Facc-stmt-offline",
+    "X-Requested-With": "XMLHttpRequest",
+    "sec-ch-ua-platform": "Linux",
+    "sec-ch-ua-mobile": "?0",
+    "Sec-Fetch-Site": "same-origin",
+    "Sec-Fetch-Mode": "cors",
+    "Sec-Fetch-Dest": "empty",
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/98.0.4758.80 Safari/537.36",
+}
+
+
+@dataclass
+class Hop:
+    """One response of the login flow: where it came from and where it pointed, no values."""
+
+    method: str
+    path: str
+    status: int
+    location_path: str | None
+    fragment_keys: list[str]
+
+
+@dataclass
+class LoginSeen:
+    """What the login showed: the hops, which one carried the token, cookie names, lifetime."""
+
+    hops: list[Hop] = field(default_factory=list)
+    token_hop: int | None = None
+    post_redirects: int = 0
+    cookie_names: list[str] = field(default_factory=list)
+    expires_in: str | None = None
+    certificate_status: int | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class Exchange:
+    """One API answer as the bank sent it, with why it was asked."""
+
+    purpose: str
+    endpoint: str
+    params: dict[str, str]
+    customer_id: str | None
+    iban: str | None
+    window: tuple[str, str] | None
+    status: int
+    content_type: str
+    header_names: list[str]
+    location_path: str | None
+    body_kind: str
+    body: Any
+
+
+class Probe:
+    """A signed-in session that reads answers without interpreting them."""
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.login = LoginSeen()
+        self._token = ""
+        self._recording = True
+        self.session.hooks["response"].append(self._record)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.session.close()
+
+    def _record(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if not self._recording:
+            return
+        location = response.headers.get("Location")
+        parts = urlsplit(location) if location else None
+        fragment = parse_qs(parts.fragment) if parts and parts.fragment else {}
+        fragment_keys = sorted(fragment)
+        if "expires_in" in fragment:
+            # A lifetime in seconds, not a secret: the token itself is never kept.
+            self.login.expires_in = fragment["expires_in"][0]
+        path = urlsplit(response.request.url or "").path
+        self.login.hops.append(
+            Hop(
+                str(response.request.method),
+                path,
+                response.status_code,
+                parts.path if parts else None,
+                fragment_keys,
+            )
+        )
+        if path.endswith("fnGetCertsForLogin"):
+            self.login.certificate_status = response.status_code
+
+    def log_in(self, username: str, password: str) -> None:
+        """The tap's login, once; afterwards note which hop carried the token."""
+        started = time.monotonic()
+        token = log_in(self.session, self.base_url, username, password, self.timeout)
+        self.login.seconds = time.monotonic() - started
+        self._recording = False
+        self._token = token.value
+        self.login.cookie_names = sorted({cookie.name for cookie in self.session.cookies})
+        post_hops = _after_last_post(self.login.hops)
+        self.login.post_redirects = sum(1 for hop in post_hops if 300 <= hop.status < 400)
+        for index, hop in enumerate(post_hops):
+            if "access_token" in hop.fragment_keys:
+                self.login.token_hop = index
+
+    def get(
+        self,
+        purpose: str,
+        endpoint: str,
+        params: dict[str, str] | None = None,
+        *,
+        customer_id: str | None = None,
+        iban: str | None = None,
+        window: tuple[str, str] | None = None,
+        token: str | None = None,
+        tries: int = _TRIES,
+    ) -> Exchange:
+        """GET an endpoint without following redirects; 5xx and cut connections are tried again."""
+        headers = dict(_BROWSER_HEADERS)
+        headers["Authorization"] = f"Bearer {token if token is not None else self._token}"
+        headers["EBank-Client-Time"] = dt.datetime.now(SOFIA).strftime("%Y-%m-%dT%H:%M:%S%z")
+        headers["Referer"] = f"{self.base_url}/EBank/izvlechenia/acc-stmt-offline"
+        if customer_id is not None:
+            headers["EBank-Cust-Id"] = customer_id
+        url = self.base_url + API_PREFIX + endpoint
+        problem = ""
+        for attempt in range(tries):
+            if attempt:
+                time.sleep(0.5 * attempt)
+            try:
+                response = self.session.get(
+                    url, params=params, headers=headers, timeout=self.timeout, allow_redirects=False
+                )
+            except requests.RequestException as exc:
+                problem = type(exc).__name__
+                continue
+            if response.status_code >= _SERVER_ERROR and attempt + 1 < tries:
+                continue
+            return _exchange(purpose, endpoint, params or {}, customer_id, iban, window, response)
+        name = endpoint.rsplit("/", 1)[-1]
+        msg = f"the bank did not answer {name} ({problem}, {tries} attempts); check the network and try again"
+        raise BankUnavailableError(msg)
+
+
+def _after_last_post(hops: list[Hop]) -> list[Hop]:
+    """The hops of the last password POST (or of the authorize page that resumed a session)."""
+    posts = [i for i, hop in enumerate(hops) if hop.method == "POST"]
+    return hops[posts[-1] :] if posts else hops
+
+
+def _exchange(
+    purpose: str,
+    endpoint: str,
+    params: dict[str, str],
+    customer_id: str | None,
+    iban: str | None,
+    window: tuple[str, str] | None,
+    response: requests.Response,
+) -> Exchange:
+    content_type = response.headers.get("Content-Type", "")
+    body: Any = None
+    kind = "empty"
+    if response.content:
+        try:
+            body = _DECODER.decode(response.content)
+            kind = "json"
+        except msgspec.DecodeError:
+            kind = "html" if "<html" in response.text[:500].lower() else "text"
+    location = response.headers.get("Location")
+    return Exchange(
+        purpose=purpose,
+        endpoint=endpoint.rsplit("/", 1)[-1],
+        params=dict(params),
+        customer_id=customer_id,
+        iban=iban,
+        window=window,
+        status=response.status_code,
+        content_type=content_type.split(";")[0].strip(),
+        header_names=sorted({name.title() for name in response.headers}),
+        location_path=urlsplit(location).path if location else None,
+        body_kind=kind,
+        body=body,
+    )

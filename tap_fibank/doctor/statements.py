@@ -1,0 +1,184 @@
+"""What one statement element (`acc[i]`) shows, read the way the tap reads it.
+
+The checks compare these facts across accounts and windows; the capture's fake amounts are
+built to keep the same facts. Nothing here raises: a value the tap could not read is a fact too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from tap_fibank.errors import BankProtocolError
+from tap_fibank.parsing import parse_amount, parse_direction, parse_timestamp, sofia_date
+from tap_fibank.windows import SOFIA
+
+SUMMARY = ("OP", "CL", "DT", "CT")
+_DIGITS = re.compile(r"\d")
+
+
+def kind_of(row: Any) -> str | None:
+    """`OP`, `CL`, `DT` or `CT` for a summary row, None for an entry."""
+    if not isinstance(row, dict):
+        return None
+    kind = str(row.get("trnType") or "").strip().upper()
+    return kind if kind in SUMMARY else None
+
+
+def number(value: Any) -> Decimal | None:
+    """An amount as the tap reads it, or None when it cannot be read."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return parse_amount(value, "amount")
+    except BankProtocolError:
+        return None
+
+
+def direction(row: dict[str, Any]) -> str | None:
+    """`debit`/`credit` as the tap reads `dtkt`, or None when it cannot."""
+    return parse_direction(row.get("dtkt"))
+
+
+def spelling(value: Any) -> str:
+    """A timestamp's spelling with its digits hidden, offset kept: `dddd-dd-ddTdd:dd:dd+0200`."""
+    if not isinstance(value, str):
+        return type(value).__name__
+    match = re.search(r"([+-]\d{2}:?\d{2}|Z)$", value)
+    head = value[: match.start()] if match else value
+    return _DIGITS.sub("d", head) + (match.group(1) if match else "")
+
+
+@dataclass
+class Element:
+    """The facts of one `acc[i]` of a statement answer."""
+
+    keys: list[str]
+    iban: str | None
+    layout: list[str]
+    entries: list[dict[str, Any]]
+    summaries: dict[str, dict[str, Any]]
+    fields: set[str] = field(default_factory=set)
+    problems: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, check: str, text: str) -> None:
+        """Record something the tap would not read as it expects."""
+        self.problems.setdefault(check, []).append(text)
+
+
+def read_element(element: dict[str, Any], start: dt.date, end: dt.date) -> Element:
+    """Everything the checks need to know about one element."""
+    stmt = element.get("stmt")
+    rows: list[Any] = stmt if isinstance(stmt, list) else []
+    layout: list[str] = []
+    entries: list[dict[str, Any]] = []
+    summaries: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        kind = kind_of(row)
+        if kind is None:
+            if isinstance(row, dict):
+                entries.append(row)
+            if not layout or layout[-1] != "*":
+                layout.append("*")
+        else:
+            summaries.setdefault(kind, row)
+            layout.append(kind)
+    iban = element.get("iban") or element.get("ibanAcNo")
+    found = Element(list(element), str(iban) if iban else None, layout, entries, summaries)
+    for row in entries:
+        found.fields.update(row)
+    _read_entries(found, start, end)
+    return found
+
+
+def _read_entries(found: Element, start: dt.date, end: dt.date) -> None:
+    for row in found.entries:
+        amount = number(row.get("amount"))
+        if amount is None:
+            found.note("numbers", f"amount {type(row.get('amount')).__name__}")
+        elif amount < 0:
+            found.note("amount_sign", "negative")
+        if "dtkt" not in row or row.get("dtkt") in (None, ""):
+            found.note("dtkt", "missing")
+        elif direction(row) is None:
+            found.note("dtkt", f"unknown spelling {row.get('dtkt')!r}")
+        try:
+            moment = parse_timestamp(row.get("dateTime"), "dateTime")
+        except BankProtocolError:
+            found.note("timestamps", f"unreadable {spelling(row.get('dateTime'))}")
+            continue
+        day = sofia_date(moment)
+        if not start <= day <= end:
+            found.note("window", day.isoformat())
+        if moment.utcoffset() != moment.astimezone(SOFIA).utcoffset():
+            found.note("offsets", spelling(row.get("dateTime")))
+
+
+def signed(row: dict[str, Any]) -> Decimal | None:
+    """The entry's change to the balance: by `dtkt` if readable, else by the amount's sign."""
+    amount = number(row.get("amount"))
+    if amount is None:
+        return None
+    way = direction(row)
+    if way is None:
+        return amount
+    return abs(amount) if way == "credit" else -abs(amount)
+
+
+def summary_value(row: dict[str, Any] | None, kind: str) -> Decimal | None:
+    """What the tap reads from a summary row: OP/CL `acBal`, else `amount`; DT/CT `amount`."""
+    if row is None:
+        return None
+    if kind in ("OP", "CL"):
+        present = row.get("acBal") if row.get("acBal") not in (None, "") else row.get("amount")
+        return number(present)
+    return number(row.get("amount"))
+
+
+def ordered(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries in the tap's order: booking instant, then entry number."""
+
+    def key(row: dict[str, Any]) -> tuple[dt.datetime, str]:
+        try:
+            moment = parse_timestamp(row.get("dateTime"), "dateTime")
+        except BankProtocolError:
+            moment = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        return moment, str(row.get("acEntrySrNo")).rjust(20, "0")
+
+    return sorted(entries, key=key)
+
+
+def chain_holds(opening: Decimal | None, entries: list[dict[str, Any]]) -> bool | None:
+    """Whether each entry's `acBal` follows from the one before (None: nothing to check)."""
+    if opening is None:
+        return None
+    for order in (ordered(entries), sorted(entries, key=lambda r: str(r.get("acEntrySrNo")).rjust(20, "0"))):
+        running = opening
+        for row in order:
+            change, balance = signed(row), number(row.get("acBal"))
+            if change is None:
+                return None
+            running += change
+            if balance is not None and balance != running:
+                break
+        else:
+            return True
+    return False
+
+
+def totals(entries: list[dict[str, Any]]) -> tuple[Decimal, Decimal, int, int]:
+    """Debits, credits (unsigned) and their counts."""
+    debit = credit = Decimal(0)
+    debits = credits = 0
+    for row in entries:
+        change = signed(row)
+        if change is None:
+            continue
+        if change < 0:
+            debit, debits = debit - change, debits + 1
+        else:
+            credit, credits = credit + change, credits + 1
+    return debit, credit, debits, credits
