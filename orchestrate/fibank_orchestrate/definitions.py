@@ -61,7 +61,7 @@ LOGIN_PARTITIONS = StaticPartitionsDefinition(list(LOGINS))
     pool=BANK_POOL,
     can_subset=False,
 )
-def fibank_raw(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+def fibank_raw(context: AssetExecutionContext) -> Iterator[MaterializeResult[Any]]:
     """One login's extract-load: retried only when the bank was unreachable (tap exit 4)."""
     login = LOGINS[context.partition_key]
     try:
@@ -113,7 +113,7 @@ DBT_PROJECT = DbtProject(
 
 
 def dbt_environment() -> None:
-    """dbt's connection is target-postgres's, as with meltano's dbt-postgres utility."""
+    """The dbt connection is target-postgres's, as with meltano's dbt-postgres utility."""
     for dbt_name, target_name in (
         ("DBT_POSTGRES_HOST", "TARGET_POSTGRES_HOST"),
         ("DBT_POSTGRES_PORT", "TARGET_POSTGRES_PORT"),
@@ -127,10 +127,12 @@ def dbt_environment() -> None:
 
 
 def _manifest() -> Path:
-    """dbt's manifest, parsed once when missing (a fresh clone has none)."""
+    """The dbt manifest, parsed once when missing (a fresh clone has none)."""
     if not DBT_PROJECT.manifest_path.exists():
         dbt_environment()
-        DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE).cli(["--quiet", "parse"], target_path=DBT_PROJECT.target_path).wait()
+        DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE).cli(
+            ["--quiet", "parse"], target_path=DBT_PROJECT.target_path
+        ).wait()
     return DBT_PROJECT.manifest_path
 
 

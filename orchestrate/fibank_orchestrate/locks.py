@@ -45,7 +45,9 @@ def login_lock(name: str, database_uri: str | None, project_dir: Path) -> Iterat
         with _file_lock(name, project_dir):
             yield
         return
-    key = f"tap-fibank login {name}"
+    # Scoped to the system database (its URI names the schema too): two projects that share a
+    # server but not a state database do not hold each other up.
+    key = f"tap-fibank login {name} in {re.sub(r':[^:@/]*@', '@', conninfo)}"
     with psycopg.connect(conninfo, autocommit=True) as connection:
         row = connection.execute(LOCK_SQL, (key,)).fetchone()
         if not row or not row[0]:
