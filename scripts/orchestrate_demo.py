@@ -100,7 +100,7 @@ def main() -> int:
     with Sandbox(seed=1, users=3) as bank:
         env = environment(bank, pg, home, write_logins(home / "logins.yml", bank))
         done = subprocess.run(  # noqa: S603 - the Dagster venv's python, our own arguments
-            [str(DAGSTER_PYTHON), "-m", "fibank_orchestrate.local"],
+            [str(DAGSTER_PYTHON), "-m", "fibank_orchestrate.local", "--dbt-once"],
             cwd=REPO / "orchestrate",
             env=env,
             stdout=subprocess.PIPE,
