@@ -22,10 +22,13 @@ from dagster import (
     Failure,
     MaterializeResult,
     RetryRequested,
+    RunRequest,
     ScheduleDefinition,
+    ScheduleEvaluationContext,
     StaticPartitionsDefinition,
     define_asset_job,
     multi_asset,
+    schedule,
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
@@ -35,9 +38,9 @@ from .pipeline import Outcome, run_login
 
 RAW_SCHEMA = "tap_fibank"
 RAW_TABLES = ("customers", "accounts", "transactions", "statements")
-# The bank sees every run as a login: at most this many logins at once across the instance
-# (pool slots: `dagster instance concurrency set fibank_bank 4`), one dbt build at a time.
-BANK_POOL = "fibank_bank"
+# The bank sees every run as a login: orchestrate/dagster.yaml queues runs (tag `fibank/login`:
+# one run per login, at most 4 runs), and its pools allow one dbt build at a time.
+LOGIN_TAG = "fibank/login"
 DBT_POOL = "fibank_dbt"
 UNREACHABLE_RETRIES = int(os.environ.get("FIBANK_UNREACHABLE_RETRIES", "3"))
 UNREACHABLE_WAIT_SECONDS = float(os.environ.get("FIBANK_UNREACHABLE_WAIT_SECONDS", "300"))
@@ -58,7 +61,6 @@ LOGIN_PARTITIONS = StaticPartitionsDefinition(list(LOGINS))
         for table in RAW_TABLES
     ],
     partitions_def=LOGIN_PARTITIONS,
-    pool=BANK_POOL,
     can_subset=False,
 )
 def fibank_raw(context: AssetExecutionContext) -> Iterator[MaterializeResult[Any]]:
@@ -153,7 +155,6 @@ fibank_login_job = define_asset_job(
 
 def _schedule() -> ScheduleDefinition:
     """03:00 and 18:00 in Sofia, a run per login (the seed's connector's times)."""
-    from dagster import RunRequest, ScheduleEvaluationContext, schedule
 
     @schedule(
         job=fibank_login_job,
@@ -164,7 +165,7 @@ def _schedule() -> ScheduleDefinition:
     def fibank_twice_daily(context: ScheduleEvaluationContext) -> Iterator[RunRequest]:
         stamp = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else ""
         for name in LOGINS:
-            yield RunRequest(run_key=f"{name}:{stamp}", partition_key=name, tags={"fibank/login": name})
+            yield RunRequest(run_key=f"{name}:{stamp}", partition_key=name, tags={LOGIN_TAG: name})
 
     return fibank_twice_daily
 

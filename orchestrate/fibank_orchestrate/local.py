@@ -14,7 +14,7 @@ from typing import Any
 
 from dagster import AssetKey, DagsterEventType, DagsterInstance
 
-from .definitions import LOGINS, RAW_SCHEMA, RAW_TABLES, defs
+from .definitions import LOGIN_TAG, LOGINS, RAW_SCHEMA, RAW_TABLES, defs
 
 RAW_KEYS = [AssetKey([RAW_SCHEMA, table]) for table in RAW_TABLES]
 
@@ -27,7 +27,7 @@ def materialize(name: str, instance: DagsterInstance, raw_only: bool = False) ->
         partition_key=name,
         instance=instance,
         raise_on_error=False,
-        tags={"fibank/login": name},
+        tags={LOGIN_TAG: name},
         asset_selection=RAW_KEYS if raw_only else None,
     )
     line: dict[str, Any] = {

@@ -8,6 +8,7 @@ the sandbox's ground truth and its counters.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -93,7 +94,7 @@ def orchestration(
         FIBANK_UNREACHABLE_RETRIES="2",
         FIBANK_UNREACHABLE_WAIT_SECONDS="1",
     )
-    (root / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    shutil.copy2(REPO / "orchestrate" / "dagster.yaml", root / "dagster.yaml")  # the shipped instance
     orchestration = Orchestration(bank, warehouse, env)
     orchestration.round("first", *LOADED, dbt_once=True)  # the last login's run builds the marts
     orchestration.round("second", *LOADED, raw_only=True)
@@ -224,19 +225,27 @@ def date_of(text: str) -> Any:
     return date.fromisoformat(text)
 
 
-def test_the_code_location_loads_with_its_schedule_and_partitions(tmp_path: Path) -> None:
+def test_the_code_location_loads_with_its_schedule_partitions_and_run_limits(tmp_path: Path) -> None:
     require(DAGSTER_PYTHON, "Dagster")
     logins = write_logins(tmp_path / "logins.yml", {"a": {"username_env": "A_U", "password_env": "A_P"}})
+    shutil.copy2(REPO / "orchestrate" / "dagster.yaml", tmp_path / "dagster.yaml")
     code = (
+        "from dagster import DagsterInstance;"
         "from fibank_orchestrate.definitions import defs, LOGIN_PARTITIONS;"
         "s = defs.resolve_schedule_def('fibank_twice_daily');"
-        "print(s.cron_schedule, s.execution_timezone, LOGIN_PARTITIONS.get_partition_keys())"
+        "print(s.cron_schedule, s.execution_timezone, LOGIN_PARTITIONS.get_partition_keys());"
+        "c = DagsterInstance.get().get_concurrency_config();"
+        "print(c.run_queue_config.max_concurrent_runs, c.run_queue_config.tag_concurrency_limits,"
+        " c.pool_config.default_pool_limit)"
     )
     proc = run(
         [str(DAGSTER_PYTHON), "-c", code],
-        clean_env(FIBANK_LOGINS_FILE=str(logins)),
+        clean_env(FIBANK_LOGINS_FILE=str(logins), DAGSTER_HOME=str(tmp_path)),
         REPO / "orchestrate",
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.strip().splitlines()[-1] == "0 3,18 * * * Europe/Sofia ['a']"
+    schedule, limits = proc.stdout.strip().splitlines()[-2:]
+    assert schedule == "0 3,18 * * * Europe/Sofia ['a']"
+    per_login = {"key": "fibank/login", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    assert limits == f"4 {[per_login]} 1"
