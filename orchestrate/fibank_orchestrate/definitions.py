@@ -76,7 +76,7 @@ def fibank_raw(context: AssetExecutionContext) -> Iterator[MaterializeResult[Any
         for table in RAW_TABLES:
             yield MaterializeResult(asset_key=AssetKey([RAW_SCHEMA, table]), metadata=metadata)
         return
-    context.log.error(outcome.describe())
+    context.log.error(outcome.describe() + "\n" + "\n".join(outcome.log_tail[-30:]))
     if outcome.retryable and context.retry_number < UNREACHABLE_RETRIES:
         wait = UNREACHABLE_WAIT_SECONDS * 2**context.retry_number
         context.log.warning(f"login {login.name}: the bank is unreachable; trying again in {wait:g} s")
@@ -152,6 +152,13 @@ fibank_login_job = define_asset_job(
     description="One login: tap-fibank -> PostgreSQL (its own state id), then dbt build.",
 )
 
+fibank_login_raw_job = define_asset_job(
+    "fibank_login_raw",
+    selection=AssetSelection.assets(fibank_raw),
+    partitions_def=LOGIN_PARTITIONS,
+    description="One login's raw tables only (a backfill of many logins; build the marts after).",
+)
+
 
 def _schedule() -> ScheduleDefinition:
     """03:00 and 18:00 in Sofia, a run per login (the seed's connector's times)."""
@@ -172,7 +179,7 @@ def _schedule() -> ScheduleDefinition:
 
 defs = Definitions(
     assets=[fibank_raw, fibank_dbt],
-    jobs=[fibank_login_job],
+    jobs=[fibank_login_job, fibank_login_raw_job],
     schedules=[_schedule()],
     resources={"dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE)},
 )

@@ -83,6 +83,7 @@ def run_login(
         "tap-fibank",
         "target-postgres",
     ]
+    env.update(login_run_dirs(login, base, project_dir))
     with login_lock(login.name, base.get("MELTANO_DATABASE_URI"), project_dir):
         proc = subprocess.run(  # noqa: S603 - meltano, with our own arguments
             command, cwd=project_dir, env=env, capture_output=True, text=True, check=False
@@ -92,6 +93,24 @@ def run_login(
     if outcome.ok:
         outcome.tap_exit_code = 0
     return outcome
+
+
+def login_run_dirs(login: Login, environ: Mapping[str, str], project_dir: Path) -> dict[str, str]:
+    """A `.meltano` of the login's own for meltano's run files, sharing the installed plugins.
+
+    meltano writes the tap's catalog to `.meltano/run/tap-fibank/` on every run: two logins
+    running at once in one checkout would read each other's half-written file. The system
+    database stays the shared one (the default SQLite file, unless MELTANO_DATABASE_URI is set).
+    """
+    shared = Path(environ.get("MELTANO_SYS_DIR_ROOT") or project_dir / ".meltano").resolve()
+    own = shared / "logins" / login.name
+    own.mkdir(parents=True, exist_ok=True)
+    for plugins in ("extractors", "loaders", "utilities"):
+        link = own / plugins
+        if not link.is_symlink():
+            link.symlink_to(shared / plugins, target_is_directory=True)
+    database = environ.get("MELTANO_DATABASE_URI") or f"sqlite:///{shared / 'meltano.db'}"
+    return {"MELTANO_SYS_DIR_ROOT": str(own), "MELTANO_DATABASE_URI": database}
 
 
 def read_log(outcome: Outcome, log: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,16 @@ def test_a_login_running_on_one_worker_is_refused_on_another_before_the_bank_is_
     assert bank.counters()["calls"]["login_page"] == 0
     with login_lock("household", warehouse.database_uri, other):  # another login is not held up
         assert run_login(OFFICE, env, project_dir=other).ok
+
+
+def test_two_logins_at_once_on_one_worker_both_load(
+    bank: Sandbox, warehouse: Warehouse, env: dict[str, str], tmp_path: Path
+) -> None:
+    # meltano writes the tap's catalog under its run directory: each login has its own.
+    shared = worker(tmp_path / "worker")
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(
+            pool.map(lambda login: run_login(login, env, project_dir=shared), [HOUSEHOLD, OFFICE])
+        )
+    assert [outcome.ok for outcome in outcomes] == [True, True], [o.log_tail[-10:] for o in outcomes]
+    assert (REPO / ".meltano" / "logins" / "household" / "run" / "tap-fibank").is_dir()
