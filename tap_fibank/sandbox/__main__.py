@@ -61,6 +61,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the bank's today, YYYY-MM-DD (default: today in Sofia)",
     )
     parser.add_argument(
+        "--users", type=int, default=1, help="logins, each with its own profiles: demo/demo, demo2/demo2, ..."
+    )
+    parser.add_argument(
         "--scale", type=float, default=1.0, help="multiplies the number of entries (40 gives about 900 000)"
     )
     parser.add_argument(
@@ -75,7 +78,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.add_argument(flag, action="store_true", dest=knob.name, help=FAULT_HELP[knob.name])
         else:
             parser.add_argument(flag, dest=knob.name, default=None, metavar="N", help=FAULT_HELP[knob.name])
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.users < 1:
+        parser.error("--users must be 1 or more")
+    if args.replay and args.users != 1:
+        parser.error("--replay serves one login: leave out --users")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         "faults": faults,
         "port": args.port,
         "host": args.host,
+        "users": args.users,
     }
     sandbox: Sandbox
     if args.replay:
@@ -118,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             f"today {sandbox.today}, scale {sandbox.scale:g})",
             flush=True,
         )
+        for login in sandbox.logins[1:]:
+            print(f"login: {login.username} / {login.password}", flush=True)
         active = {
             k: v for k, v in faults.as_json().items() if v not in (None, False, 0, 0.0) and k != "retry_after"
         }

@@ -64,6 +64,11 @@ class AuthState:
         self.users = {username: User(username, password, customer_ids)}
         self.issued: set[str] = set()  # every session id, CSRF value and token ever handed out
 
+    def set_users(self, users: list[User]) -> None:
+        """Replace the users (a multi-login sandbox: each with the profiles it may act for)."""
+        with self._lock:
+            self.users = {user.username: user for user in users}
+
     def new_session(self) -> Session:
         """A fresh session with its own CSRF token."""
         session = Session(secrets.token_hex(16).upper(), str(uuid.uuid4()))

@@ -8,6 +8,7 @@ stable too. Generation is cached per (seed, today, scale) because tests start ma
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 import math
@@ -23,6 +24,10 @@ from .model import EURO_DAY, SOFIA, AccountInfo, CustomerProfile, Entry, bgn_to_
 
 FIRST_ENTRY_ID = 100_000_001
 LARGE_DATA_SET = 200_000  # entries; see _generate_cached
+# Login k > 1 of a multi-login sandbox: profile ids and account numbers shifted by (k - 1) steps,
+# entry ids from its own range.
+USER_ID_STEP = 1_000
+USER_ENTRY_ID_STEP = 10_000_000
 PERSON_ID = "5896443"
 BUSINESS_ID = "7310528"
 QUIET_GAP = (date(2023, 3, 1), date(2023, 8, 31))
@@ -883,36 +888,89 @@ def _d(cents_value: int) -> Decimal:
     return Decimal(cents_value).scaleb(-2)
 
 
-def generate(seed: int, today: date, scale: float = 1.0) -> BankData:
-    """Book every account's history from its opening day through ``today`` (inclusive)."""
-    return _generate_cached(seed, today, scale)
+def generate(seed: int, today: date, scale: float = 1.0, user: int = 1) -> BankData:
+    """Book every account's history from its opening day through ``today`` (inclusive).
+
+    ``user`` 1 is the demo login's bank; login ``k`` > 1 gets profiles and accounts of its own
+    (see ``user_specs``), so many logins can be tested against one bank.
+    """
+    return _generate_cached(seed, today, scale, user)
+
+
+def user_login(user: int) -> tuple[str, str]:
+    """Username and password of sandbox login ``user``: ``demo``/``demo``, then ``demoK``/``demoK``."""
+    name = "demo" if user == 1 else f"demo{user}"
+    return name, name
+
+
+def user_specs(user: int) -> tuple[tuple[CustomerProfile, ...], tuple[AccountSpec, ...]]:
+    """The profiles and accounts of login ``user``: the demo's, with ids and IBANs of its own.
+
+    Logins after the first hold no account whose statement always fails, so a test of many
+    logins is not slowed down by one account's retries.
+    """
+    if user == 1:
+        return CUSTOMERS, ACCOUNT_SPECS
+    shift = (user - 1) * USER_ID_STEP
+    ids = {p.customer_id: str(int(p.customer_id) + shift) for p in CUSTOMERS}
+    customers = tuple(dataclasses.replace(p, customer_id=ids[p.customer_id]) for p in CUSTOMERS)
+    specs = tuple(
+        dataclasses.replace(
+            spec,
+            iban=fibank_iban("10", int(spec.iban[-8:]) + shift),
+            customer_id=ids[spec.customer_id],
+        )
+        for spec in ACCOUNT_SPECS
+        if "statement_500" not in spec.tags
+    )
+    return customers, specs
+
+
+def merge(banks: Sequence[BankData]) -> BankData:
+    """One bank holding every login's profiles, accounts and entries."""
+    first = banks[0]
+    if len(banks) == 1:
+        return first
+    return BankData(
+        seed=first.seed,
+        today=first.today,
+        scale=first.scale,
+        customers=tuple(p for bank in banks for p in bank.customers),
+        accounts=tuple(a for bank in banks for a in bank.accounts),
+        entries={iban: entries for bank in banks for iban, entries in bank.entries.items()},
+        next_entry_id=max(bank.next_entry_id for bank in banks),
+    )
 
 
 @functools.lru_cache(maxsize=8)
-def _generate_cached(seed: int, today: date, scale: float) -> BankData:
+def _generate_cached(seed: int, today: date, scale: float, user: int = 1) -> BankData:
     # Hundreds of thousands of long-lived, acyclic objects: the cycle collector would rescan them
     # over and over (40% of the time at scale 40) and can never free any of them.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        data = _book_everything(seed, today, scale)
+        data = _book_everything(seed, today, scale, user)
     finally:
         if collecting:
             gc.enable()
-    if data.next_entry_id - FIRST_ENTRY_ID > LARGE_DATA_SET:
+    if data.next_entry_id - FIRST_ENTRY_ID - (user - 1) * USER_ENTRY_ID_STEP > LARGE_DATA_SET:
         # Later full collections would still walk every entry (a second-long pause in the middle
         # of a benchmark); moving what exists now out of the collector's sight avoids that.
         gc.freeze()
     return data
 
 
-def _book_everything(seed: int, today: date, scale: float) -> BankData:
+def _book_everything(seed: int, today: date, scale: float, user: int = 1) -> BankData:
+    customers, specs = user_specs(user)
+    by_index = {spec.index: spec for spec in specs}
+    if user > 1:  # another login's history: its own draws, its own range of entry ids
+        seed = seed * 1_000 + user
     directory = Directory.build(seed)
-    cards = {spec.index: f"Карта {spec.card}" for spec in ACCOUNT_SPECS}
-    balances = {spec.iban: 0 for spec in ACCOUNT_SPECS}
-    books: dict[str, list[Entry]] = {spec.iban: [] for spec in ACCOUNT_SPECS}
-    next_id = FIRST_ENTRY_ID
-    day = min(spec.opened for spec in ACCOUNT_SPECS)
+    cards = {spec.index: f"Карта {spec.card}" for spec in specs}
+    balances = {spec.iban: 0 for spec in specs}
+    books: dict[str, list[Entry]] = {spec.iban: [] for spec in specs}
+    next_id = FIRST_ENTRY_ID + (user - 1) * USER_ENTRY_ID_STEP
+    day = min(spec.opened for spec in specs)
     one_day = timedelta(days=1)
     midnight = datetime.combine(day, datetime.min.time(), SOFIA).timestamp()
     while day <= today:
@@ -920,7 +978,7 @@ def _book_everything(seed: int, today: date, scale: float) -> BankData:
         next_midnight = datetime.combine(following, datetime.min.time(), SOFIA).timestamp()
         length = int(next_midnight - midnight)
         pending: list[tuple[float, int, int, Op, str, int, int]] = []
-        for spec in ACCOUNT_SPECS:
+        for spec in specs:
             if day < spec.opened:
                 continue
             currency = "EUR" if "converted" in spec.tags and day >= EURO_DAY else spec.currency
@@ -948,7 +1006,7 @@ def _book_everything(seed: int, today: date, scale: float) -> BankData:
         stamp = f"{day:%y%m%d}"
         value_days = (day, day - one_day, day - one_day - one_day)
         for instant, index, _seq, op, currency, value, balance in pending:
-            spec = ACCOUNT_SPECS[index - 1]
+            spec = by_index[index]
             amount = Decimal(value).scaleb(-2)
             credit = op[1]
             value_date = value_days[op[14]]
@@ -987,8 +1045,8 @@ def _book_everything(seed: int, today: date, scale: float) -> BankData:
         seed=seed,
         today=today,
         scale=scale,
-        customers=CUSTOMERS,
-        accounts=tuple(_account_info(spec, today) for spec in ACCOUNT_SPECS),
+        customers=customers,
+        accounts=tuple(_account_info(spec, today) for spec in specs),
         entries={iban: tuple(entries) for iban, entries in books.items()},
         next_entry_id=next_id,
     )

@@ -1,0 +1,113 @@
+"""State that workers share: Meltano's system database in PostgreSQL, a state id per login.
+
+Two workers are two copies of the Meltano project (as on two machines) with the same
+`MELTANO_DATABASE_URI`; each runs `pipeline.run_login`, as the Dagster assets and Airflow tasks do.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import MELTANO, REPO, Warehouse, clean_env, require, start_date
+from fibank_orchestrate.locks import LoginBusy, login_lock
+from fibank_orchestrate.logins import Login
+from fibank_orchestrate.pipeline import run_login
+
+from tap_fibank.sandbox import Sandbox
+
+HOUSEHOLD = Login("household", "HOUSEHOLD_USER", "HOUSEHOLD_PASSWORD")
+OFFICE = Login("office", "OFFICE_USER", "OFFICE_PASSWORD")
+
+
+def worker(root: Path) -> Path:
+    """A checkout of the Meltano project on another machine (its plugins are the installed ones)."""
+    root.mkdir(parents=True)
+    shutil.copy2(REPO / "meltano.yml", root / "meltano.yml")
+    shutil.copytree(REPO / "transform", root / "transform", ignore=shutil.ignore_patterns("target", "logs"))
+    return root
+
+
+@pytest.fixture
+def env(bank: Sandbox, warehouse: Warehouse) -> dict[str, str]:
+    require(MELTANO, "meltano")
+    return clean_env(
+        **warehouse.env(),
+        MELTANO_SYS_DIR_ROOT=str(REPO / ".meltano"),
+        FIBANK_MELTANO=str(MELTANO),
+        TAP_FIBANK_BASE_URL=bank.base_url,
+        TAP_FIBANK_START_DATE=start_date(bank),
+        TAP_FIBANK_MAX_RETRIES="1",
+        HOUSEHOLD_USER="demo2",
+        HOUSEHOLD_PASSWORD="demo2",
+        OFFICE_USER="demo3",
+        OFFICE_PASSWORD="demo3",
+    )
+
+
+def statement_calls(bank: Sandbox, username: str) -> dict[str, int]:
+    calls = bank.counters()["statement_calls"]
+    return {iban: calls.get(iban, 0) for iban in bank.login_truth(username)}
+
+
+def bookmarked_ibans(warehouse: Warehouse, state_id: str) -> set[str]:
+    sql = f"select completed_state from {warehouse.state}.state where state_id = %s"
+    state = json.loads(warehouse.rows(sql, state_id)[0][0])
+    partitions = state["singer_state"]["bookmarks"]["transactions"]["partitions"]
+    return {p["context"]["iban"] for p in partitions}
+
+
+def test_a_second_worker_resumes_the_login_s_bookmarks_and_logins_never_share_them(
+    bank: Sandbox, warehouse: Warehouse, env: dict[str, str], tmp_path: Path
+) -> None:
+    first, second = worker(tmp_path / "worker-1"), worker(tmp_path / "worker-2")
+
+    bank.reset_counters()
+    outcome = run_login(HOUSEHOLD, env, project_dir=first)
+    assert outcome.ok, outcome.log_tail
+    full = statement_calls(bank, "demo2")
+    assert min(full.values()) >= 3  # about two months in 30-day windows
+
+    bank.reset_counters()
+    outcome = run_login(HOUSEHOLD, env, project_dir=second)
+    assert outcome.ok, outcome.log_tail
+    assert max(statement_calls(bank, "demo2").values()) <= 2  # resumed from the first worker's run
+
+    bank.reset_counters()
+    outcome = run_login(OFFICE, env, project_dir=second)
+    assert outcome.ok, outcome.log_tail
+    assert min(statement_calls(bank, "demo3").values()) >= 3  # its own, empty state: a full read
+
+    ids = {row[0] for row in warehouse.rows(f"select state_id from {warehouse.state}.state")}
+    household, office = (f"prod:tap-fibank-to-target-postgres:{x}" for x in ("household", "office"))
+    assert {household, office} <= ids
+    assert bookmarked_ibans(warehouse, household) == set(bank.login_truth("demo2"))
+    assert bookmarked_ibans(warehouse, office) == set(bank.login_truth("demo3"))
+
+
+def test_a_login_running_on_one_worker_is_refused_on_another_before_the_bank_is_asked(
+    bank: Sandbox, warehouse: Warehouse, env: dict[str, str], tmp_path: Path
+) -> None:
+    other = worker(tmp_path / "worker")
+    bank.reset_counters()
+    with login_lock("office", warehouse.database_uri, other), pytest.raises(LoginBusy, match="in progress"):
+        run_login(OFFICE, env, project_dir=other)
+    assert bank.counters()["calls"]["login_page"] == 0
+    with login_lock("household", warehouse.database_uri, other):  # another login is not held up
+        assert run_login(OFFICE, env, project_dir=other).ok
+
+
+def test_two_logins_at_once_on_one_worker_both_load(
+    bank: Sandbox, warehouse: Warehouse, env: dict[str, str], tmp_path: Path
+) -> None:
+    # meltano writes the tap's catalog under its run directory: each login has its own.
+    shared = worker(tmp_path / "worker")
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(
+            pool.map(lambda login: run_login(login, env, project_dir=shared), [HOUSEHOLD, OFFICE])
+        )
+    assert [outcome.ok for outcome in outcomes] == [True, True], [o.log_tail[-10:] for o in outcomes]
+    assert (REPO / ".meltano" / "logins" / "household" / "run" / "tap-fibank").is_dir()
