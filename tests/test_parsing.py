@@ -29,6 +29,8 @@ from tap_fibank.parsing import (
         # No offset: Sofia local time, as the web bank shows it.
         ("2022-01-10T12:00:00", dt.datetime(2022, 1, 10, 10, 0, tzinfo=dt.timezone.utc)),
         ("2022-01-10", dt.datetime(2022, 1, 9, 22, 0, tzinfo=dt.timezone.utc)),
+        ("2024-07-15T23:30:00", dt.datetime(2024, 7, 15, 20, 30, tzinfo=dt.timezone.utc)),  # summer: +03:00
+        ("2024-07-15", dt.datetime(2024, 7, 14, 21, 0, tzinfo=dt.timezone.utc)),
     ],
 )
 def test_timestamps_are_read_with_their_offsets(text, utc):

@@ -240,3 +240,43 @@ def test_entries_outside_the_window_asked_for_are_dropped_and_the_window_is_unve
 )
 def test_accounts_of_other_banks_shown_over_psd2_are_recognised(fields, expected):
     assert is_psd2_account(fields) is expected
+
+
+def test_offset_less_timestamps_in_summer_keep_their_sofia_day():
+    """A late summer evening without an offset is Sofia time (+03:00), not the winter +02:00."""
+    july = Window(dt.date(2024, 7, 1), dt.date(2024, 7, 30))
+    rows = [
+        summary("OP", "100.00", "2024-07-01T00:00:00"),
+        entry(1, "2024-07-15T23:30:00", "KT", "10.00", "110.00", valueDt="2024-07-15T23:30:00"),
+        entry(2, "2024-07-16T00:20:00", "DT", "5.00", "105.00"),
+        summary("DT", "5.00", "2024-07-01T00:00:00"),
+        summary("CT", "10.00", "2024-07-01T00:00:00"),
+        summary("CL", "105.00", "2024-07-30T00:00:00"),
+    ]
+    statement = parse_statement(answer(rows), july, IBAN, "1", "EUR")
+    assert statement.verdict == "balanced", statement.problems
+    records = [e.record for e in statement.entries]
+    assert [r["booking_date"] for r in records] == ["2024-07-15", "2024-07-16"]
+    assert [r["booked_at"] for r in records] == ["2024-07-15T23:30:00+03:00", "2024-07-16T00:20:00+03:00"]
+    assert records[0]["value_date"] == "2024-07-15"
+
+
+def test_the_repeated_october_hour_is_ordered_by_instant_not_by_text():
+    """03:40 at +03:00 comes before 03:10 at +02:00 (the hour repeats), though its text sorts after."""
+    october = Window(dt.date(2025, 10, 1), dt.date(2025, 10, 30))
+    rows = [
+        summary("OP", "100.00", "2025-10-01T00:00:00+0300"),
+        # Sent in text order; entry numbers that say nothing about the order.
+        entry(7, "2025-10-26T03:10:00+0200", "DT", "20.00", "70.00"),
+        entry(8, "2025-10-26T03:40:00+0300", "DT", "10.00", "90.00"),
+        summary("DT", "30.00", "2025-10-01T00:00:00+0300"),
+        summary("CT", "0.00", "2025-10-01T00:00:00+0300"),
+        summary("CL", "70.00", "2025-10-30T00:00:00+0200"),
+    ]
+    statement = parse_statement(answer(rows), october, IBAN, "1", "EUR")
+    assert [e.record["entry_id"] for e in statement.entries] == [8, 7]
+    assert [e.record["booked_at"] for e in statement.entries] == [
+        "2025-10-26T03:40:00+03:00",
+        "2025-10-26T03:10:00+02:00",
+    ]
+    assert statement.verdict == "balanced", statement.problems
