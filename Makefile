@@ -22,7 +22,7 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
 PIP_HINT := could not install from PyPI: check the network connection (and HTTPS_PROXY / PIP_INDEX_URL if you need them)
 
-.PHONY: install meltano-install pipeline-install demo demo-report run run-duckdb test test-fast lint bench clean help check-python
+.PHONY: install meltano-install pipeline-install demo demo-report run run-duckdb test test-fast lint bench mutate clean help check-python
 
 help:
 	@echo "make demo     sandbox bank -> DuckDB -> dbt -> table and output/monthly_debit_credit.png"
@@ -31,6 +31,7 @@ help:
 	@echo "make run-duckdb  your own account -> output/fibank.duckdb -> dbt"
 	@echo "make lint     ruff and mypy"
 	@echo "make bench    throughput, latency, incremental and memory figures (about 3 minutes)"
+	@echo "make mutate   mutation testing of the core logic against its fast tests (see README, Development)"
 	@echo "make clean    remove the venvs, .meltano/ and output/"
 
 check-python:
@@ -111,6 +112,16 @@ bench: install
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/first_sync.py
 
+# Mutation testing (mutmut, [tool.mutmut] in pyproject.toml) of windows, bookmarks, parsing,
+# directions, statement checks and login, against the fast tests that cover them; two workers.
+# Not part of `make test` (it takes minutes). Verdicts are cached in mutants/: `rm -rf mutants`
+# for a run from scratch. Ends with `mutation score: K/N killed`; fails under 90%.
+mutate: install
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+	$(BIN)/mutmut export-cicd-stats
+	$(BIN)/python scripts/mutation_score.py mutants/mutmut-cicd-stats.json
+
 LINT_PATHS := $(wildcard tap_fibank tests benchmarks scripts)
 
 lint: install
@@ -119,4 +130,4 @@ lint: install
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .meltano output transform/target transform/logs
+	rm -rf $(VENV) $(TOOLS) .meltano output transform/target transform/logs mutants

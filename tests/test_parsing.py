@@ -14,6 +14,7 @@ from tap_fibank.parsing import (
     parse_amount,
     parse_direction,
     parse_flag,
+    parse_optional_amount,
     parse_timestamp,
     sofia_date,
 )
@@ -84,6 +85,15 @@ def test_amounts_are_exact_decimals(value, expected):
 @given(st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2, allow_nan=False))
 def test_amount_text_round_trips_to_the_cent(value):
     assert parse_amount(str(value), "amount") == value
+
+
+def test_an_absent_amount_is_none_and_a_present_one_is_read_exactly():
+    assert parse_optional_amount(None, "acBal") is None
+    assert parse_optional_amount("", "acBal") is None
+    assert parse_optional_amount("1 234,50", "acBal") == Decimal("1234.50")
+    assert parse_optional_amount(0, "acBal") == Decimal(0)
+    with pytest.raises(BankProtocolError, match="acBal"):
+        parse_optional_amount("n/a", "acBal")
 
 
 @pytest.mark.parametrize("bad", [12.3, "abc", None, True, "NaN", [1]])

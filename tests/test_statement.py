@@ -196,6 +196,11 @@ def test_an_unknown_dtkt_spelling_takes_its_direction_from_the_balance_changes()
     statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
     assert statement.verdict == "balanced", statement.problems
     assert [e.record["direction"] for e in statement.entries] == ["debit", "credit", "debit"]
+    assert [e.record["signed_amount"] for e in statement.entries] == [
+        Decimal("-25.00"),
+        Decimal("50.00"),
+        Decimal("-30.00"),
+    ]
     assert all("is not a known spelling" in note for note in statement.notes)
 
 
@@ -203,7 +208,40 @@ def test_unsigned_amounts_without_dtkt_take_their_direction_from_the_balance_cha
     rows = [{k: v for k, v in r.items() if k != "dtkt"} if r["trnType"] == "TR" else r for r in ROWS]
     statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
     assert [e.record["direction"] for e in statement.entries] == ["debit", "credit", "debit"]
+    assert [e.record["signed_amount"] for e in statement.entries] == [
+        Decimal("-25.00"),
+        Decimal("50.00"),
+        Decimal("-30.00"),
+    ]
+    assert statement.notes == ["dtkt is missing: the direction is read from the balance changes"]
     assert statement.verdict == "balanced", statement.problems
+
+
+def test_a_dtkt_spelling_the_balances_cannot_decide_is_a_clear_error_naming_it():
+    rows = [
+        summary("OP", "100.00"),
+        entry(1, "2025-02-03T10:00:00+0200", "??", "25.00", "75.00", acBal=None),
+        summary("CL", "75.00", "2025-02-28T00:00:00+0200"),
+    ]
+    with pytest.raises(BankProtocolError, match=r"dtkt='\?\?'.*please report it"):
+        parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+
+
+def test_unknown_dtkt_whose_balances_follow_the_entry_numbers_is_read_in_that_order():
+    """Booking times and balances may disagree on the order; the entry numbers then decide."""
+    rows = [
+        summary("OP", "100.00"),
+        entry(1, "2025-02-03T10:00:00+0200", "Дт.", "25.00", "75.00"),
+        entry(2, "2025-02-03T09:00:00+0200", "Кт.", "50.00", "125.00"),
+        summary("DT", "25.00"),
+        summary("CT", "50.00"),
+        summary("CL", "125.00", "2025-02-28T00:00:00+0200"),
+    ]
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    by_id = {e.record["entry_id"]: e.record for e in statement.entries}
+    assert (by_id[1]["direction"], by_id[1]["signed_amount"]) == ("debit", Decimal("-25.00"))
+    assert (by_id[2]["direction"], by_id[2]["signed_amount"]) == ("credit", Decimal("50.00"))
+    assert [e.record["entry_id"] for e in statement.entries] == [2, 1]  # emitted by booking time
 
 
 def test_an_acc_element_of_another_iban_is_ignored_and_said_once():
