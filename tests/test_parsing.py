@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.parsing import (
+    ValueReader,
+    clean_text,
     parse_amount,
     parse_direction,
     parse_flag,
@@ -139,3 +141,16 @@ def test_flags(value, expected):
 def test_an_unknown_flag_is_an_error_naming_it():
     with pytest.raises(BankProtocolError, match="isPayment='maybe'"):
         parse_flag("maybe", "isPayment")
+
+
+def test_texts_sent_as_numbers_are_kept_as_their_text():
+    assert clean_text(12345) == "12345"
+    assert clean_text(Decimal("7.50")) == "7.50"
+    assert clean_text("  ") is None
+    assert clean_text(None) is None
+
+
+@pytest.mark.parametrize("bad", ["31.02.2025", 20250201])
+def test_an_unreadable_value_date_is_an_error_naming_the_field(bad):
+    with pytest.raises(BankProtocolError, match=rf"^the bank sent valueDt={bad!r}"):
+        ValueReader().date_text(bad, "valueDt")

@@ -223,7 +223,22 @@ def test_a_dtkt_spelling_the_balances_cannot_decide_is_a_clear_error_naming_it()
         entry(1, "2025-02-03T10:00:00+0200", "??", "25.00", "75.00", acBal=None),
         summary("CL", "75.00", "2025-02-28T00:00:00+0200"),
     ]
-    with pytest.raises(BankProtocolError, match=r"dtkt='\?\?'.*please report it"):
+    reason = "its balances do not tell debit from credit; please report it so the spelling can be added"
+    with pytest.raises(BankProtocolError, match=rf"^the bank sent dtkt='\?\?' and {reason}$"):
+        parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+
+
+def test_a_missing_dtkt_the_balances_cannot_decide_is_a_clear_error():
+    rows = [
+        summary("OP", "100.00"),
+        {
+            k: v
+            for k, v in entry(1, "2025-02-03T10:00:00+0200", "DT", "25.00", "75.00", acBal=None).items()
+            if k != "dtkt"
+        },
+        summary("CL", "75.00", "2025-02-28T00:00:00+0200"),
+    ]
+    with pytest.raises(BankProtocolError, match=r"^the bank sent dtkt=None and its balances do not tell"):
         parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
 
 
