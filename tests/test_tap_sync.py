@@ -218,12 +218,13 @@ def test_token_expiry_mid_run_is_survived_with_one_relogin(tmp_path):
         assert run_tap(tmp_path, tap_config(bank, start_date=start.isoformat())).returncode == 0
         calls = _api_calls(bank.counters())
     with Sandbox(seed=1) as bank:
-        bank.faults.token_calls = calls // 2  # the token expires halfway through the run
+        # The token expires two thirds into the run; the renewed one lasts as long: one expiry.
+        bank.faults.token_calls = calls * 2 // 3
         config = tap_config(bank, start_date=start.isoformat())
         run = run_tap(tmp_path, config)
         assert run.returncode == 0, run.stderr[-2000:]
         counters = bank.counters()
-        assert calls // 2 < _api_calls(counters)
+        assert calls * 2 // 3 < _api_calls(counters)
         assert counters["logins"] == 2
         assert counters["faults"]["expired_token"] >= 1
         want = {
@@ -233,6 +234,13 @@ def test_token_expiry_mid_run_is_survived_with_one_relogin(tmp_path):
             if e.booking_date >= start and iban != broken_iban(bank)
         }
         assert {key(r) for r in run.records["transactions"]} == want
+
+
+def test_a_wrong_password_is_tried_once_and_fails_with_one_line(tmp_path):
+    with Sandbox(seed=1) as bank:
+        config = tap_config(bank, password="not-the-password")
+        run = run_tap(tmp_path, config)
+        assert run.returncode == 3
         assert bank.counters()["calls"]["login_post"] == 1
         assert bank.counters()["failed_logins"] == 1
         assert "Traceback" not in run.stderr
