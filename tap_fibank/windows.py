@@ -8,6 +8,7 @@ none is asked twice in one run.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -15,6 +16,9 @@ from zoneinfo import ZoneInfo
 SOFIA = ZoneInfo("Europe/Sofia")
 MAX_WINDOW_DAYS = 30
 ONE_DAY = dt.timedelta(days=1)
+# For tests only: a frozen "today" (YYYY-MM-DD) that the tap, its subprocesses and the sandbox all
+# read, so no test depends on the hour it runs at or on a run crossing midnight in Sofia.
+FROZEN_TODAY = "TAP_FIBANK_FROZEN_TODAY"
 
 
 @dataclass(frozen=True, order=True)
@@ -51,9 +55,17 @@ def bank_timestamp(moment: dt.datetime) -> str:
 
 
 def sofia_today(now: dt.datetime | None = None) -> dt.date:
-    """Today's date in Sofia, whatever the machine's time zone."""
-    moment = now if now is not None else dt.datetime.now(dt.timezone.utc)
-    return moment.astimezone(SOFIA).date()
+    """Today's date in Sofia, whatever the machine's time zone.
+
+    The one place the tap and the sandbox read the clock: `TAP_FIBANK_FROZEN_TODAY` freezes it
+    for tests (a run then sees one day from start to end, whatever the hour).
+    """
+    if now is None:
+        frozen = os.environ.get(FROZEN_TODAY)
+        if frozen:
+            return dt.date.fromisoformat(frozen)
+        now = dt.datetime.now(dt.timezone.utc)
+    return now.astimezone(SOFIA).date()
 
 
 def windows(start: dt.date, end: dt.date, window_days: int = MAX_WINDOW_DAYS) -> Iterator[Window]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -12,6 +14,13 @@ import pytest
 import requests
 
 from tap_fibank.sandbox import Sandbox
+from tap_fibank.windows import FROZEN_TODAY, SOFIA
+
+# One "today" for the whole session, read before any test module computes a date from it: the
+# sandboxes, the tap subprocesses (and meltano's) inherit it, so a session that crosses midnight
+# in Sofia sees one day throughout. Set TAP_FIBANK_FROZEN_TODAY yourself to run on another day.
+# Read here from the machine's clock, not through the code under test (mutation testing breaks it).
+os.environ.setdefault(FROZEN_TODAY, dt.datetime.now(SOFIA).date().isoformat())
 
 API = "/EBank/api/v1/"
 CALLS = {

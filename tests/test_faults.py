@@ -648,7 +648,9 @@ def test_a_closed_client_stops_retrying_at_once() -> None:
 
         worker = threading.Thread(target=call)
         worker.start()
+        deadline = time.monotonic() + 10
         while bank.counters()["calls"]["getCustQuery"] < 1:
+            assert time.monotonic() < deadline, "the call never reached the bank"
             time.sleep(0.01)
         started = time.monotonic()
         client.close()

@@ -11,9 +11,12 @@ from hypothesis import strategies as st
 
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.parsing import (
+    ValueReader,
+    clean_text,
     parse_amount,
     parse_direction,
     parse_flag,
+    parse_optional_amount,
     parse_timestamp,
     sofia_date,
 )
@@ -29,6 +32,8 @@ from tap_fibank.parsing import (
         # No offset: Sofia local time, as the web bank shows it.
         ("2022-01-10T12:00:00", dt.datetime(2022, 1, 10, 10, 0, tzinfo=dt.timezone.utc)),
         ("2022-01-10", dt.datetime(2022, 1, 9, 22, 0, tzinfo=dt.timezone.utc)),
+        ("2024-07-15T23:30:00", dt.datetime(2024, 7, 15, 20, 30, tzinfo=dt.timezone.utc)),  # summer: +03:00
+        ("2024-07-15", dt.datetime(2024, 7, 14, 21, 0, tzinfo=dt.timezone.utc)),
     ],
 )
 def test_timestamps_are_read_with_their_offsets(text, utc):
@@ -84,6 +89,15 @@ def test_amount_text_round_trips_to_the_cent(value):
     assert parse_amount(str(value), "amount") == value
 
 
+def test_an_absent_amount_is_none_and_a_present_one_is_read_exactly():
+    assert parse_optional_amount(None, "acBal") is None
+    assert parse_optional_amount("", "acBal") is None
+    assert parse_optional_amount("1 234,50", "acBal") == Decimal("1234.50")
+    assert parse_optional_amount(0, "acBal") == Decimal(0)
+    with pytest.raises(BankProtocolError, match="acBal"):
+        parse_optional_amount("n/a", "acBal")
+
+
 @pytest.mark.parametrize("bad", [12.3, "abc", None, True, "NaN", [1]])
 def test_floats_and_non_amounts_are_refused(bad):
     with pytest.raises(BankProtocolError, match="amount"):
@@ -127,3 +141,16 @@ def test_flags(value, expected):
 def test_an_unknown_flag_is_an_error_naming_it():
     with pytest.raises(BankProtocolError, match="isPayment='maybe'"):
         parse_flag("maybe", "isPayment")
+
+
+def test_texts_sent_as_numbers_are_kept_as_their_text():
+    assert clean_text(12345) == "12345"
+    assert clean_text(Decimal("7.50")) == "7.50"
+    assert clean_text("  ") is None
+    assert clean_text(None) is None
+
+
+@pytest.mark.parametrize("bad", ["31.02.2025", 20250201])
+def test_an_unreadable_value_date_is_an_error_naming_the_field(bad):
+    with pytest.raises(BankProtocolError, match=rf"^the bank sent valueDt={bad!r}"):
+        ValueReader().date_text(bad, "valueDt")

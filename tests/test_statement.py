@@ -196,6 +196,11 @@ def test_an_unknown_dtkt_spelling_takes_its_direction_from_the_balance_changes()
     statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
     assert statement.verdict == "balanced", statement.problems
     assert [e.record["direction"] for e in statement.entries] == ["debit", "credit", "debit"]
+    assert [e.record["signed_amount"] for e in statement.entries] == [
+        Decimal("-25.00"),
+        Decimal("50.00"),
+        Decimal("-30.00"),
+    ]
     assert all("is not a known spelling" in note for note in statement.notes)
 
 
@@ -203,7 +208,55 @@ def test_unsigned_amounts_without_dtkt_take_their_direction_from_the_balance_cha
     rows = [{k: v for k, v in r.items() if k != "dtkt"} if r["trnType"] == "TR" else r for r in ROWS]
     statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
     assert [e.record["direction"] for e in statement.entries] == ["debit", "credit", "debit"]
+    assert [e.record["signed_amount"] for e in statement.entries] == [
+        Decimal("-25.00"),
+        Decimal("50.00"),
+        Decimal("-30.00"),
+    ]
+    assert statement.notes == ["dtkt is missing: the direction is read from the balance changes"]
     assert statement.verdict == "balanced", statement.problems
+
+
+def test_a_dtkt_spelling_the_balances_cannot_decide_is_a_clear_error_naming_it():
+    rows = [
+        summary("OP", "100.00"),
+        entry(1, "2025-02-03T10:00:00+0200", "??", "25.00", "75.00", acBal=None),
+        summary("CL", "75.00", "2025-02-28T00:00:00+0200"),
+    ]
+    reason = "its balances do not tell debit from credit; please report it so the spelling can be added"
+    with pytest.raises(BankProtocolError, match=rf"^the bank sent dtkt='\?\?' and {reason}$"):
+        parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+
+
+def test_a_missing_dtkt_the_balances_cannot_decide_is_a_clear_error():
+    rows = [
+        summary("OP", "100.00"),
+        {
+            k: v
+            for k, v in entry(1, "2025-02-03T10:00:00+0200", "DT", "25.00", "75.00", acBal=None).items()
+            if k != "dtkt"
+        },
+        summary("CL", "75.00", "2025-02-28T00:00:00+0200"),
+    ]
+    with pytest.raises(BankProtocolError, match=r"^the bank sent dtkt=None and its balances do not tell"):
+        parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+
+
+def test_unknown_dtkt_whose_balances_follow_the_entry_numbers_is_read_in_that_order():
+    """Booking times and balances may disagree on the order; the entry numbers then decide."""
+    rows = [
+        summary("OP", "100.00"),
+        entry(1, "2025-02-03T10:00:00+0200", "Дт.", "25.00", "75.00"),
+        entry(2, "2025-02-03T09:00:00+0200", "Кт.", "50.00", "125.00"),
+        summary("DT", "25.00"),
+        summary("CT", "50.00"),
+        summary("CL", "125.00", "2025-02-28T00:00:00+0200"),
+    ]
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    by_id = {e.record["entry_id"]: e.record for e in statement.entries}
+    assert (by_id[1]["direction"], by_id[1]["signed_amount"]) == ("debit", Decimal("-25.00"))
+    assert (by_id[2]["direction"], by_id[2]["signed_amount"]) == ("credit", Decimal("50.00"))
+    assert [e.record["entry_id"] for e in statement.entries] == [2, 1]  # emitted by booking time
 
 
 def test_an_acc_element_of_another_iban_is_ignored_and_said_once():
@@ -240,3 +293,43 @@ def test_entries_outside_the_window_asked_for_are_dropped_and_the_window_is_unve
 )
 def test_accounts_of_other_banks_shown_over_psd2_are_recognised(fields, expected):
     assert is_psd2_account(fields) is expected
+
+
+def test_offset_less_timestamps_in_summer_keep_their_sofia_day():
+    """A late summer evening without an offset is Sofia time (+03:00), not the winter +02:00."""
+    july = Window(dt.date(2024, 7, 1), dt.date(2024, 7, 30))
+    rows = [
+        summary("OP", "100.00", "2024-07-01T00:00:00"),
+        entry(1, "2024-07-15T23:30:00", "KT", "10.00", "110.00", valueDt="2024-07-15T23:30:00"),
+        entry(2, "2024-07-16T00:20:00", "DT", "5.00", "105.00"),
+        summary("DT", "5.00", "2024-07-01T00:00:00"),
+        summary("CT", "10.00", "2024-07-01T00:00:00"),
+        summary("CL", "105.00", "2024-07-30T00:00:00"),
+    ]
+    statement = parse_statement(answer(rows), july, IBAN, "1", "EUR")
+    assert statement.verdict == "balanced", statement.problems
+    records = [e.record for e in statement.entries]
+    assert [r["booking_date"] for r in records] == ["2024-07-15", "2024-07-16"]
+    assert [r["booked_at"] for r in records] == ["2024-07-15T23:30:00+03:00", "2024-07-16T00:20:00+03:00"]
+    assert records[0]["value_date"] == "2024-07-15"
+
+
+def test_the_repeated_october_hour_is_ordered_by_instant_not_by_text():
+    """03:40 at +03:00 comes before 03:10 at +02:00 (the hour repeats), though its text sorts after."""
+    october = Window(dt.date(2025, 10, 1), dt.date(2025, 10, 30))
+    rows = [
+        summary("OP", "100.00", "2025-10-01T00:00:00+0300"),
+        # Sent in text order; entry numbers that say nothing about the order.
+        entry(7, "2025-10-26T03:10:00+0200", "DT", "20.00", "70.00"),
+        entry(8, "2025-10-26T03:40:00+0300", "DT", "10.00", "90.00"),
+        summary("DT", "30.00", "2025-10-01T00:00:00+0300"),
+        summary("CT", "0.00", "2025-10-01T00:00:00+0300"),
+        summary("CL", "70.00", "2025-10-30T00:00:00+0200"),
+    ]
+    statement = parse_statement(answer(rows), october, IBAN, "1", "EUR")
+    assert [e.record["entry_id"] for e in statement.entries] == [8, 7]
+    assert [e.record["booked_at"] for e in statement.entries] == [
+        "2025-10-26T03:40:00+03:00",
+        "2025-10-26T03:10:00+02:00",
+    ]
+    assert statement.verdict == "balanced", statement.problems

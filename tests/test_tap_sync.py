@@ -208,24 +208,30 @@ def test_a_killed_run_resumes_from_its_last_state_without_loss(tmp_path):
         assert got == want
 
 
+def _api_calls(counters):
+    return sum(counters["calls"].get(c, 0) for c in ("getCustQuery", "getFilteredAccounts", "GetCustBal"))
+
+
 def test_token_expiry_mid_run_is_survived_with_one_relogin(tmp_path):
+    start = sofia_today() - dt.timedelta(days=400)
+    with Sandbox(seed=1) as bank:  # how many calls this run makes, counted rather than guessed
+        assert run_tap(tmp_path, tap_config(bank, start_date=start.isoformat())).returncode == 0
+        calls = _api_calls(bank.counters())
     with Sandbox(seed=1) as bank:
-        bank.faults.token_calls = 150  # the run needs between 150 and 300 calls: one expiry
-        config = tap_config(bank, start_date="2024-01-01")
+        # The token expires two thirds into the run; the renewed one lasts as long: one expiry.
+        bank.faults.token_calls = calls * 2 // 3
+        config = tap_config(bank, start_date=start.isoformat())
         run = run_tap(tmp_path, config)
         assert run.returncode == 0, run.stderr[-2000:]
         counters = bank.counters()
-        api_calls = sum(
-            counters["calls"].get(c, 0) for c in ("getCustQuery", "getFilteredAccounts", "GetCustBal")
-        )
-        assert 150 < api_calls < 300
+        assert calls * 2 // 3 < _api_calls(counters)
         assert counters["logins"] == 2
         assert counters["faults"]["expired_token"] >= 1
         want = {
             (iban, e.entry_id)
             for iban, es in bank.truth().items()
             for e in es
-            if e.booking_date >= dt.date(2024, 1, 1) and iban != broken_iban(bank)
+            if e.booking_date >= start and iban != broken_iban(bank)
         }
         assert {key(r) for r in run.records["transactions"]} == want
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tap_fibank.windows import Window, resume_start, sofia_today, windows
+from tap_fibank.sandbox import sofia_today as sandbox_today
+from tap_fibank.windows import FROZEN_TODAY, SOFIA, Window, resume_start, sofia_today, windows
 
 DAY = dt.timedelta(days=1)
 dates = st.dates(min_value=dt.date(1993, 2, 27), max_value=dt.date(2040, 12, 31))
@@ -96,3 +97,18 @@ def test_resume_start_overlaps_exactly_the_lookback(walked, lookback):
     expected = max(dt.date(1993, 2, 27), walked + DAY - dt.timedelta(days=lookback))
     assert start == expected
     assert start <= walked + DAY
+
+
+def test_a_frozen_today_is_what_the_tap_and_the_sandbox_read(monkeypatch):
+    monkeypatch.setenv(FROZEN_TODAY, "2024-02-29")
+    assert sofia_today() == dt.date(2024, 2, 29)
+    assert sandbox_today() == dt.date(2024, 2, 29)
+    late_utc = dt.datetime(2025, 7, 1, 21, 30, tzinfo=dt.timezone.utc)
+    assert sofia_today(late_utc) == dt.date(2025, 7, 2)  # an explicit instant wins over the frozen day
+
+
+def test_without_a_frozen_today_the_clock_is_read_in_sofia(monkeypatch):
+    monkeypatch.delenv(FROZEN_TODAY, raising=False)
+    before = dt.datetime.now(SOFIA).date()
+    today = sofia_today()
+    assert before <= today <= dt.datetime.now(SOFIA).date()

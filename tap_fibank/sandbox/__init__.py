@@ -13,19 +13,21 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
+from tap_fibank import windows
+
 from .app import BankApp
 from .auth import User
 from .data import generate, merge, user_login
 from .faults import Faults
-from .model import SOFIA, AccountInfo, CustomerProfile, Entry
+from .model import AccountInfo, CustomerProfile, Entry
 from .server import ServerThread
 
 __all__ = ["AccountInfo", "CustomerProfile", "Entry", "Faults", "Login", "Sandbox", "sofia_today"]
 
 
 def sofia_today() -> dt.date:
-    """Today's date in Sofia, the bank's calendar."""
-    return dt.datetime.now(SOFIA).date()
+    """Today's date in Sofia, the bank's calendar: the tap's clock, frozen in tests alike."""
+    return windows.sofia_today()
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ FAULT_HELP = {
     "no_csrf": "the login page lacks its CSRF meta tag",
     "second_factor": "a right password leads to an SMS-code page",
     "truncate_rate": "share of statements with entry rows missing",
+    "truncate_window_start": "every statement range starting on this day (YYYY-MM-DD) misses an entry row",
     "late_posting_days": "once, book a back-dated entry N days ago after it was read",
     "refuse_long_ranges": "refuse statement ranges over 30 days with 400 (default: answer and count them)",
     "before_opening": "a window wholly before an account opened: summary (default), 500, 400 or empty",

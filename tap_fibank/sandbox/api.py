@@ -196,8 +196,8 @@ def cust_bal(app: BankApp, request: Request, token: Token) -> Response:
         mine = info.customer_id
         other = next(a for a in app.ledger.accounts if a.iban != info.iban and a.customer_id == mine)
         accs.extend(_accs(app, other, first, last))
-    if any(row["acEntrySrNo"] is not None for acc in accs for row in acc["stmt"]) and app.plan.chance(
-        app.faults.truncate_rate
+    if any(row["acEntrySrNo"] is not None for acc in accs for row in acc["stmt"]) and (
+        app.plan.chance(app.faults.truncate_rate) or first.isoformat() == app.faults.truncate_window_start
     ):
         _truncate(app, accs)
         app.counters.fault("truncated")

@@ -30,6 +30,7 @@ class Faults:
     no_csrf: bool = False
     second_factor: bool = False
     truncate_rate: float = 0.0
+    truncate_window_start: str = ""
     late_posting_days: int | None = None
     # Variants: plausible ways the live bank may differ from what the 2022 connector saw. Each
     # default is what that connector met (or, where it never looked, what the sandbox always did).
@@ -85,7 +86,7 @@ def coerce(name: str, value: Any) -> Any:
         return bool(value)
     if name in _INTS:
         return int(value)
-    if name == "failing_window_start":
+    if name in ("failing_window_start", "truncate_window_start"):
         return str(value)
     if name in CHOICES:
         if str(value) not in CHOICES[name]:
