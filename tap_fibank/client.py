@@ -256,30 +256,34 @@ class BankClient:
         return _judge(response, endpoint.rsplit("/", 1)[-1])
 
     def _headers(self, token: str, customer_id: str | None) -> dict[str, str]:
-        """The connector's header set, in its order; only the time and ids vary."""
-        headers = {
-            "Accept-Language": "bg",
-            "Accept": "application/json, text/plain, */*",
-            "Authorization": f"Bearer {token}",
-            "Cache-Control": "no-cache",
-            "Connection": "keep-alive",
-            "EBank-App-Version": "1",
-            "EBank-Client-Time": dt.datetime.now(SOFIA).strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "EBank-Device-Id": self._device_id,
-            "EBank-Referer": "%2Fizvlechenia%2Facc-stmt-offline",
-            "X-Requested-With": "XMLHttpRequest",
-            "sec-ch-ua-platform": "Linux",
-            "sec-ch-ua-mobile": "?0",
-            "Pragma": "no-cache",
-            "User-Agent": BROWSER,
-            "Sec-Fetch-Site": "same-origin",
-            "Sec-Fetch-Mode": "cors",
-            "Sec-Fetch-Dest": "empty",
-            "Referer": f"{self.base_url}/EBank/izvlechenia/acc-stmt-offline",
-        }
-        if customer_id is not None:
-            headers["EBank-Cust-Id"] = customer_id
-        return headers
+        return api_headers(self.base_url, token, self._device_id, customer_id)
+
+
+def api_headers(base_url: str, token: str, device: str, customer_id: str | None) -> dict[str, str]:
+    """The connector's header set, in its order; only the time and the ids vary."""
+    headers = {
+        "Accept-Language": "bg",
+        "Accept": "application/json, text/plain, */*",
+        "Authorization": f"Bearer {token}",
+        "Cache-Control": "no-cache",
+        "Connection": "keep-alive",
+        "EBank-App-Version": "1",
+        "EBank-Client-Time": dt.datetime.now(SOFIA).strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "EBank-Device-Id": device,
+        "EBank-Referer": "%2Fizvlechenia%2Facc-stmt-offline",
+        "X-Requested-With": "XMLHttpRequest",
+        "sec-ch-ua-platform": "Linux",
+        "sec-ch-ua-mobile": "?0",
+        "Pragma": "no-cache",
+        "User-Agent": BROWSER,
+        "Sec-Fetch-Site": "same-origin",
+        "Sec-Fetch-Mode": "cors",
+        "Sec-Fetch-Dest": "empty",
+        "Referer": f"{base_url}/EBank/izvlechenia/acc-stmt-offline",
+    }
+    if customer_id is not None:
+        headers["EBank-Cust-Id"] = customer_id
+    return headers
 
 
 def _judge(response: requests.Response, name: str) -> _Outcome:

@@ -8,7 +8,6 @@ values.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,9 +17,10 @@ from urllib.parse import parse_qs, urlsplit
 import msgspec
 import requests
 
+from tap_fibank.client import api_headers, device_id
 from tap_fibank.errors import BankUnavailableError
 from tap_fibank.login import log_in
-from tap_fibank.windows import SOFIA
+from tap_fibank.redact import SECRETS
 
 API_PREFIX = "/EBank/api/v1/"
 PROFILES = "sywsquery/sywsquery/getCustQuery"
@@ -29,24 +29,6 @@ STATEMENT = "sywsquery/sywsquery/GetCustBal"
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
 _SERVER_ERROR = 500
 _TRIES = 3
-# The header set the one client known to have worked against the live bank sent (fibank-api.md, 4).
-_BROWSER_HEADERS = {
-    "Accept": "application/json, text/plain, */*",
-    "Accept-Language": "bg",
-    "Cache-Control": "no-cache",
-    "Pragma": "no-cache",
-    "EBank-App-Version": "1",
-    "EBank-Device-Id": "AABBCCDDEE",
-    "EBank-Referer": "%2Fizvlechenia%2Facc-stmt-offline",
-    "X-Requested-With": "XMLHttpRequest",
-    "sec-ch-ua-platform": "Linux",
-    "sec-ch-ua-mobile": "?0",
-    "Sec-Fetch-Site": "same-origin",
-    "Sec-Fetch-Mode": "cors",
-    "Sec-Fetch-Dest": "empty",
-    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/98.0.4758.80 Safari/537.36",
-}
 
 
 @dataclass
@@ -100,6 +82,7 @@ class Probe:
         self.session = requests.Session()
         self.login = LoginSeen()
         self._token = ""
+        self.device = ""
         self._recording = True
         self.session.hooks["response"].append(self._record)
 
@@ -134,6 +117,8 @@ class Probe:
         """The tap's login, once; afterwards note which hop carried the token."""
         started = time.monotonic()
         token = log_in(self.session, self.base_url, username, password, self.timeout)
+        self.device = device_id(username)
+        SECRETS.add(self.device)
         self.login.seconds = time.monotonic() - started
         self._recording = False
         self._token = token.value
@@ -157,12 +142,9 @@ class Probe:
         tries: int = _TRIES,
     ) -> Exchange:
         """GET an endpoint without following redirects; 5xx and cut connections are tried again."""
-        headers = dict(_BROWSER_HEADERS)
-        headers["Authorization"] = f"Bearer {token if token is not None else self._token}"
-        headers["EBank-Client-Time"] = dt.datetime.now(SOFIA).strftime("%Y-%m-%dT%H:%M:%S%z")
-        headers["Referer"] = f"{self.base_url}/EBank/izvlechenia/acc-stmt-offline"
-        if customer_id is not None:
-            headers["EBank-Cust-Id"] = customer_id
+        # The tap's own header set (the connector's), with the same stable device id.
+        bearer = token if token is not None else self._token
+        headers = api_headers(self.base_url, bearer or "", self.device, customer_id)
         url = self.base_url + API_PREFIX + endpoint
         problem = ""
         for attempt in range(tries):
