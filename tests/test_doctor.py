@@ -25,7 +25,7 @@ from tapruns import run_tap, sandbox_config
 from test_faults import RECENT, assert_equals_truth, truth
 
 from tap_fibank.doctor.__main__ import parse_args, run
-from tap_fibank.sandbox import Sandbox
+from tap_fibank.sandbox import Faults, Sandbox
 from tap_fibank.sandbox.replay import ReplaySandbox
 from tap_fibank.sandbox.shape import Answer, Shape, shape_from_capture
 
@@ -170,6 +170,61 @@ def test_each_variant_is_named_by_the_doctor_and_again_after_replaying_its_captu
         f["check"]: f["status"] for f in capture["findings"]
     }
     assert (code_again, again["verdict"]) == (code, capture["verdict"])
+
+
+# The real-bank issue's sandbox knobs (docs/sandbox.md, "Variant knobs"): what the doctor names for
+# each, and its verdict, on the plain sandbox with that one knob switched on.
+KNOBS: dict[str, tuple[dict[str, Any], set[str], str]] = {
+    "before_opening_500": ({"before_opening": "500"}, {"statement.before_history"}, "works"),
+    "before_opening_400": ({"before_opening": "400"}, {"statement.before_history"}, "works"),
+    "before_opening_empty": ({"before_opening": "empty"}, {"statement.before_history"}, "works"),
+    "summary_rows_none": (
+        {"summary_rows": "none"},
+        {"statement.summary_rows", "statement.before_history"},
+        "unverifiable",
+    ),
+    "summary_rows_counts": (
+        {"summary_rows": "counts"},
+        {"statement.balance", "statement.turnovers"},
+        "unverifiable",
+    ),
+    # OP/CL in `amount` only, or with `acBal: null`: read as the tap reads them, nothing to flag.
+    "summary_rows_amount_only": ({"summary_rows": "amount_only"}, set(), "works"),
+    "summary_rows_null_acbal": ({"summary_rows": "null_acbal"}, set(), "works"),
+    "ignore_range": ({"ignore_range": True}, {"statement.window"}, "unverifiable"),
+    "range_slack_days": ({"range_slack_days": 10}, {"statement.window"}, "unverifiable"),
+    "expiry_answer_403": ({"expiry_answer": "403"}, {"api.refused_token"}, "works"),
+    "expiry_answer_login_page": ({"expiry_answer": "login_page"}, {"api.refused_token"}, "works"),
+    "dtkt_missing_signed": (
+        {"dtkt": "missing_signed"},
+        {"statement.amount_sign", "statement.dtkt", "statement.fields"},
+        "works",
+    ),
+    "dtkt_unknown": (
+        {"dtkt": "unknown"},
+        {"statement.balance_chain", "statement.dtkt", "statement.turnovers"},
+        "unverifiable",
+    ),
+    "other_iban_acc": ({"other_iban_acc": True}, {"statement.acc"}, "works"),
+    "cert_status_404": ({"cert_status": 404}, {"login.certificates"}, "works"),
+    "cert_status_204": ({"cert_status": 204}, {"login.certificates"}, "works"),
+    # The doctor sends the tap's own header set, so a front end that demands it lets it through.
+    "require_browser_headers": ({"require_browser_headers": True}, set(), "works"),
+    "refuse_long_ranges": ({"refuse_long_ranges": True}, set(), "works"),
+}
+
+
+@pytest.mark.parametrize("knob", sorted(KNOBS))
+def test_each_real_bank_knob_is_named_by_the_doctor_with_its_verdict(
+    knob: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    faults, expected, kind = KNOBS[knob]
+    with Sandbox(seed=1, faults=Faults(**faults)) as bank:
+        code, capture = doctor(bank, tmp_path)
+    capsys.readouterr()
+    assert differs(capture) == expected | ALWAYS
+    assert capture["verdict"]["kind"] == kind
+    assert code == 0
 
 
 def _texts(value: Any) -> Iterator[str]:

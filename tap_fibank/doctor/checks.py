@@ -93,14 +93,24 @@ def _login(seen: Observations) -> list[Finding]:
     else:
         life = _differs("login.expires_in", "expires_in is not a whole number of seconds", "tolerated")
     names = ", ".join(login.cookie_names) or "none"
-    cookies = _ok(
-        "login.cookies", f"cookie names: {names}; certificate question answered {login.certificate_status}"
-    )
+    cookies = _ok("login.cookies", f"cookie names: {names}")
     if not login.cookie_names:
         cookies = _differs(
             "login.cookies", "no cookie: a token renewal will need the password again", "tolerated"
         )
-    return [token, life, cookies]
+    return [token, life, cookies, _certificates(login.certificate_status)]
+
+
+def _certificates(status: int | None) -> Finding:
+    if status is None:
+        return Finding("login.certificates", UNKNOWN, "the certificate question was not seen")
+    if status == _OK:
+        return _ok("login.certificates", "the certificate question answered HTTP 200")
+    return _differs(
+        "login.certificates",
+        f"the certificate question answered HTTP {status}: the login goes on (the connector never looked)",
+        "tolerated",
+    )
 
 
 def _invalid_token(seen: Observations) -> Finding:
