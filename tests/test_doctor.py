@@ -166,6 +166,11 @@ def test_each_variant_is_named_by_the_doctor_and_again_after_replaying_its_captu
 
     with ReplaySandbox(shape_from_capture(capture)) as replayed:
         code_again, again = doctor(replayed, tmp_path, "replayed")
+        # And the tap reads the replayed bank completely: every entry once, to the cent.
+        (tmp_path / "tap").mkdir()
+        result = run_tap(tmp_path / "tap", sandbox_config(replayed, RECENT.isoformat()))
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert_equals_truth(result.records["transactions"], truth(replayed))
     assert {f["check"]: f["status"] for f in again["findings"]} == {
         f["check"]: f["status"] for f in capture["findings"]
     }
