@@ -144,7 +144,8 @@ class Marts:
         """Every account, the ones without entries too."""
         rows = self._rows(
             "select iban, customer_id, customer_name, currency, first_booking_date, last_booking_date, "
-            "entry_count, latest_balance from {s}.dim_accounts order by customer_id, iban"
+            "entry_count, coalesce(latest_entry_balance, latest_window_balance)"
+            " from {s}.dim_accounts order by customer_id, iban"
         )
         return [
             Account(
@@ -164,7 +165,8 @@ class Marts:
         """All accounts per month, in EUR (`mart_monthly_debit_credit_eur`)."""
         rows = self._rows(
             "select booking_month, debit_eur, credit_eur, net_eur, debit_count + credit_count, "
-            "entries_not_in_eur from {s}.mart_monthly_debit_credit_eur order by booking_month"
+            "entries_not_in_eur from {s}.mart_monthly_debit_credit_eur where profile = 'all'"
+            " order by booking_month"
         )
         return [_month(None, r) for r in rows]
 

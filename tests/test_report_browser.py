@@ -173,7 +173,7 @@ def test_known_month_shows_the_marts_figures(built: Built, page: Browser, month:
     select(page, "#monthly-account", "all")
     [(debit, credit, net, entries)] = built.rows(
         "select debit_eur, credit_eur, net_eur, debit_count + credit_count "
-        f"from {{a}}.mart_monthly_debit_credit_eur where booking_month = date '{month}'"
+        f"from {{a}}.mart_monthly_debit_credit_eur where booking_month = date '{month}' and profile = 'all'"
     )
     row = month_row(page, month)
     want = {
