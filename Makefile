@@ -41,7 +41,7 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
 PIP_HINT := could not install from PyPI: check the network connection (and HTTPS_PROXY / PIP_INDEX_URL if you need them)
 
-.PHONY: install meltano-install pipeline-install ecb-rates demo demo-report report run run-duckdb test test-fast test-report test-warehouse test-sdk-latest chromium lint bench mutate clean help check-python \
+.PHONY: install meltano-install pipeline-install ecb-rates demo demo-report report run run-duckdb test test-fast test-matrix test-report test-warehouse test-sdk-latest chromium lint bench mutate clean help check-python \
 	orchestrate-install orchestrate-demo test-orchestrate
 
 help:
@@ -179,7 +179,12 @@ run-duckdb: pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/.installe
 # with a reason when unreachable, a failure under CI=true).
 test: install pipeline-install $(BIN)/.report-installed
 	@mkdir -p output
-	$(BIN)/python -m pytest -m 'not browser and not warehouse'
+	$(BIN)/python -m pytest -m 'not browser and not warehouse and not matrix'
+
+# The tap and the doctor against every variant of the bank the sandbox can play (each a real
+# subprocess over real HTTP): tests/test_variants.py and tests/test_doctor.py. About 4 minutes.
+test-matrix: install
+	$(BIN)/python -m pytest -m matrix
 
 # The warehouse's proofs, end to end on DuckDB and PostgreSQL: one load per warehouse, then every
 # dbt data test is made to fail on purpose by changing raw rows (and repaired). A few minutes.

@@ -29,6 +29,9 @@ from tap_fibank.sandbox import Faults, Sandbox
 from tap_fibank.sandbox.replay import ReplaySandbox
 from tap_fibank.sandbox.shape import Answer, Shape, shape_from_capture
 
+# The variant matrix has its own make target (make test-matrix), which .ci/run runs too.
+pytestmark = pytest.mark.matrix
+
 DOCTOR = [sys.executable, "-m", "tap_fibank.doctor"]
 NO_SUMMARY = Shape(layout=["*"])
 

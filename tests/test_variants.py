@@ -21,6 +21,9 @@ from test_faults import RECENT, assert_equals_truth, assert_summary_is_last, bro
 
 from tap_fibank.sandbox import Faults, Sandbox
 
+# The variant matrix has its own make target (make test-matrix), which .ci/run runs too.
+pytestmark = pytest.mark.matrix
+
 FIRST_DAY = dt.date(1993, 2, 27)  # the tap's default start_date
 PERSON = "5896443"
 
