@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from tap_fibank.doctor.collect import Observations
-from tap_fibank.doctor.statements import direction, kind_of, number, ordered, signed, summary_value
+from tap_fibank.doctor.statements import direction, kind_of, number, ordered, signed, summary_value, totals
 
 AMOUNT_FIELDS = frozenset(
     {"amount", "acBal", "curBal", "avlBal", "blockedAmt", "openBal", "closeBal", "dtTurnover", "ktTurnover"}
@@ -198,13 +198,13 @@ class _Window:
         entries = [r for r in rows if isinstance(r, dict) and kind_of(r) is None]
         summaries = {kind_of(r): r for r in rows if kind_of(r) is not None}
         op = summaries.get("OP")
-        opening = _opening(op)
+        opening = summary_value(op, "OP")
         self.changes = _changes(order, opening)
-        self.real_sums = _sums(entries, lambda r: self.changes.get(id(r)))
+        self.real_sums = totals(entries, lambda r: self.changes.get(id(r)))
         self.opening = (opening, faker.fresh(opening) if opening is not None else None)
         self.deltas: dict[int, Decimal | None] = {}
         self.last = self._entries(order)
-        self.fake_sums = _sums(entries, lambda r: self.deltas.get(id(r)))
+        self.fake_sums = totals(entries, lambda r: self.deltas.get(id(r)))
         self.summary_fakes: dict[str, Decimal | None] = {}
         for kind in ("OP", "DT", "CT", "CL"):
             if kind in summaries:
@@ -294,23 +294,3 @@ def _changes(entries: list[dict[str, Any]], opening: Decimal | None) -> dict[int
         found[id(row)] = change
         previous = balance if balance is not None else None
     return found
-
-
-def _opening(row: dict[str, Any] | None) -> Decimal | None:
-    if row is None:
-        return None
-    return number(row["acBal"]) if "acBal" in row else number(row.get("amount"))
-
-
-def _sums(entries: list[dict[str, Any]], change: Any) -> tuple[Decimal, Decimal, int, int]:
-    debit = credit = Decimal(0)
-    debits = credits = 0
-    for row in entries:
-        value = change(row)
-        if value is None:
-            continue
-        if value < 0:
-            debit, debits = debit - value, debits + 1
-        else:
-            credit, credits = credit + value, credits + 1
-    return debit, credit, debits, credits

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -169,12 +170,14 @@ def chain_holds(opening: Decimal | None, entries: list[dict[str, Any]]) -> bool 
     return False
 
 
-def totals(entries: list[dict[str, Any]]) -> tuple[Decimal, Decimal, int, int]:
-    """Debits, credits (unsigned) and their counts."""
+def totals(
+    entries: list[dict[str, Any]], change_of: Callable[[dict[str, Any]], Decimal | None] | None = None
+) -> tuple[Decimal, Decimal, int, int]:
+    """Debits, credits (unsigned) and their counts; each row's change as `change_of` says (signed)."""
     debit = credit = Decimal(0)
     debits = credits = 0
     for row in entries:
-        change = signed(row)
+        change = (change_of or signed)(row)
         if change is None:
             continue
         if change < 0:
