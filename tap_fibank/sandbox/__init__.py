@@ -54,15 +54,18 @@ class Sandbox:
         port: int = 0,
         host: str = "127.0.0.1",
         users: int = 1,
+        accounts: int = 0,
     ) -> None:
         if users < 1:
             raise ValueError("users must be 1 or more")
+        if accounts < 0:
+            raise ValueError("accounts must be 0 (the demo's) or more")
         self.seed = seed
         self.today = today if today is not None else sofia_today()
         self.scale = scale
         self.host = host
         self._port = port
-        banks = [generate(seed, self.today, scale, user) for user in range(1, users + 1)]
+        banks = [generate(seed, self.today, scale, user, accounts) for user in range(1, users + 1)]
         self._app = BankApp(
             merge(banks),
             faults if faults is not None else Faults(),

@@ -65,6 +65,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--users", type=int, default=1, help="logins, each with its own profiles: demo/demo, demo2/demo2, ..."
     )
     parser.add_argument(
+        "--accounts",
+        type=int,
+        default=0,
+        help="N healthy accounts of one year each instead of the demo's six (the many-accounts case)",
+    )
+    parser.add_argument(
         "--scale", type=float, default=1.0, help="multiplies the number of entries (40 gives about 900 000)"
     )
     parser.add_argument(
@@ -82,8 +88,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.users < 1:
         parser.error("--users must be 1 or more")
-    if args.replay and args.users != 1:
-        parser.error("--replay serves one login: leave out --users")
+    if args.accounts < 0:
+        parser.error("--accounts must be 0 (the demo's accounts) or more")
+    if args.replay and (args.users != 1 or args.accounts):
+        parser.error("--replay serves the demo login's accounts: leave out --users and --accounts")
     return args
 
 
@@ -102,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "port": args.port,
         "host": args.host,
         "users": args.users,
+        "accounts": args.accounts,
     }
     sandbox: Sandbox
     if args.replay:

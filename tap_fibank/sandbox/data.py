@@ -28,6 +28,9 @@ LARGE_DATA_SET = 200_000  # entries; see _generate_cached
 # entry ids from its own range.
 USER_ID_STEP = 1_000
 USER_ENTRY_ID_STEP = 10_000_000
+# The many-small-accounts knob: account k's index and number are shifted by k steps.
+MANY_ACCOUNTS_INDEX = 100
+MANY_ACCOUNTS_STEP = 10_000
 PERSON_ID = "5896443"
 BUSINESS_ID = "7310528"
 QUIET_GAP = (date(2023, 3, 1), date(2023, 8, 31))
@@ -888,13 +891,14 @@ def _d(cents_value: int) -> Decimal:
     return Decimal(cents_value).scaleb(-2)
 
 
-def generate(seed: int, today: date, scale: float = 1.0, user: int = 1) -> BankData:
+def generate(seed: int, today: date, scale: float = 1.0, user: int = 1, accounts: int = 0) -> BankData:
     """Book every account's history from its opening day through ``today`` (inclusive).
 
     ``user`` 1 is the demo login's bank; login ``k`` > 1 gets profiles and accounts of its own
-    (see ``user_specs``), so many logins can be tested against one bank.
+    (see ``user_specs``), so many logins can be tested against one bank. ``accounts`` > 0 gives
+    each login that many healthy accounts of one year each instead (see ``many_accounts``).
     """
-    return _generate_cached(seed, today, scale, user)
+    return _generate_cached(seed, today, scale, user, accounts)
 
 
 def user_login(user: int) -> tuple[str, str]:
@@ -926,6 +930,31 @@ def user_specs(user: int) -> tuple[tuple[CustomerProfile, ...], tuple[AccountSpe
     return customers, specs
 
 
+def many_accounts(
+    specs: tuple[AccountSpec, ...], count: int, today: date
+) -> tuple[AccountSpec, ...]:
+    """``count`` healthy accounts opened a year before ``today``, for the many-small-accounts case.
+
+    They take turns at the healthy demo accounts' owners and kinds of activity, with IBANs of their own,
+    so a walk over them costs the same per account and the truth stays deterministic.
+    """
+    healthy = [spec for spec in specs if "statement_500" not in spec.tags]
+    opened = today - timedelta(days=365)
+    clones = []
+    for k in range(count):
+        base = healthy[k % len(healthy)]
+        clones.append(
+            dataclasses.replace(
+                base,
+                index=MANY_ACCOUNTS_INDEX + k,
+                iban=fibank_iban("30", int(base.iban[-8:]) + k * MANY_ACCOUNTS_STEP),
+                opened=max(base.opened, opened),
+                tags=tuple(t for t in base.tags if t != "dst_edges"),
+            )
+        )
+    return tuple(clones)
+
+
 def merge(banks: Sequence[BankData]) -> BankData:
     """One bank holding every login's profiles, accounts and entries."""
     first = banks[0]
@@ -943,13 +972,13 @@ def merge(banks: Sequence[BankData]) -> BankData:
 
 
 @functools.lru_cache(maxsize=8)
-def _generate_cached(seed: int, today: date, scale: float, user: int = 1) -> BankData:
+def _generate_cached(seed: int, today: date, scale: float, user: int = 1, accounts: int = 0) -> BankData:
     # Hundreds of thousands of long-lived, acyclic objects: the cycle collector would rescan them
     # over and over (40% of the time at scale 40) and can never free any of them.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        data = _book_everything(seed, today, scale, user)
+        data = _book_everything(seed, today, scale, user, accounts)
     finally:
         if collecting:
             gc.enable()
@@ -960,8 +989,10 @@ def _generate_cached(seed: int, today: date, scale: float, user: int = 1) -> Ban
     return data
 
 
-def _book_everything(seed: int, today: date, scale: float, user: int = 1) -> BankData:
+def _book_everything(seed: int, today: date, scale: float, user: int = 1, accounts: int = 0) -> BankData:
     customers, specs = user_specs(user)
+    if accounts:
+        specs = many_accounts(specs, accounts, today)
     by_index = {spec.index: spec for spec in specs}
     if user > 1:  # another login's history: its own draws, its own range of entry ids
         seed = seed * 1_000 + user
