@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import TypeVar
 
 from tap_fibank.windows import Window
@@ -20,20 +20,24 @@ T = TypeVar("T")
 
 
 def fetch_in_order(
-    executor: ThreadPoolExecutor,
     windows: Iterable[Window],
-    fetch: Callable[[Window], T],
+    start: Callable[[Window], Future[T]],
     depth: int,
+    drained: Callable[[], None] | None = None,
 ) -> Iterator[tuple[Window, Future[T]]]:
-    """Yield each window with its finished future, in window order, keeping `depth` ahead.
+    """Yield each window with its finished future, in window order, keeping `depth` started ahead.
 
+    `start` begins a window's read (in a pool, or hands over one already begun) and returns its
+    future.
+    `drained` is called once every window has been submitted: the pool's workers are about to
+    run out of this account's work, and can start on the next account's.
     Closing the iterator (the consumer stopped, e.g. the account failed) cancels what is queued.
     """
     pending: deque[tuple[Window, Future[T]]] = deque()
     source = iter(windows)
     try:
         for window in source:
-            pending.append((window, executor.submit(fetch, window)))
+            pending.append((window, start(window)))
             if len(pending) >= max(depth, 1):
                 break
         while pending:
@@ -41,7 +45,10 @@ def fetch_in_order(
             future.exception()  # wait for it; the consumer reads result() or the error
             next_window = next(source, None)
             if next_window is not None:
-                pending.append((next_window, executor.submit(fetch, next_window)))
+                pending.append((next_window, start(next_window)))
+            elif drained is not None:
+                drained()
+                drained = None
             yield window, future
     finally:
         for _, future in pending:

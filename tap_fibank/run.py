@@ -12,12 +12,15 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tap_fibank.client import BankClient
 from tap_fibank.redact import mask_iban
+
+if TYPE_CHECKING:
+    from tap_fibank.reading import Ahead
 
 LOGGER = logging.getLogger("tap_fibank")
 
@@ -98,7 +101,7 @@ class Run:
     settings: WalkSettings
     check_stop: Callable[[], None]
     statements_wanted: bool
-    #: When the run started (UTC, ISO): the statements' `fetched_at`.
+    #: When the run started (UTC, ISO): the statements' `run_started_at`.
     started_at: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat())
     ledger: Ledger = field(default_factory=Ledger)
     currencies: dict[str, str | None] = field(default_factory=dict)
@@ -110,15 +113,15 @@ class Run:
     state_for: Callable[[dict[str, str]], dict[str, Any]] | None = None
     #: Accounts listed and still to be walked, in order: (customer id, IBAN).
     upcoming: deque[tuple[str, str]] = field(default_factory=deque)
-    #: Newest windows read ahead for accounts still to be walked: IBAN -> (window, its answer).
-    ahead: dict[str, tuple[Any, Future[Any]]] = field(default_factory=dict)
+    #: Reads started for accounts still to be walked, in walking order (see reading.py).
+    ahead: dict[str, Ahead] = field(default_factory=dict)
 
     def claim_account(self, iban: str, customer_id: str) -> bool:
         """True the first time an IBAN is seen in this run, so it is read once."""
         return self.claimed.setdefault(iban, customer_id) == customer_id
 
     def expect(self, accounts: list[tuple[str, str]]) -> None:
-        """Accounts about to be walked, in order, so their first window can be read ahead."""
+        """Accounts about to be walked, in order, so their first reads can start early."""
         self.upcoming.extend(accounts)
 
     def unmatched(self, ibans: list[str], customer_ids: list[str]) -> list[str]:

@@ -22,12 +22,19 @@ from typing_extensions import override
 
 from tap_fibank.bookmarks import stored_partition
 from tap_fibank.client import BankClient
+from tap_fibank.connection import open_client
 from tap_fibank.errors import ConfigError, FibankError, SkippedAccountsError, StoppedError
 from tap_fibank.inputs import check_command_line, check_settings, without_nulls
 from tap_fibank.redact import SECRETS, install_redaction
 from tap_fibank.run import Run, WalkSettings
-from tap_fibank.settings import DEFAULT_BASE_URL, SETTINGS, check_date, checked_base_url
-from tap_fibank.streams import AccountsStream, CustomersStream, StatementsStream, TransactionsStream
+from tap_fibank.settings import SETTINGS, check_date
+from tap_fibank.streams import (
+    AccountsStream,
+    CustomersStream,
+    StatementsStream,
+    TransactionsStream,
+    walking_stream_first,
+)
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -60,14 +67,19 @@ class TapFibank(Tap):
         for setting in ("start_date", "end_date"):
             check_date(setting, self.config.get(setting))
         check_settings(self.config)
+        for stream in self.streams.values():
+            walking_stream_first(stream.child_streams)
 
     @override
     def discover_streams(self) -> list[Stream]:
+        def run() -> Run:
+            return self.run
+
         return [
-            CustomersStream(self),
-            AccountsStream(self),
-            TransactionsStream(self),
-            StatementsStream(self),
+            CustomersStream(self, run),
+            AccountsStream(self, run),
+            TransactionsStream(self, run),
+            StatementsStream(self, run),
         ]
 
     # -- the bank connection ---------------------------------------------------------------
@@ -75,34 +87,8 @@ class TapFibank(Tap):
     @cached_property
     def client(self) -> BankClient:
         """The run's one client, logged in on first use."""
-        config = self.config
-        if config.get("sandbox"):
-            base_url, username, password = self._start_sandbox()
-        else:
-            base_url = checked_base_url(str(config.get("base_url") or DEFAULT_BASE_URL))
-            username, password = str(config.get("username") or ""), str(config.get("password") or "")
-            if not username or not password:
-                msg = (
-                    "username and password are required (set TAP_FIBANK_USERNAME and "
-                    "TAP_FIBANK_PASSWORD), or set sandbox: true to try the tap on the emulator"
-                )
-                raise ConfigError(msg)
-        return BankClient(
-            base_url=base_url,
-            username=username,
-            password=password,
-            timeout=float(config.get("request_timeout", 60)),
-            max_retries=int(config.get("max_retries", 5)),
-            pool_size=self.concurrency + 1,
-        )
-
-    def _start_sandbox(self) -> tuple[str, str, str]:
-        from tap_fibank.sandbox import Sandbox
-
-        self._sandbox = Sandbox(seed=1)
-        self._sandbox.start()
-        self.logger.info("Reading the built-in sandbox bank at %s (demo data).", self._sandbox.base_url)
-        return self._sandbox.base_url, self._sandbox.username, self._sandbox.password
+        client, self._sandbox = open_client(dict(self.config), pool_size=self.concurrency + 1)
+        return client
 
     @property
     def concurrency(self) -> int:

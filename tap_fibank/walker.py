@@ -18,21 +18,21 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tap_fibank.bookmarks import walked_through
 from tap_fibank.client import RequestRefused, ServerError
 from tap_fibank.errors import StatementMismatchError
 from tap_fibank.fetcher import fetch_in_order
+from tap_fibank.reading import account_plan, read_ahead, read_window, take_ahead
 from tap_fibank.redact import mask_iban
-from tap_fibank.run import Run, WalkSettings
-from tap_fibank.statement import Part, Statement, chain_problems, parse_statement
-from tap_fibank.windows import Window, resume_start, sofia_today, windows
+from tap_fibank.run import Run
+from tap_fibank.statement import Part, Statement, chain_problems
+from tap_fibank.windows import Window
 
 LOGGER = logging.getLogger("tap_fibank.walk")
-STATEMENT_ENDPOINT = "sywsquery/sywsquery/GetCustBal"
 # A window that fails after every retry is a gap; this many in a row end the account's walk.
 MAX_GAPS_IN_A_ROW = 2
 _FAILED = (ServerError, RequestRefused)
@@ -61,56 +61,6 @@ def summarize(step: Step, iban: str, customer_id: str) -> WindowSummary:
     return WindowSummary(records, step.statement.window, step.verified)
 
 
-def walk_range(settings: WalkSettings, state: dict[str, Any]) -> tuple[dt.date, dt.date]:
-    """First and last day to read for an account with this bookmark state."""
-    start = resume_start(
-        walked_through=walked_through(state),
-        start_date=settings.start_date,
-        lookback_days=settings.lookback_days,
-    )
-    today = sofia_today()
-    return start, min(settings.end_date, today) if settings.end_date else today
-
-
-def read_window(
-    run: Run,
-    customer_id: str,
-    iban: str,
-    window: Window,
-    cancel: threading.Event | None = None,
-    retries: int | None = None,
-) -> Statement:
-    """One statement window of one account, asked as the 2022 connector asked, parsed and judged."""
-    params = {
-        "FromDate": window.from_param(),
-        "ToDate": window.to_param(),
-        "Iban": iban,
-        "StmtType": "T",
-        "isAccountFromPSD2": "false",
-    }
-    payload = run.client.get_json(STATEMENT_ENDPOINT, params, customer_id, cancel=cancel, retries=retries)
-    return parse_statement(payload, window, iban, customer_id, run.currencies.get(iban))
-
-
-def read_ahead(run: Run) -> None:
-    """Start reading the newest window of the next accounts, so a walk never waits idle between them.
-
-    A daily run is one window per account: with the next accounts' windows already in flight,
-    it takes about the time of the slowest calls, not the sum of all of them. The answers wait
-    in `run.ahead` and change nothing else: output and bookmarks are those of a sequential walk.
-    """
-    if run.state_for is None:
-        return
-    while run.upcoming and len(run.ahead) < run.settings.prefetch // 2:
-        customer_id, iban = run.upcoming.popleft()
-        state = run.state_for({"customer_id": customer_id, "iban": iban})
-        start, end = walk_range(run.settings, state)
-        plan = list(windows(start, end, run.settings.window_days))
-        if plan:
-            future = run.executor.submit(read_window, run, customer_id, iban, plan[-1])
-            run.ahead[iban] = (plan[-1], future)
-
-
 class AccountWalker:
     """One account's walk in one run: fetch, judge, decide."""
 
@@ -124,15 +74,16 @@ class AccountWalker:
         self._state = state
         self._cancel = threading.Event()  # ends this account's calls still waiting for a retry
         self._cache: dict[Window, Statement] = {}
+        self._ahead: dict[Window, Future[Statement]] = {}
         self._trusted = True
         self._previous: Part | None = None
         self._gaps_in_a_row = 0
 
     def steps(self) -> Iterator[Step]:
         """The account's windows in order, each judged; nothing if the account is broken."""
-        start, end = walk_range(self._settings, self._state)
-        plan = list(windows(start, end, self._settings.window_days))
-        read_ahead(self._run)
+        plan = account_plan(self._settings, self._state)
+        read_ahead(self._run)  # this account's first reads too, if not yet started
+        self._ahead = take_ahead(self._run, self.iban)
         if not plan:
             return
         try:
@@ -144,28 +95,41 @@ class AccountWalker:
             yield from self._walk(plan[begin:])
         finally:
             self._cancel.set()
+            for read in self._ahead.values():
+                read.cancel()
 
     # -- fetching ------------------------------------------------------------------------------
 
     def _read(self, window: Window, retries: int | None = None) -> Statement:
+        """A window's statement: the answer read ahead for it if any (same tries), else a new read."""
+        ahead = self._ahead.pop(window, None)
+        if ahead is not None:
+            return ahead.result()
         return read_window(self._run, self.customer_id, self.iban, window, self._cancel, retries)
 
-    def _fetch(self, window: Window) -> Statement:
-        """A window's statement (from the probes' cache if read already), read twice if unbalanced."""
-        statement = self._cache.pop(window, None) or self._read(window)
-        if statement.verdict == "unbalanced":
-            LOGGER.info("Statement of %s for %s does not add up; fetching it once more.", self.masked, window)
-            statement = self._read(window)
-        return statement
+    def _start(self, window: Window) -> Future[Statement]:
+        """A window's answer to come: already read (a probe, or read ahead), or read now in the pool."""
+        cached = self._cache.pop(window, None)
+        if cached is not None:
+            done: Future[Statement] = Future()
+            done.set_result(cached)
+            return done
+        ahead = self._ahead.pop(window, None)
+        if ahead is not None:
+            return ahead
+        return self._run.executor.submit(self._read, window)
+
+    def _checked(self, window: Window, statement: Statement) -> Statement:
+        """A window that does not add up is read once more (the bank may have been mid-booking)."""
+        if statement.verdict != "unbalanced":
+            return statement
+        LOGGER.info("Statement of %s for %s does not add up; fetching it once more.", self.masked, window)
+        return self._read(window)
 
     def _newest_answers(self, start: dt.date, newest: Window) -> bool:
         """Read the newest window first: if it fails, the account is broken; skip it."""
-        ahead = self._run.ahead.pop(self.iban, None)
         try:
-            if ahead is not None and ahead[0] == newest:
-                self._cache[newest] = ahead[1].result()
-            else:
-                self._cache[newest] = self._read(newest)
+            self._cache[newest] = self._read(newest)
         except _FAILED as exc:
             self._ledger.skip(
                 f"account {self.masked} from {start} ({exc.endpoint}: {exc.detail}, even for its newest "
@@ -225,12 +189,14 @@ class AccountWalker:
     # -- the walk ------------------------------------------------------------------------------
 
     def _walk(self, plan: list[Window]) -> Iterator[Step]:
-        steps = fetch_in_order(self._run.executor, plan, self._fetch, self._settings.prefetch)
+        steps = fetch_in_order(
+            plan, self._start, self._settings.prefetch, drained=lambda: read_ahead(self._run, spare=1)
+        )
         try:
             for window, future in steps:
                 self._run.check_stop()
                 try:
-                    statement = future.result()
+                    statement = self._checked(window, future.result())
                 except _FAILED as exc:
                     gap = self._gap(window, exc)
                     if gap is None:

@@ -165,7 +165,7 @@ def test_a_record_has_the_schema_columns_in_order():
 
 # What differs between two runs: when records were read, and when the run started. Both paths
 # stamp time_extracted the same way; `same_stamping` compares that.
-TIME_EXTRACTED = re.compile(rb',"(?:time_extracted|fetched_at)":"[^"]*"')
+TIME_EXTRACTED = re.compile(rb',"(?:time_extracted|run_started_at)":"[^"]*"')
 
 
 FAST_PATH_TAKEN: list[bool | None] = []

@@ -12,7 +12,7 @@ from tapruns import run_tap
 from tap_fibank.sandbox import Sandbox
 from tap_fibank.windows import sofia_today
 
-STAMPS = re.compile(r',"(?:time_extracted|fetched_at)":"[^"]*"')
+STAMPS = re.compile(r',"(?:time_extracted|run_started_at)":"[^"]*"')
 
 
 def comparable(stdout: str) -> list[str]:

@@ -205,8 +205,8 @@ def test_deleted_weeks_a_changed_amount_a_stored_sign_and_a_skipped_read_fail_un
     )
     # The latest run skipped the deposit (its windows of that run gone).
     lab.sql(
-        f"delete from {{raw}}.statements where iban = '{deposit}' and fetched_at = "
-        f"(select max(fetched_at) from {{raw}}.statements)"
+        f"delete from {{raw}}.statements where iban = '{deposit}' and run_started_at = "
+        f"(select max(run_started_at) from {{raw}}.statements)"
     )
 
     broken = lab.dbt()
@@ -278,7 +278,7 @@ def test_a_changed_window_a_gap_a_changed_balance_missing_rates_and_an_unknown_p
 
 
 def test_a_pipeline_not_run_for_four_days_fails_until_the_next_run(lab: Lab) -> None:
-    lab.sql("update {raw}.statements set fetched_at = fetched_at - interval '4 days'")
+    lab.sql("update {raw}.statements set run_started_at = run_started_at - interval '4 days'")
     stale = lab.dbt()
     assert stale.returncode != 0
     assert stale.failed == {STALE}

@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
-from singer_sdk import Stream
+from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.contrib.msgspec import encoder as _ENCODER  # MsgSpecWriter's, for identical bytes
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
@@ -65,10 +65,15 @@ class FibankStream(Stream):
     _all_selected = True
     _partition: tuple[Any, dict[str, Any]] | None = None  # (context, its state) if fast
 
+    def __init__(self, tap: Tap, run: Callable[[], Run]) -> None:
+        """`run` gives the run's shared objects, built on first use (not at discovery)."""
+        super().__init__(tap)
+        self._run_source = run
+
     @property
     def run(self) -> Run:
         """The run's shared objects: the client, the pool, the ledger, the window cache."""
-        return self._tap.run  # type: ignore[attr-defined,no-any-return]
+        return self._run_source()
 
     # -- the lean record path ----------------------------------------------------------------
 

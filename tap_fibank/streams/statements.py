@@ -34,11 +34,12 @@ STATEMENT_SCHEMA = th.PropertiesList(
     th.Property("entries_debit_total", _MONEY, description="The entries' own debit total."),
     th.Property("entries_credit_total", _MONEY, description="The entries' own credit total."),
     th.Property(
-        "fetched_at",
+        "run_started_at",
         th.DateTimeType,
         required=True,
-        description="When the run that read this window started (UTC). Windows of later runs "
-        "overlap earlier ones (the lookback); the latest is the bank's current word on a day.",
+        description="When the run that read this window started (UTC): one value per run, so "
+        "the rows of one run group together. Windows of later runs overlap earlier ones (the "
+        "lookback); the latest run's is the bank's current word on a day.",
     ),
     th.Property(
         "is_balanced",
@@ -79,8 +80,8 @@ class StatementsStream(FibankStream):
         if windows is None:
             walker = AccountWalker(self.run, customer_id, iban, state)
             windows = (summarize(step, iban, customer_id) for step in walker.steps())
-        fetched_at = self.run.started_at
+        started_at = self.run.started_at
         for summary in windows:
             for record in summary.records:
-                yield {**record, "fetched_at": fetched_at}
+                yield {**record, "run_started_at": started_at}
             settle_bookmark(state, summary.window, verified=summary.verified)

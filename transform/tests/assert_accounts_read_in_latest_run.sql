@@ -4,14 +4,14 @@
 -- run tries it again; once it is older than `stale_days`, assert_accounts_read_within_stale_days
 -- fails.
 with latest_run as (
-    select max(fetched_at_utc) as fetched_at_utc
+    select max(run_started_at_utc) as run_started_at_utc
     from {{ ref('fct_statement_windows') }}
 )
 
 select
     {{ mask_iban('a.iban') }} as account,
     a.last_read_date,
-    {{ sofia_date('r.fetched_at_utc') }} as latest_run_date
+    {{ sofia_date('r.run_started_at_utc') }} as latest_run_date
 from {{ ref('dim_accounts') }} as a
 cross join latest_run as r
-where a.last_read_at_utc < r.fetched_at_utc
+where a.last_read_at_utc < r.run_started_at_utc

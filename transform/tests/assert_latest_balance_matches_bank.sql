@@ -4,7 +4,7 @@
 -- Failing rows name the account (masked) and the balances: recent entries are missing or changed
 -- (`meltano run --full-refresh`), or the account was not read lately (see the staleness tests).
 with latest_run as (
-    select max(fetched_at_utc) as fetched_at_utc
+    select max(run_started_at_utc) as run_started_at_utc
     from {{ ref('fct_statement_windows') }}
 ),
 
@@ -12,7 +12,7 @@ balances as (
     select
         a.*,
         coalesce(a.latest_entry_balance, a.latest_window_balance) as warehouse_balance,
-        a.last_read_at_utc = r.fetched_at_utc as read_in_latest_run
+        a.last_read_at_utc = r.run_started_at_utc as read_in_latest_run
     from {{ ref('dim_accounts') }} as a
     cross join latest_run as r
 )

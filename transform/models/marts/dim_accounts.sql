@@ -48,7 +48,7 @@ reads as (
         iban,
         min(date_from) as first_window_date,
         max(effective_to) as covered_to,
-        max(fetched_at_utc) as last_read_at_utc
+        max(run_started_at_utc) as last_read_at_utc
     from {{ ref('fct_statement_windows') }}
     group by iban
 ),

@@ -11,16 +11,16 @@ with windows as (
 ),
 
 runs as (
-    select iban, fetched_at_utc, min(date_from) as run_from
+    select iban, run_started_at_utc, min(date_from) as run_from
     from windows
-    group by iban, fetched_at_utc
+    group by iban, run_started_at_utc
 ),
 
 taken_over as (
     select w.iban, w.date_from, w.date_to, min(r.run_from) as later_from
     from windows as w
     inner join runs as r
-        on r.iban = w.iban and r.fetched_at_utc > w.fetched_at_utc
+        on r.iban = w.iban and r.run_started_at_utc > w.run_started_at_utc
     group by w.iban, w.date_from, w.date_to
 )
 

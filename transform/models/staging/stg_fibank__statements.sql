@@ -2,7 +2,8 @@
 -- (opening and closing balance, debit and credit turnover) next to the entries' totals, and the
 -- window's verification: balanced, unbalanced, or unverifiable (the bank's summary rows were
 -- missing or unreadable, so the window covers its days but proves no balance). A tap that does
--- not send `verification` yet has it derived from is_balanced.
+-- not send `verification` yet has it derived from is_balanced. Rows loaded by a tap
+-- that called `run_started_at` `fetched_at` keep their value.
 with source as (
     select * from {{ source('fibank', 'statements') }}
 )
@@ -25,5 +26,8 @@ select
         cast({{ column_or(source('fibank', 'statements'), 'verification', 'null') }} as varchar),
         case when cast(is_balanced as boolean) then 'balanced' else 'unbalanced' end
     ) as verification,
-    {{ utc_timestamp('fetched_at') }} as fetched_at_utc
+    {{ utc_timestamp(
+        'coalesce(' ~ column_or(source('fibank', 'statements'), 'run_started_at', 'null') ~ ', '
+        ~ column_or(source('fibank', 'statements'), 'fetched_at', 'null') ~ ')'
+    ) }} as run_started_at_utc
 from source

@@ -1,0 +1,53 @@
+"""Where a run connects: the bank named by the settings, or the built-in sandbox bank."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from tap_fibank.client import BankClient
+from tap_fibank.errors import ConfigError
+from tap_fibank.settings import DEFAULT_BASE_URL, checked_base_url
+
+if TYPE_CHECKING:
+    from tap_fibank.sandbox import Sandbox
+
+LOGGER = logging.getLogger("tap_fibank")
+
+
+def open_client(config: dict[str, Any], pool_size: int) -> tuple[BankClient, Sandbox | None]:
+    """The run's one client (logged in on first use), and the sandbox it reads if `sandbox` is on.
+
+    The caller stops the sandbox at the end of the run.
+    """
+    sandbox = None
+    if config.get("sandbox"):
+        sandbox = _start_sandbox()
+        base_url, username, password = sandbox.base_url, sandbox.username, sandbox.password
+    else:
+        base_url = checked_base_url(str(config.get("base_url") or DEFAULT_BASE_URL))
+        username, password = str(config.get("username") or ""), str(config.get("password") or "")
+        if not username or not password:
+            msg = (
+                "username and password are required (set TAP_FIBANK_USERNAME and "
+                "TAP_FIBANK_PASSWORD), or set sandbox: true to try the tap on the emulator"
+            )
+            raise ConfigError(msg)
+    client = BankClient(
+        base_url=base_url,
+        username=username,
+        password=password,
+        timeout=float(config.get("request_timeout", 60)),
+        max_retries=int(config.get("max_retries", 5)),
+        pool_size=pool_size,
+    )
+    return client, sandbox
+
+
+def _start_sandbox() -> Sandbox:
+    from tap_fibank.sandbox import Sandbox
+
+    sandbox = Sandbox(seed=1)
+    sandbox.start()
+    LOGGER.info("Reading the built-in sandbox bank at %s (demo data).", sandbox.base_url)
+    return sandbox
