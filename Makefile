@@ -12,6 +12,8 @@
 #   make run     your own account -> PostgreSQL -> dbt build (needs .env, see .env.example)
 #   make orchestrate-demo  three sandbox logins through the Dagster job into PostgreSQL
 #   make test-orchestrate  Dagster and Airflow end to end (.tools/dagster, .tools/airflow)
+#   make dist    dist/: the wheel and the sdist, checked with `twine check --strict`
+#   make test-package  the wheel and sdist, installed from the wheel into a fresh Meltano project
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -41,7 +43,7 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
 PIP_HINT := could not install from PyPI: check the network connection (and HTTPS_PROXY / PIP_INDEX_URL if you need them)
 
-.PHONY: install meltano-install pipeline-install ecb-rates demo demo-report report run run-duckdb test test-fast test-matrix test-report test-warehouse test-sdk-latest chromium lint bench mutate clean help check-python \
+.PHONY: install meltano-install pipeline-install ecb-rates demo demo-report report run run-duckdb test test-fast test-matrix test-report test-warehouse test-sdk-latest test-package dist chromium lint bench mutate clean help check-python \
 	orchestrate-install orchestrate-demo test-orchestrate
 
 help:
@@ -55,6 +57,8 @@ help:
 	@echo "make ecb-rates  regenerate transform/seeds/ecb_rates.csv (ECB_CURRENCIES=\"USD GBP CHF\")"
 	@echo "make orchestrate-demo  three sandbox logins through the Dagster job into PostgreSQL (PG* variables)"
 	@echo "make test-orchestrate  Dagster and Airflow end to end against the sandbox and PostgreSQL (about 6 minutes)"
+	@echo "make test-package  build the wheel and sdist, twine check, run the tap from the wheel in a fresh Meltano project"
+	@echo "make dist     dist/: the wheel and the sdist, checked with twine check --strict"
 	@echo "make lint     ruff and mypy"
 	@echo "make bench    throughput, latency, incremental and memory figures (about 3 minutes)"
 	@echo "make mutate   mutation testing of the core logic against its fast tests (see README, Development)"
@@ -179,7 +183,7 @@ run-duckdb: pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/.installe
 # with a reason when unreachable, a failure under CI=true).
 test: install pipeline-install $(BIN)/.report-installed
 	@mkdir -p output
-	$(BIN)/python -m pytest -m 'not browser and not warehouse and not matrix'
+	$(BIN)/python -m pytest -m 'not browser and not warehouse and not matrix and not package'
 
 # The tap and the doctor against every variant of the bank the sandbox can play (each a real
 # subprocess over real HTTP): tests/test_variants.py and tests/test_doctor.py. About 4 minutes.
@@ -212,7 +216,7 @@ test-orchestrate: install orchestrate-install
 
 # Everything except the end-to-end pipeline tests.
 test-fast: install
-	$(BIN)/python -m pytest -m 'not e2e and not browser and not warehouse'
+	$(BIN)/python -m pytest -m 'not e2e and not browser and not warehouse and not package'
 
 # The lean record path and the private SDK names it relies on (tap_fibank/sdk_private.py), tried
 # against the newest singer-sdk release in a venv of its own, so an SDK upgrade is seen coming.
@@ -224,6 +228,19 @@ test-sdk-latest: install
 	$(SDK_LATEST)/bin/python -m pip install --quiet --upgrade 'singer-sdk[msgspec]' || { echo "$(PIP_HINT)"; exit 1; }
 	@$(SDK_LATEST)/bin/python -c 'import importlib.metadata as m; print("singer-sdk", m.version("singer-sdk"))'
 	SDK_UNDER_TEST=newest $(SDK_LATEST)/bin/python -m pytest -q tests/test_fast_paths.py tests/test_sdk_private.py
+
+# The package another team's Meltano project installs (tests/test_package.py): `python -m build`
+# into a temporary directory, `twine check --strict`, then `meltano init` of a fresh project outside
+# the repository, the README's inline definition with pip_url = the wheel, `meltano install` and
+# `meltano run tap-fibank target-jsonl` on the sandbox. About a minute, so not part of `make test`.
+test-package: install meltano-install
+	$(BIN)/python -m pytest -m package tests/test_package.py
+
+# The wheel and the sdist another project installs (the CI workflow builds them on a v* tag).
+dist: install
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist
+	$(BIN)/twine check --strict dist/*
 
 # Throughput, latency, incremental and memory figures against the sandbox (about 3 minutes;
 # the 1M-entry sandbox needs about 1 GB). They print figures; they are not tests.
