@@ -13,7 +13,7 @@ from tap_fibank.client import RequestRefused, ServerError
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.redact import mask_iban
 from tap_fibank.run import compact_iban
-from tap_fibank.streams.base import FibankStream
+from tap_fibank.streams.base import FibankStream, extra_property
 from tap_fibank.streams.customers import CustomersStream
 
 
@@ -37,11 +37,7 @@ class AccountsStream(FibankStream):
             th.StringType,
             description="The account's currency now (ccy); BGN accounts became EUR on 2026-01-01.",
         ),
-        th.Property(
-            "extra",
-            th.ObjectType(additional_properties=True),
-            description="Every other field the bank sends for the account, as sent.",
-        ),
+        extra_property("account"),
     ).to_dict()
 
     @override

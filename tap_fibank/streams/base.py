@@ -34,6 +34,7 @@ from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream, Tap
+from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.contrib.msgspec import encoder as _ENCODER  # MsgSpecWriter's, for identical bytes
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
@@ -50,6 +51,15 @@ if TYPE_CHECKING:
 
 _UTC = dt.timezone.utc
 _LINE = bytearray(256)  # reused for every line; records are emitted from one thread
+
+
+def extra_property(what: str) -> th.Property[Any]:
+    """The column that keeps every field the bank sent beyond the typed ones: nothing is dropped."""
+    return th.Property(
+        "extra",
+        th.ObjectType(additional_properties=True),
+        description=f"Every other field the bank sends for the {what}, as sent.",
+    )
 
 
 class FibankStream(Stream):

@@ -10,7 +10,7 @@ from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
 from tap_fibank.errors import BankProtocolError
-from tap_fibank.streams.base import FibankStream
+from tap_fibank.streams.base import FibankStream, extra_property
 
 _NAME_KEYS = ("customerName", "custName", "name", "fullName", "ibCustomerName", "customerNameBg")
 
@@ -34,11 +34,7 @@ class CustomersStream(FibankStream):
             "customer_id", th.StringType, required=True, description="The bank's profile id (ibCustomerId)."
         ),
         th.Property("customer_name", th.StringType, description="The profile's name, if sent."),
-        th.Property(
-            "extra",
-            th.ObjectType(additional_properties=True),
-            description="Every other field the bank sends for the profile.",
-        ),
+        extra_property("profile"),
     ).to_dict()
 
     @override
