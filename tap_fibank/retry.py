@@ -1,7 +1,9 @@
 """One retry policy for every call to the bank: how long to wait before trying again.
 
-Exponential backoff with jitter, capped, unless the bank says how long with `Retry-After` (in
-either of its forms: seconds, or an HTTP date). Which answers are worth a retry, and how many
+Exponential backoff with jitter, capped (the schedule is the `backoff` library's, which the SDK
+installs), unless the bank says how long with `Retry-After` (in either of its forms: seconds, or
+an HTTP date). The loops around it stay the tap's own: an expired token means a new login, not a
+wait, and the password POST must never be retried, rules no retry library knows. Which answers are worth a retry, and how many
 tries a call gets, is decided by its caller: the API client (client.py) and the login's page
 requests (login.py); the password POST is never retried.
 """
@@ -10,15 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import itertools
 import random
+
+import backoff as backoff_library
 
 MAX_BACKOFF = 30.0
 MAX_RETRY_AFTER = 120.0
 
 
 def backoff(failures: int, base: float) -> float:
-    """Seconds before the next try after `failures` failures: doubling, ±25 % jitter, capped."""
-    wait = min(base * 2 ** (failures - 1), MAX_BACKOFF)
+    """Seconds before the next try after `failures` failures: doubling, capped, ±25 % jitter.
+
+    Jitter keeps the pool's workers, failing together, from retrying together.
+    """
+    schedule = backoff_library.expo(factor=base, max_value=MAX_BACKOFF)
+    next(schedule)  # the generator's first value primes it
+    wait = next(itertools.islice(schedule, max(failures, 1) - 1, None))
     return float(wait * (0.75 + random.random() / 2))  # noqa: S311 - jitter, not crypto
 
 
