@@ -242,11 +242,14 @@ dist: install
 	$(BIN)/python -m build --outdir dist
 	$(BIN)/twine check --strict dist/*
 
-# Throughput, latency, incremental and memory figures against the sandbox (about 3 minutes;
+# Throughput, latency, incremental and memory figures against the sandbox (about 5 minutes;
 # the 1M-entry sandbox needs about 1 GB). They print figures; they are not tests.
+# many_accounts.py reports a goal this sandbox cannot reach (see its docstring), so its
+# exit status does not stop the others.
 bench: install
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/latency.py
+	-$(BIN)/python benchmarks/many_accounts.py
 	$(BIN)/python benchmarks/incremental.py
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/first_sync.py

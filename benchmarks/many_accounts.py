@@ -12,8 +12,10 @@ lines (but for time_extracted) and the final STATE must be identical.
 
     python benchmarks/many_accounts.py [--accounts 40] [--latency 0.1] [--no-sequential]
 
-Goals: the full sync within 15% of its limit; the daily run at least 2.5x faster than the
-figure measured before read-ahead across accounts (README, Performance).
+Goals (issue 12): the full sync within 15% of its limit; the daily run at least 2.5x faster
+than the figure measured here before the walk read ahead across accounts (3.9 s). The second
+cannot be met on this sandbox: the daily run's own limit is 1.9 s (49 calls, 9 of them login
+and lists, one after another) plus the tap's start-up (about 1 s), and 3.9 / 2.5 = 1.56 s.
 """
 
 from __future__ import annotations
@@ -38,9 +40,9 @@ from _common import (
 )
 
 FULL_SYNC_SLACK = 1.15
-# The daily run of 40 accounts measured here before the walker read ahead across accounts
-# (README, Performance): the goal is at least 2.5x faster than this.
-DAILY_BEFORE_S = 4.1
+# The daily run of 40 accounts measured here before the walk read ahead across accounts
+# (README, Performance, load average 1): the goal is at least 2.5x faster than this.
+DAILY_BEFORE_S = 3.9
 DAILY_SPEEDUP = 2.5
 CONCURRENCY = 4
 
