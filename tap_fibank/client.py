@@ -25,7 +25,7 @@ from tap_fibank.errors import BankProtocolError, BankUnavailableError, FibankErr
 from tap_fibank.login import AccessToken, log_in
 from tap_fibank.redact import SECRETS
 from tap_fibank.retry import backoff, retry_after
-from tap_fibank.windows import SOFIA
+from tap_fibank.windows import SOFIA, bank_timestamp
 
 API_PREFIX = "/EBank/api/v1/"
 LOGGER = logging.getLogger("tap_fibank.client")
@@ -268,7 +268,7 @@ def api_headers(base_url: str, token: str, device: str, customer_id: str | None)
         "Cache-Control": "no-cache",
         "Connection": "keep-alive",
         "EBank-App-Version": "1",
-        "EBank-Client-Time": dt.datetime.now(SOFIA).strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "EBank-Client-Time": bank_timestamp(dt.datetime.now(SOFIA)),
         "EBank-Device-Id": device,
         "EBank-Referer": "%2Fizvlechenia%2Facc-stmt-offline",
         "X-Requested-With": "XMLHttpRequest",
