@@ -107,7 +107,8 @@ def test_the_connectors_exact_requests_get_the_whole_history(sandbox: Sandbox) -
         extra_headers={"EBank-Cust-Id": customer_id},
         params={
             "FromDate": "1993-02-27T00:00:00%2B0200",  # requests encodes it again: %252B on the wire
-            "ToDate": dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S") + "+0200",
+            # The connector sent its machine's now(); the end of the bank's today is that, at any hour.
+            "ToDate": f"{sandbox.today.isoformat()}T23:59:59+0200",
             "Iban": iban,
             "StmtType": "T",
             "isAccountFromPSD2": "false",
