@@ -930,9 +930,7 @@ def user_specs(user: int) -> tuple[tuple[CustomerProfile, ...], tuple[AccountSpe
     return customers, specs
 
 
-def many_accounts(
-    specs: tuple[AccountSpec, ...], count: int, today: date
-) -> tuple[AccountSpec, ...]:
+def many_accounts(specs: tuple[AccountSpec, ...], count: int, today: date) -> tuple[AccountSpec, ...]:
     """``count`` healthy accounts opened a year before ``today``, for the many-small-accounts case.
 
     They take turns at the healthy demo accounts' owners and kinds of activity, with IBANs of their own,
