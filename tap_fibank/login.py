@@ -59,15 +59,7 @@ def log_in(
     SECRETS.add(password)
     SECRETS.add(username)
     state = str(uuid.uuid4())
-    page = f"{base_url}/oauth2-server/login"
-    _get(session, page, {"client_id": CLIENT_ID}, timeout, "login page", need=False)
-    authorize = _get(
-        session,
-        f"{base_url}/oauth2-server/oauth/authorize",
-        _authorize_query(state),
-        timeout,
-        "authorize page",
-    )
+    authorize = _open_authorize(session, base_url, state, timeout)
     resumed = _token_from_redirects(authorize, state)
     if resumed is not None:
         # The server session is still signed in (a re-login after a token expired): the
@@ -78,7 +70,40 @@ def log_in(
     certificates = f"{base_url}/oauth2-server/api/v1/sywscertificate/fnGetCertsForLogin"
     query = {"client_id": CLIENT_ID, "userName": username}
     _get(session, certificates, query, timeout, "login certificate check", need=False)
-    response = _post_password(session, page, _login_form(username, password, csrf), timeout)
+    form = _login_form(username, password, csrf)
+    response = _post_password(session, _login_page(base_url), form, timeout)
+    return _token_after_password(response, state)
+
+
+def _login_page(base_url: str) -> str:
+    """One spelling of the login page: the session starts there and the password goes there."""
+    return f"{base_url}/oauth2-server/login"
+
+
+def _open_authorize(
+    session: requests.Session, base_url: str, state: str, timeout: float
+) -> requests.Response:
+    """The two GETs before any secret is sent: the session cookie, then the authorize page.
+
+    Kept apart from the password step because both may be retried and the POST may not.
+    """
+    login_page = _login_page(base_url)
+    _get(session, login_page, {"client_id": CLIENT_ID}, timeout, "login page", need=False)
+    return _get(
+        session,
+        f"{base_url}/oauth2-server/oauth/authorize",
+        _authorize_query(state),
+        timeout,
+        "authorize page",
+    )
+
+
+def _token_after_password(response: requests.Response, state: str) -> AccessToken:
+    """The password POST's outcome: a token, or the reason there is none, raised.
+
+    A gateway error or rate limit is reported as the bank being unavailable, never answered
+    with a second POST: the bank locks a user after five failed passwords.
+    """
     token = _token_from_redirects(response, state)
     if token is not None:
         LOGGER.info("Logged in to the web bank.")
@@ -174,20 +199,36 @@ def _get(
             if response.status_code == _HTTP_TOO_MANY:
                 wait = retry_after(response.headers.get("Retry-After"))
             continue
-        if response.status_code != _HTTP_OK and not need:
-            LOGGER.debug("The %s answered HTTP %d; the login goes on.", what, response.status_code)
-        elif response.status_code != _HTTP_OK:
-            msg = (
-                f"the bank answered HTTP {response.status_code} to the {what}; "
-                "the login flow may have changed"
-            )
-            raise LoginPageChangedError(msg)
+        _judge_status(response, what, need=need)
         _remember_cookies(session)
         return response
+    raise _unreachable(url, what, last)
+
+
+def _judge_status(response: requests.Response, what: str, *, need: bool) -> None:
+    """Let a non-200 page pass where the flow never needed it, and stop where it does.
+
+    A page the login depends on answering otherwise means the bank's flow moved, which no
+    retry mends: it is reported as a changed site, not as an unreachable bank.
+    """
+    if response.status_code == _HTTP_OK:
+        return
+    if not need:
+        LOGGER.debug("The %s answered HTTP %d; the login goes on.", what, response.status_code)
+        return
+    msg = f"the bank answered HTTP {response.status_code} to the {what}; the login flow may have changed"
+    raise LoginPageChangedError(msg)
+
+
+def _unreachable(url: str, what: str, last: Exception | None) -> BankUnavailableError:
+    """The error after the last GET attempt, naming the host and the last cause, not the query.
+
+    Only the host is named: the query of the certificate question carries the username.
+    """
     reason = type(last).__name__ if last is not None else "HTTP 5xx or 429"
     host = urlsplit(url).netloc
     msg = f"the bank at {host} cannot be reached ({reason} on the {what}); check the network or base_url"
-    raise BankUnavailableError(msg)
+    return BankUnavailableError(msg)
 
 
 def _transient(status: int) -> bool:

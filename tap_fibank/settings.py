@@ -20,115 +20,78 @@ DEFAULT_BASE_URL = "https://my.fibank.bg"
 BANK_FIRST_DAY = "1993-02-27"
 
 
-# The tap's own settings: names, types and descriptions are part of its contract.
-SETTINGS = th.PropertiesList(
-    th.Property(
-        "username",
-        th.StringType,
-        title="Username",
-        description="Your Fibank e-banking username (not needed with `sandbox`).",
-    ),
-    th.Property(
-        "password",
-        th.StringType,
-        secret=True,
-        title="Password",
-        description="Your Fibank e-banking password. Tried once per run: the bank "
-        "locks a user after five failed attempts.",
-    ),
-    th.Property(
-        "start_date",
-        th.DateType,
-        default=BANK_FIRST_DAY,
-        title="Start date",
-        description="First day to read when an account has no bookmark. Default: "
-        "1993-02-27, the bank's first day, so a first run gets the whole history.",
-    ),
-    th.Property(
-        "end_date",
-        th.DateType,
-        title="End date",
-        description="Last day to read (default: today in Sofia).",
-    ),
-    th.Property(
-        "lookback_days",
-        th.IntegerType(minimum=0, maximum=366),
-        default=7,
-        title="Lookback days",
-        description="Days before the bookmark read again every run, to catch late and back-dated postings.",
-    ),
-    th.Property(
-        "window_days",
-        th.IntegerType(minimum=1, maximum=MAX_WINDOW_DAYS),
-        default=30,
-        title="Window days",
-        description="Days per statement request; the bank refuses more than 30.",
-    ),
-    th.Property(
-        "ibans",
-        th.ArrayType(th.StringType),
-        title="IBANs",
-        description="Only these accounts (default: every account).",
-    ),
-    th.Property(
-        "customer_ids",
-        th.ArrayType(th.StringType),
-        title="Customer ids",
-        description="Only these customer profiles (ibCustomerId; default: all).",
-    ),
-    th.Property(
-        "base_url",
-        th.StringType,
-        default=DEFAULT_BASE_URL,
-        title="Base URL",
-        description="The web bank's address. Plain http:// is accepted only for loopback hosts.",
-    ),
-    th.Property(
-        "sandbox",
-        th.BooleanType,
-        default=False,
-        title="Sandbox",
-        description="Read the built-in emulator of the bank (started in-process with "
-        "its demo login) instead of the real bank. No credentials needed.",
-    ),
-    th.Property(
-        "request_timeout",
-        th.NumberType(minimum=1, maximum=600),
-        default=60,
-        title="Request timeout",
-        description="Seconds to wait for each answer.",
-    ),
-    th.Property(
-        "max_retries",
-        th.IntegerType(minimum=0, maximum=20),
-        default=5,
-        title="Max retries",
-        description="Retries of a failing call (5xx, 429, timeouts, cut connections) "
-        "with exponential backoff; 429 waits as long as Retry-After says.",
-    ),
-    th.Property(
-        "max_concurrency",
-        th.IntegerType(minimum=1, maximum=16),
-        default=4,
-        title="Max concurrency",
-        description="Statement requests in flight at once, fetched ahead in order.",
-    ),
-    th.Property(
-        "strict_statements",
-        th.BooleanType,
-        default=False,
-        title="Strict statements",
-        description="Fail the run (exit 7) when a window does not add up, instead of "
-        "warning and reading it again next run.",
-    ),
-    th.Property(
-        "fail_on_skipped_accounts",
-        th.BooleanType,
-        default=False,
-        title="Fail on skipped accounts",
-        description="Exit 6 when an account had to be skipped (default: warn, exit 0).",
-    ),
+# The tap's own settings, one row each: name, JSON Schema type, default (None: no default).
+# Names, types, defaults and descriptions are part of the tap's contract; they are written as
+# data so the shape of a setting (title, description, secrecy) is spelled once, in `_setting`.
+_TYPES: tuple[tuple[str, Any, Any], ...] = (
+    ("username", th.StringType, None),
+    ("password", th.StringType, None),
+    ("start_date", th.DateType, BANK_FIRST_DAY),
+    ("end_date", th.DateType, None),
+    ("lookback_days", th.IntegerType(minimum=0, maximum=366), 7),
+    ("window_days", th.IntegerType(minimum=1, maximum=MAX_WINDOW_DAYS), 30),
+    ("ibans", th.ArrayType(th.StringType), None),
+    ("customer_ids", th.ArrayType(th.StringType), None),
+    ("base_url", th.StringType, DEFAULT_BASE_URL),
+    ("sandbox", th.BooleanType, False),
+    ("request_timeout", th.NumberType(minimum=1, maximum=600), 60),
+    ("max_retries", th.IntegerType(minimum=0, maximum=20), 5),
+    ("max_concurrency", th.IntegerType(minimum=1, maximum=16), 4),
+    ("strict_statements", th.BooleanType, False),
+    ("fail_on_skipped_accounts", th.BooleanType, False),
 )
+_DESCRIPTIONS = {
+    "username": "Your Fibank e-banking username (not needed with `sandbox`).",
+    "password": (
+        "Your Fibank e-banking password. Tried once per run: the bank "
+        "locks a user after five failed attempts."
+    ),
+    "start_date": (
+        "First day to read when an account has no bookmark. Default: "
+        "1993-02-27, the bank's first day, so a first run gets the whole history."
+    ),
+    "end_date": "Last day to read (default: today in Sofia).",
+    "lookback_days": "Days before the bookmark read again every run, to catch late and back-dated postings.",
+    "window_days": "Days per statement request; the bank refuses more than 30.",
+    "ibans": "Only these accounts (default: every account).",
+    "customer_ids": "Only these customer profiles (ibCustomerId; default: all).",
+    "base_url": "The web bank's address. Plain http:// is accepted only for loopback hosts.",
+    "sandbox": (
+        "Read the built-in emulator of the bank (started in-process with "
+        "its demo login) instead of the real bank. No credentials needed."
+    ),
+    "request_timeout": "Seconds to wait for each answer.",
+    "max_retries": (
+        "Retries of a failing call (5xx, 429, timeouts, cut connections) "
+        "with exponential backoff; 429 waits as long as Retry-After says."
+    ),
+    "max_concurrency": "Statement requests in flight at once, fetched ahead in order.",
+    "strict_statements": (
+        "Fail the run (exit 7) when a window does not add up, instead of "
+        "warning and reading it again next run."
+    ),
+    "fail_on_skipped_accounts": "Exit 6 when an account had to be skipped (default: warn, exit 0).",
+}
+# Settings shown masked and never echoed (JSON Schema `secret`/`writeOnly`).
+_SECRET_SETTINGS = frozenset({"password"})
+# Titles that the name, spelled out, would get wrong (abbreviations keep their capitals).
+_TITLES = {"ibans": "IBANs", "base_url": "Base URL"}
+
+
+def _setting(name: str, kind: Any, default: Any) -> th.Property[Any]:
+    """One setting as JSON Schema: every setting gets a title and a description, in one place.
+
+    The title is the name spelled out unless `_TITLES` says otherwise; a `default` of None
+    announces no default, as the SDK leaves it out of the schema.
+    """
+    title = _TITLES.get(name, name.replace("_", " ").capitalize())
+    description = _DESCRIPTIONS[name]
+    return th.Property(
+        name, kind, default=default, secret=name in _SECRET_SETTINGS, title=title, description=description
+    )
+
+
+SETTINGS = th.PropertiesList(*(_setting(name, kind, default) for name, kind, default in _TYPES))
 
 
 def checked_base_url(url: str) -> str:

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from tapruns import TAP, run_tap
 
+from tap_fibank import settings
 from tap_fibank.tap import TapFibank
 
 
@@ -74,6 +75,12 @@ def test_about_lists_every_setting_with_its_type():
     assert properties["start_date"]["default"] == "1993-02-27"
     assert properties["start_date"]["format"] == "date"
     assert properties["window_days"]["maximum"] == 30
+
+
+def test_every_description_belongs_to_a_setting():
+    # The settings are built from a table of types and a table of descriptions: a description
+    # left behind by a rename would be unused without a word (a missing one fails on import).
+    assert set(settings._DESCRIPTIONS) == set(settings.SETTINGS.to_dict()["properties"])
 
 
 def test_discovery_offers_the_four_streams_with_their_keys():

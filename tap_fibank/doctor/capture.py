@@ -22,8 +22,9 @@ from typing import Any
 import simplejson  # type: ignore[import-untyped,unused-ignore]
 
 from tap_fibank.doctor.checks import Finding
-from tap_fibank.doctor.collect import Observations
+from tap_fibank.doctor.collect import Account, Observations
 from tap_fibank.doctor.fakes import AMOUNT_FIELDS, Faker, Keep, fake_statement
+from tap_fibank.doctor.probe import Exchange
 from tap_fibank.doctor.report import Verdict
 
 FORMAT = "tap-fibank-capture"
@@ -108,29 +109,9 @@ def build_capture(seen: Observations, findings: list[Finding], result: Verdict) 
     """The capture as a JSON-ready object."""
     faker = Faker(seen)
     redactor = Redactor(faker)
-    exchanges = []
-    for exchange in seen.exchanges:
-        body = exchange.body
-        if exchange.endpoint == "GetCustBal" and exchange.status == _OK:
-            body = fake_statement(body, faker)
-        params = {k: (v if k in KEPT_PARAMS else redactor.value(v, k)) for k, v in exchange.params.items()}
-        exchanges.append(
-            {
-                "purpose": exchange.purpose,
-                "endpoint": exchange.endpoint,
-                "params": params,
-                "customer_id": redactor.value(_int_or_text(exchange.customer_id), "customer_id"),
-                "iban": faker.iban(exchange.iban) if exchange.iban else None,
-                "window": list(exchange.window) if exchange.window else None,
-                "status": exchange.status,
-                "content_type": exchange.content_type,
-                "header_names": exchange.header_names,
-                "location_path": exchange.location_path,
-                "body_kind": exchange.body_kind,
-                "body": redactor.value(body, "body"),
-            }
-        )
-    login = asdict(seen.login)
+    # The exchanges are faked before the accounts: the fakes are handed out in order of first
+    # sight, so this order keeps a capture of the same observations the same, file for file.
+    exchanges = [_exchange(exchange, faker, redactor) for exchange in seen.exchanges]
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -140,18 +121,47 @@ def build_capture(seen: Observations, findings: list[Finding], result: Verdict) 
         "note": "Redacted by tap-fibank-doctor: names, IBANs, ids, references, texts and amounts are "
         "fakes; dates, times, field names, spellings and number formats are the bank's. Check it "
         "before you share it.",
-        "login": login,
-        "accounts": [
-            {
-                "iban": faker.iban(a.iban),
-                "currency": a.currency,
-                "opened": a.opened.isoformat() if a.opened else None,
-            }
-            for a in seen.accounts
-        ],
+        "login": asdict(seen.login),
+        "accounts": [_account(account, faker) for account in seen.accounts],
         "exchanges": exchanges,
         "findings": [_finding(f) for f in findings],
         "verdict": {"kind": result.kind, "exit_code": result.exit_code},
+    }
+
+
+def _exchange(exchange: Exchange, faker: Faker, redactor: Redactor) -> dict[str, Any]:
+    """One request and answer, redacted; a good statement's amounts are faked as a whole first.
+
+    A statement goes through `fake_statement` before the field-by-field redaction so its fake
+    amounts still add up (opening + movements = closing); the window's dates and the kept
+    query parameters stay the bank's, since they say when, not who.
+    """
+    body = exchange.body
+    if exchange.endpoint == "GetCustBal" and exchange.status == _OK:
+        body = fake_statement(body, faker)
+    params = {k: (v if k in KEPT_PARAMS else redactor.value(v, k)) for k, v in exchange.params.items()}
+    return {
+        "purpose": exchange.purpose,
+        "endpoint": exchange.endpoint,
+        "params": params,
+        "customer_id": redactor.value(_int_or_text(exchange.customer_id), "customer_id"),
+        "iban": faker.iban(exchange.iban) if exchange.iban else None,
+        "window": list(exchange.window) if exchange.window else None,
+        "status": exchange.status,
+        "content_type": exchange.content_type,
+        "header_names": exchange.header_names,
+        "location_path": exchange.location_path,
+        "body_kind": exchange.body_kind,
+        "body": redactor.value(body, "body"),
+    }
+
+
+def _account(account: Account, faker: Faker) -> dict[str, Any]:
+    """An account as the capture lists it: the fake IBAN, with the currency and opening date kept."""
+    return {
+        "iban": faker.iban(account.iban),
+        "currency": account.currency,
+        "opened": account.opened.isoformat() if account.opened else None,
     }
 
 
