@@ -27,7 +27,7 @@ from tap_fibank.errors import (
 )
 from tap_fibank.redact import SECRETS
 from tap_fibank.retry import backoff, retry_after
-from tap_fibank.windows import SOFIA
+from tap_fibank.windows import SOFIA, bank_timestamp
 
 CLIENT_ID = "E_BANK"
 LOGGER = logging.getLogger("tap_fibank.login")
@@ -148,7 +148,7 @@ def _login_form(username: str, password: str, csrf: str) -> dict[str, str]:
         "system": "",
         "client_id": CLIENT_ID,
         "lang": "bg",
-        "time": dt.datetime.now(SOFIA).strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "time": bank_timestamp(dt.datetime.now(SOFIA)),
         "_csrf": csrf,
         "sig": "",
     }

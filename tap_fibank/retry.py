@@ -3,9 +3,9 @@
 Exponential backoff with jitter, capped (the schedule is the `backoff` library's, which the SDK
 installs), unless the bank says how long with `Retry-After` (in either of its forms: seconds, or
 an HTTP date). The loops around it stay the tap's own: an expired token means a new login, not a
-wait, and the password POST must never be retried, rules no retry library knows. Which answers are worth a retry, and how many
-tries a call gets, is decided by its caller: the API client (client.py) and the login's page
-requests (login.py); the password POST is never retried.
+wait, and the password POST must never be retried, rules no retry library knows. Which answers
+are worth a retry, and how many tries a call gets, is decided by the caller: the API client
+(client.py) and the login's page requests (login.py).
 """
 
 from __future__ import annotations
