@@ -26,7 +26,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Run, SandboxProcess, machine_note, run_child, sofia_today, stdout_note, tap_command, verdict
+from _common import (
+    Run,
+    SandboxProcess,
+    machine_note,
+    run_child,
+    sofia_today,
+    stdout_note,
+    tap_command,
+    verdict,
+)
 
 FULL_SYNC_SLACK = 1.15
 # The daily run of 40 accounts measured here before the walker read ahead across accounts
