@@ -43,7 +43,7 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
 PIP_HINT := could not install from PyPI: check the network connection (and HTTPS_PROXY / PIP_INDEX_URL if you need them)
 
-.PHONY: install meltano-install pipeline-install ecb-rates demo demo-report report run run-duckdb test test-fast test-matrix test-report test-warehouse test-sdk-latest test-package dist chromium lint bench mutate clean help check-python \
+.PHONY: install lock meltano-install pipeline-install ecb-rates demo demo-report report run run-duckdb test test-fast test-matrix test-report test-warehouse test-sdk-latest test-package dist chromium lint bench mutate clean help check-python \
 	orchestrate-install orchestrate-demo test-orchestrate
 
 help:
@@ -60,6 +60,7 @@ help:
 	@echo "make test-package  build the wheel and sdist, twine check, run the tap from the wheel in a fresh Meltano project"
 	@echo "make dist     dist/: the wheel and the sdist, checked with twine check --strict"
 	@echo "make lint     ruff and mypy"
+	@echo "make lock     regenerate requirements/dev.lock (the development and CI environment) from pyproject.toml"
 	@echo "make bench    throughput, latency, incremental and memory figures (about 3 minutes)"
 	@echo "make mutate   mutation testing of the core logic against its fast tests (see README, Development)"
 	@echo "make clean    remove the venvs, .meltano/ and output/"
@@ -69,14 +70,36 @@ check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.x")'
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "Python's venv module is missing: install it (Debian/Ubuntu: apt-get install python3-venv)"; exit 1; }
 
-$(BIN)/.installed: pyproject.toml
+# The development and CI environment comes from the lock (every package pinned, with hashes, one file
+# for Python 3.10-3.13), then the tap itself without dependencies: an SDK release cannot change it
+# between two runs. `make lock` regenerates the lock after a change to pyproject.toml.
+DEV_LOCK := requirements/dev.lock
+$(BIN)/.installed: pyproject.toml $(DEV_LOCK)
 	@$(MAKE) --no-print-directory check-python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip || { echo "$(PIP_HINT)"; exit 1; }
-	$(BIN)/python -m pip install --quiet -e '.[dev]' || { echo "$(PIP_HINT)"; exit 1; }
+	$(BIN)/python -m pip install --quiet -r $(DEV_LOCK) || { echo "$(PIP_HINT)"; exit 1; }
+	$(BIN)/python -m pip install --quiet --no-deps -e . || { echo "$(PIP_HINT)"; exit 1; }
 	@touch $@
 
 install: $(BIN)/.installed
+
+# uv resolves for every supported Python at once (--universal, markers where versions differ); it
+# runs from a venv of its own, pinned, so the lock does not depend on which uv happens to be around.
+UV_VERSION := 0.13.9
+LOCK_UV    := $(TOOLS)/uv/bin/uv
+$(LOCK_UV):
+	@$(MAKE) --no-print-directory check-python
+	$(PYTHON) -m venv $(TOOLS)/uv
+	$(TOOLS)/uv/bin/python -m pip install --quiet uv==$(UV_VERSION) || { echo "$(PIP_HINT)"; exit 1; }
+
+# Pins already in the lock are kept unless something needs them changed; LOCK_ARGS=--upgrade takes
+# the newest releases pyproject.toml allows (LOCK_ARGS="--upgrade-package ruff": one package).
+LOCK_ARGS ?=
+lock: $(LOCK_UV)
+	@mkdir -p $(dir $(DEV_LOCK))
+	$(LOCK_UV) pip compile pyproject.toml --extra dev --universal --python-version 3.10 --generate-hashes \
+	  --custom-compile-command 'make lock' --quiet $(LOCK_ARGS) -o $(DEV_LOCK)
 
 # meltano in its own venv under the repo; uv comes with it.
 $(MELTANO):
@@ -219,12 +242,14 @@ test-fast: install
 	$(BIN)/python -m pytest -m 'not e2e and not browser and not warehouse and not package'
 
 # The lean record path and the private SDK names it relies on (tap_fibank/sdk_private.py), tried
-# against the newest singer-sdk release in a venv of its own, so an SDK upgrade is seen coming.
+# against the newest singer-sdk release in a venv of its own (the lock, then the newest SDK on top),
+# so an SDK upgrade is seen coming.
 SDK_LATEST := $(TOOLS)/sdk-latest
 test-sdk-latest: install
 	rm -rf $(SDK_LATEST)
 	$(PYTHON) -m venv $(SDK_LATEST)
-	$(SDK_LATEST)/bin/python -m pip install --quiet -e '.[dev]' || { echo "$(PIP_HINT)"; exit 1; }
+	$(SDK_LATEST)/bin/python -m pip install --quiet -r $(DEV_LOCK) || { echo "$(PIP_HINT)"; exit 1; }
+	$(SDK_LATEST)/bin/python -m pip install --quiet --no-deps -e . || { echo "$(PIP_HINT)"; exit 1; }
 	$(SDK_LATEST)/bin/python -m pip install --quiet --upgrade 'singer-sdk[msgspec]' || { echo "$(PIP_HINT)"; exit 1; }
 	@$(SDK_LATEST)/bin/python -c 'import importlib.metadata as m; print("singer-sdk", m.version("singer-sdk"))'
 	SDK_UNDER_TEST=newest $(SDK_LATEST)/bin/python -m pytest -q tests/test_fast_paths.py tests/test_sdk_private.py

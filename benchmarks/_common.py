@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 TAP = [PYTHON, "-m", "tap_fibank"]
 FLOOR = [PYTHON, str(ROOT / "benchmarks" / "floor.py")]
+RAW_FLOOR = [PYTHON, str(ROOT / "benchmarks" / "raw_floor.py")]
 
 # The sandbox's accounts (docs/sandbox.md); BG88... answers every statement with HTTP 500.
 GOOD_IBANS = (
