@@ -78,7 +78,7 @@ def test_every_hour_of_both_changeover_days_in_both_offsets():
     for day in (dt.date(2025, 3, 30), dt.date(2025, 10, 26), dt.date(2025, 3, 29), dt.date(2025, 10, 27)):
         for hour in range(24):
             for minute in (0, 59):
-                for offset in ("+0200", "+0300", "+0000"):
+                for offset in ("+0200", "+0300", "+0000", "-0000"):
                     assert_same(reader, f"{day.isoformat()}T{hour:02d}:{minute:02d}:30{offset}")
 
 
