@@ -162,6 +162,9 @@ def test_conversion_rounds_half_up_to_the_cent():
     assert to_euro(Decimal("0.01")) == Decimal("0.01")  # 0.00511...
     assert to_euro(Decimal("0.00")) == Decimal("0.00")
     assert to_euro(Decimal("-195.58")) == Decimal("-100.00")  # overdrafts convert too
+    # An exact half cent rounds up, not to the even cent (no two-decimal BGN amount lands on one).
+    assert to_euro(Decimal("0.00977915")) == Decimal("0.01")  # 0.005 exactly
+    assert to_euro(Decimal("0.04889575")) == Decimal("0.03")  # 0.025 exactly
 
 
 @pytest.mark.parametrize("payload", [{}, {"acc": "x"}, [], {"acc": [{"stmt": "x"}]}])
