@@ -37,12 +37,12 @@ def resolve(
     """
     proven = _proven_by_balance(rows, opening)
     votes: dict[str, set[Direction]] = defaultdict(set)
-    for row, direction in zip(rows, proven, strict=True):
+    for row, direction in proven:
         if row.known is None and row.spelling is not None and direction is not None:
             votes[row.spelling].add(direction)
     notes: set[str] = set()
     directions: list[Direction] = []
-    for row, direction in zip(rows, proven, strict=True):
+    for row, direction in proven:
         if row.known is not None:
             directions.append(row.known)
         elif row.spelling is None:
@@ -52,16 +52,18 @@ def resolve(
     return directions, sorted(notes)
 
 
-def _proven_by_balance(rows: Sequence[Flagged], opening: Decimal | None) -> list[Direction | None]:
-    """What each entry's balance change says, where it says anything."""
-    found: list[Direction | None] = []
+def _proven_by_balance(
+    rows: Sequence[Flagged], opening: Decimal | None
+) -> list[tuple[Flagged, Direction | None]]:
+    """Each entry with what its balance change says, where it says anything."""
+    found: list[tuple[Flagged, Direction | None]] = []
     previous = opening
     for row in rows:
         direction: Direction | None = None
         if previous is not None and row.balance_after is not None and row.amount:
             change = row.balance_after - previous
             direction = "credit" if change == row.amount else "debit" if change == -row.amount else None
-        found.append(direction)
+        found.append((row, direction))
         previous = row.balance_after
     return found
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -125,7 +126,7 @@ class Entry(NamedTuple):
     @property
     def record(self) -> dict[str, Any]:
         """The `transactions` record (a new dict on every access)."""
-        return dict(zip(RECORD_KEYS, self.values))  # noqa: B905 - same length by construction
+        return self.values._asdict()
 
 
 @dataclass
@@ -256,7 +257,7 @@ class Statement:
     def problems(self) -> list[str]:
         """Every way the window is proven incomplete, including between its parts."""
         found = [problem for part in self.parts for problem in part.problems]
-        for before, after in zip(self.parts, self.parts[1:], strict=False):
+        for before, after in itertools.pairwise(self.parts):
             found.extend(chain_problems(before, after))
         return found
 

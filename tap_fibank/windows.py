@@ -35,7 +35,7 @@ class Window:
 
     def from_param(self) -> str:
         """The bank's `FromDate`: local midnight with the offset Sofia had then."""
-        return bank_timestamp(dt.datetime.combine(self.start, dt.time(0, 0, 0), SOFIA))
+        return bank_timestamp(dt.datetime.combine(self.start, dt.time(), SOFIA))
 
     def to_param(self) -> str:
         """The bank's `ToDate`: the last second of the last day, local.
@@ -64,7 +64,7 @@ def sofia_today(now: dt.datetime | None = None) -> dt.date:
         frozen = os.environ.get(FROZEN_TODAY)
         if frozen:
             return dt.date.fromisoformat(frozen)
-        now = dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(SOFIA).date()
     return now.astimezone(SOFIA).date()
 
 

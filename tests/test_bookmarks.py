@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
-from tap_fibank.bookmarks import BOOKMARK, advance_bookmark, hold_bookmark, settle_bookmark, walked_through
+import pytest
+
+from tap_fibank.bookmarks import (
+    BOOKMARK,
+    advance_bookmark,
+    hold_bookmark,
+    settle_bookmark,
+    stored_partition,
+    walked_through,
+)
 from tap_fibank.windows import Window
 
 
@@ -46,3 +56,35 @@ def test_the_bookmark_is_read_from_the_taps_key_else_the_sdks():
     assert walked_through({BOOKMARK: "not a date"}) is None
     assert walked_through({BOOKMARK: "", "replication_key_value": 7}) is None
     assert walked_through({}) is None
+
+
+def test_reading_ahead_finds_an_accounts_stored_partition_and_changes_nothing():
+    ours = {"context": {"iban": "BG1"}, BOOKMARK: "2025-03-04"}
+    state: dict[str, Any] = {
+        "bookmarks": {
+            "transactions": {
+                "partitions": ["junk", {"context": {"iban": "BG2"}, BOOKMARK: "2025-01-01"}, ours]
+            },
+            "statements": {"partitions": [{"context": {"iban": "BG1"}, BOOKMARK: "2020-01-01"}]},
+        }
+    }
+    before = copy.deepcopy(state)
+    assert stored_partition(state, "transactions", {"iban": "BG1"}) is ours
+    assert stored_partition(state, "transactions", {"iban": "BG3"}) == {}
+    assert state == before
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {},
+        {"bookmarks": None},
+        {"bookmarks": {}},
+        {"bookmarks": {"statements": {"partitions": [{"context": {"iban": "BG1"}}]}}},
+        {"bookmarks": {"transactions": {}}},
+        {"bookmarks": {"transactions": {"partitions": None}}},
+        {"bookmarks": {"transactions": {"partitions": [{"iban": "BG1"}]}}},
+    ],
+)
+def test_a_state_without_the_accounts_partition_gives_an_empty_one(state):
+    assert stored_partition(state, "transactions", {"iban": "BG1"}) == {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -78,8 +79,25 @@ def test_every_hour_of_both_changeover_days_in_both_offsets():
     for day in (dt.date(2025, 3, 30), dt.date(2025, 10, 26), dt.date(2025, 3, 29), dt.date(2025, 10, 27)):
         for hour in range(24):
             for minute in (0, 59):
-                for offset in ("+0200", "+0300", "+0000"):
+                for offset in ("+0200", "+0300", "+0000", "-0000"):
                     assert_same(reader, f"{day.isoformat()}T{hour:02d}:{minute:02d}:30{offset}")
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Africa/Cairo", "Europe/Moscow"])
+def test_the_changeover_days_read_fast_as_the_general_parser_whatever_the_machines_zone(monkeypatch, zone):
+    """Only Sofia's clock decides the fast path: the machine's zone (west, east, with and without
+    summer time) never lets a changeover day through."""
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        reader = ValueReader()
+        for day in (dt.date(2025, 3, 30), dt.date(2025, 10, 26)):
+            for hour in range(24):
+                for offset in ("+0200", "+0300"):
+                    assert_same(reader, f"{day.isoformat()}T{hour:02d}:30:30{offset}")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 @pytest.mark.parametrize(

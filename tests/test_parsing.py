@@ -34,6 +34,15 @@ from tap_fibank.parsing import (
         ("2022-01-10", dt.datetime(2022, 1, 9, 22, 0, tzinfo=dt.timezone.utc)),
         ("2024-07-15T23:30:00", dt.datetime(2024, 7, 15, 20, 30, tzinfo=dt.timezone.utc)),  # summer: +03:00
         ("2024-07-15", dt.datetime(2024, 7, 14, 21, 0, tzinfo=dt.timezone.utc)),
+        # More than microseconds: the digits beyond the sixth are dropped, not refused.
+        (
+            "2022-07-21T10:15:00.1234567+0300",
+            dt.datetime(2022, 7, 21, 7, 15, 0, 123456, tzinfo=dt.timezone.utc),
+        ),
+        (
+            "2022-07-21T10:15:00,987654321Z",
+            dt.datetime(2022, 7, 21, 10, 15, 0, 987654, tzinfo=dt.timezone.utc),
+        ),
     ],
 )
 def test_timestamps_are_read_with_their_offsets(text, utc):
@@ -154,3 +163,38 @@ def test_texts_sent_as_numbers_are_kept_as_their_text():
 def test_an_unreadable_value_date_is_an_error_naming_the_field(bad):
     with pytest.raises(BankProtocolError, match=rf"^the bank sent valueDt={bad!r}"):
         ValueReader().date_text(bad, "valueDt")
+
+
+@pytest.mark.parametrize("odd", [["DT"], {"dtkt": "DT"}, 5])
+def test_a_direction_sent_as_a_list_object_or_number_is_left_open_not_a_crash(odd):
+    assert parse_direction(odd) is None
+
+
+@pytest.mark.parametrize("odd", [["Y"], {"isPayment": "Y"}])
+def test_a_flag_sent_as_a_list_or_object_is_an_error_naming_it(odd):
+    with pytest.raises(BankProtocolError, match=r"^the bank sent isPayment="):
+        parse_flag(odd, "isPayment")
+
+
+@pytest.mark.parametrize("odd", [["2025-02-01"], {"date": "2025-02-01"}])
+def test_a_value_date_sent_as_a_list_or_object_is_an_error_naming_the_field(odd):
+    with pytest.raises(BankProtocolError, match=r"^the bank sent valueDt="):
+        ValueReader().date_text(odd, "valueDt")
+
+
+def test_each_text_of_a_window_keeps_its_own_value():
+    reader = ValueReader()
+    assert [reader.text(v) for v in ("Лидл", " Билла ", "Лидл", "Kaufland")] == [
+        "Лидл",
+        "Билла",
+        "Лидл",
+        "Kaufland",
+    ]
+
+
+def test_the_same_day_at_opposite_offsets_gets_each_its_own_sofia_day():
+    """23:30 at -02:00 is 03:30 the next day in Sofia, even after the same day at +02:00 was read."""
+    reader = ValueReader()
+    assert reader.read("2025-02-10T10:00:00+0200", "dateTime")[2:] == (dt.date(2025, 2, 10), "2025-02-10")
+    assert reader.read("2025-02-10T23:30:00-0200", "dateTime")[2:] == (dt.date(2025, 2, 11), "2025-02-11")
+    assert reader.read("2025-02-10T23:30:00+0200", "dateTime")[2:] == (dt.date(2025, 2, 10), "2025-02-10")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from hypothesis import given
@@ -112,3 +113,19 @@ def test_without_a_frozen_today_the_clock_is_read_in_sofia(monkeypatch):
     before = dt.datetime.now(SOFIA).date()
     today = sofia_today()
     assert before <= today <= dt.datetime.now(SOFIA).date()
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"])
+def test_the_clock_is_read_in_sofia_whatever_the_machines_zone(monkeypatch, zone):
+    """+14:00 and -11:00 are 25 hours apart: at any hour one of them has another date than Sofia."""
+    monkeypatch.delenv(FROZEN_TODAY, raising=False)
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        before = dt.datetime.now(dt.timezone.utc).astimezone(SOFIA).date()
+        today = sofia_today()
+        after = dt.datetime.now(dt.timezone.utc).astimezone(SOFIA).date()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert before <= today <= after
