@@ -30,6 +30,8 @@ from tap_fibank.windows import SOFIA, bank_timestamp
 API_PREFIX = "/EBank/api/v1/"
 LOGGER = logging.getLogger("tap_fibank.client")
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
+# Token renewals one call may need before a refusal is taken as the bank refusing fresh tokens.
+MAX_RENEWALS_PER_CALL = 3
 _UNAUTHORIZED = 401
 _TOO_MANY = 429
 _SERVER_ERROR = 500
@@ -177,21 +179,24 @@ class BankClient:
 
         Retried (`retries`, default `max_retries`): connection failures, timeouts, 5xx, 429 (after
         `Retry-After`), and bodies that are not valid JSON (a cut connection looks like that). An
-        expired token (401, 403, or the login page) logs in again, once per expiry. `cancel` ends
+        expired token (401, 403, or the login page) logs in again, once per expiry however many
+        threads saw it. A call may meet a few expiries (a token that lapses after some number of
+        calls can be used up by the other threads before this one's retry); more than
+        `MAX_RENEWALS_PER_CALL` mean the bank refuses fresh tokens. `cancel` ends
         the waiting early. Errors name the endpoint and status, never the body.
         """
         name = endpoint.rsplit("/", 1)[-1]
         limit = self.max_retries if retries is None else retries
-        relogged = False
+        expiries = 0
         failures = 0
         while True:
             token, generation = self._current_token()
             outcome = self._attempt(endpoint, params, customer_id, token)
             if outcome.expired:
-                if relogged:
+                expiries += 1
+                if expiries > MAX_RENEWALS_PER_CALL:
                     raise self._refused_after_relogin(name, outcome)
                 self._relogin(generation)
-                relogged = True
                 continue
             if outcome.problem is None:
                 return outcome.payload

@@ -355,6 +355,21 @@ def a_token_expiring_in_the_middle_of_an_account_is_renewed_without_the_password
 
 
 @fault
+def a_token_used_up_by_the_other_threads_before_a_retry_is_renewed_again(r: Runner) -> None:
+    # Each token serves 4 API calls and four are in flight: a call that met an expired token can
+    # find the renewed one used up by the others before its retry. That is an expiry again, not
+    # the bank refusing fresh tokens: the run reads everything, with the password sent once.
+    r.bank.faults.token_calls = 4
+    start = TODAY - dt.timedelta(days=400)
+    run = r.run(ibans=[BUSY], customer_ids=[PERSON], max_concurrency=4, start_date=start.isoformat())
+    assert run.returncode == 0, run.stderr[-3000:]
+    counters = r.bank.counters()
+    assert counters["unauthorized"] >= 3
+    assert counters["calls"]["login_post"] == 1
+    assert_equals_truth(run.records["transactions"], truth(r.bank, start, ibans={BUSY}))
+
+
+@fault
 def malformed_json_is_retried_and_read_in_full(r: Runner) -> None:
     r.bank.fail_next("malformed", count=1, endpoint="GetCustBal")
     run = r.run(ibans=[BUSY], max_concurrency=1)
