@@ -21,7 +21,9 @@ import datetime as dt
 import re
 import sys
 import uuid
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -141,8 +143,14 @@ def record(row: dict, iban: str, customer_id: str, currency: str | None) -> tupl
     return (booked_at.astimezone(UTC), entry_id), rec
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+def statement_answers(
+    description: str, decode: Callable[[bytes], Any]
+) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    """Log in as the command line says, and yield (profile, account, answer) for every window.
+
+    Shared by both floors, so they ask the bank exactly the same things as the tap does.
+    """
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--username", default="demo")
     parser.add_argument("--password", default="demo")
@@ -165,53 +173,56 @@ def main() -> None:
         "X-Requested-With": "XMLHttpRequest",
     }
 
-    def get(endpoint: str, customer_id: str | None = None, **params: str) -> object:
+    def get(endpoint: str, customer_id: str | None = None, **params: str) -> Any:
         extra = {"EBank-Client-Time": dt.datetime.now(SOFIA).strftime("%Y-%m-%dT%H:%M:%S%z")}
         if customer_id:
             extra["EBank-Cust-Id"] = customer_id
         response = http.get(base + API + endpoint, params=params, headers={**headers, **extra})
         response.raise_for_status()
-        return decoder.decode(response.content)
+        return decode(response.content)
 
-    # Its own 64 KiB buffer: the same whether or not PYTHONUNBUFFERED is set (it is, here).
-    out = open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False)  # noqa: SIM115
     plan = windows(args.start_date, end)
-    for customer in get("sywsquery/sywsquery/getCustQuery")["customer"]:  # type: ignore[index]
+    for customer in get("sywsquery/sywsquery/getCustQuery")["customer"]:
         customer_id = str(customer["ibCustomerId"])
-        for account in get("sywspicklist/sywspicklist/getFilteredAccounts", customer_id):  # type: ignore[union-attr]
-            iban = account["ibanAcNo"]
-            if wanted and iban not in wanted:
+        for account in get("sywspicklist/sywspicklist/getFilteredAccounts", customer_id):
+            if wanted and account["ibanAcNo"] not in wanted:
                 continue
             for first, last in plan:
-                answer = get(
-                    "sywsquery/sywsquery/GetCustBal",
+                yield (
                     customer_id,
-                    FromDate=stamp(first, dt.time(0, 0, 0)),
-                    ToDate=stamp(last, dt.time(23, 59, 59)),
-                    Iban=iban,
-                    StmtType="T",
-                    isAccountFromPSD2="false",
+                    account,
+                    get(
+                        "sywsquery/sywsquery/GetCustBal",
+                        customer_id,
+                        FromDate=stamp(first, dt.time(0, 0, 0)),
+                        ToDate=stamp(last, dt.time(23, 59, 59)),
+                        Iban=account["ibanAcNo"],
+                        StmtType="T",
+                        isAccountFromPSD2="false",
+                    ),
                 )
-                extracted = dt.datetime.now(UTC)
-                rows = [
-                    record(row, iban, customer_id, acc.get("ccy") or account.get("ccy"))
-                    for acc in answer["acc"]  # type: ignore[index]
-                    for row in acc["stmt"]
-                    if row["trnType"] not in SUMMARY
-                ]
-                rows.sort(key=lambda pair: pair[0])
-                for _, rec in rows:
-                    out.write(
-                        encoder.encode(
-                            {
-                                "type": "RECORD",
-                                "stream": "transactions",
-                                "record": rec,
-                                "time_extracted": extracted,
-                            }
-                        )
-                    )
-                    out.write(b"\n")
+
+
+def main() -> None:
+    # Its own 64 KiB buffer: the same whether or not PYTHONUNBUFFERED is set (it is, here).
+    out = open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False)  # noqa: SIM115
+    for customer_id, account, answer in statement_answers(__doc__.split("\n", 1)[0], decoder.decode):
+        iban = account["ibanAcNo"]
+        extracted = dt.datetime.now(UTC)
+        rows = [
+            record(row, iban, customer_id, acc.get("ccy") or account.get("ccy"))
+            for acc in answer["acc"]
+            for row in acc["stmt"]
+            if row["trnType"] not in SUMMARY
+        ]
+        rows.sort(key=lambda pair: pair[0])
+        for _, rec in rows:
+            out.write(
+                encoder.encode(
+                    {"type": "RECORD", "stream": "transactions", "record": rec, "time_extracted": extracted}
+                )
+            )
+            out.write(b"\n")
     out.flush()
 
 
