@@ -30,7 +30,7 @@ def window(login: Login, first: Any, last: Any) -> requests.Response:
     )
 
 
-def test_latency_is_added_to_login_steps_and_api_calls(sandbox: Sandbox, bank_login: Login) -> None:
+def test_login_steps_and_api_calls_take_at_least_the_latency(sandbox: Sandbox, bank_login: Login) -> None:
     sandbox.faults.latency = 0.15
     started = time.perf_counter()
     assert bank_login.api("getCustQuery").status_code == 200

@@ -18,7 +18,7 @@ from . import Sandbox
 from .faults import Faults, coerce
 
 FAULT_HELP = {
-    "latency": "seconds added to every login step and API call",
+    "latency": "seconds every login step and API call takes (the sandbox's own work included)",
     "error_rate": "share of API calls answered 500/502/503",
     "rate_limit_rate": "share of API calls answered 429",
     "retry_after": "the Retry-After seconds of a 429 (default 1)",
