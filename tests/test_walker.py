@@ -307,6 +307,19 @@ def test_a_window_that_keeps_failing_is_a_gap_and_everything_after_it_is_read_bu
             "not read, and its bookmark stays before it so the next run reads it again"
         ]
     assert asked(sandbox, BUSY) == Counter({plan[0]: 1, plan[1]: 2, plan[2]: 1, plan[3]: 1})
+    assert run.ledger.unbalanced == [], "the window after a gap is not proven incomplete by the gap"
+
+
+def test_with_strict_statements_a_window_that_keeps_failing_is_still_a_gap_not_a_mismatch(sandbox):
+    start, end = SPRING, SPRING + dt.timedelta(days=80)
+    plan = plan_of(start, end)
+    sandbox.faults.failing_window_start = plan[1].start.isoformat()
+    with opened_run(sandbox, start, end, strict=True) as run:
+        steps = walk(run, sandbox, BUSY)
+        assert spans(steps) == [(plan[0], True), (plan[1], False), (plan[2], False)]
+        assert [line.split(" (")[0] for line in run.ledger.skipped] == [
+            f"account {mask_iban(BUSY)} for {plan[1]}"
+        ]
 
 
 def read_first_and_newest_ahead(run: Run, bank: Sandbox, iban: str) -> None:
