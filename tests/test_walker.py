@@ -29,6 +29,8 @@ from tap_fibank.reading import Ahead, account_plan, read_ahead, read_window, tak
 from tap_fibank.redact import mask_iban
 from tap_fibank.run import Run, WalkSettings
 from tap_fibank.sandbox import Sandbox
+from tap_fibank.sandbox.replay import ReplaySandbox
+from tap_fibank.sandbox.shape import Shape
 from tap_fibank.statement import Statement
 from tap_fibank.walker import MAX_GAPS_IN_A_ROW, AccountWalker, Step, _opening_balance, summarize
 from tap_fibank.windows import Window, sofia_today, windows
@@ -701,3 +703,53 @@ def test_a_read_ahead_counts_as_answered_only_once_it_came_back_with_a_statement
     for read, expected in ((waiting, False), (cancelled, False), (failed, False), (answered, True)):
         assert Ahead("1", "BG", [window], {window: read}).answered(window) is expected
     assert Ahead("1", "BG", [window]).answered(window) is False
+
+
+def test_a_walk_starts_the_next_accounts_first_reads_a_bounded_number_ahead_each_window_once(sandbox):
+    start, end = dt.date(2024, 1, 1), dt.date(2024, 6, 30)
+    listed = [(a.customer_id, a.iban) for a in sandbox.accounts if a.iban != BROKEN]
+    with opened_run(sandbox, start, end, prefetch=4, state_for=lambda c: {}) as run:
+        run.expect(listed)
+        first = walk(run, sandbox, BUSY)
+        # prefetch // 2 accounts as the walk begins, one more as its last windows are read
+        assert list(run.ahead) == [iban for _, iban in listed[1:4]] and list(run.upcoming) == listed[4:]
+        for ahead in run.ahead.values():
+            for read in ahead.reads.values():
+                read.exception()
+    assert spans(first) == [(w, True) for w in plan_of(start, end)]
+    assert asked(sandbox, BUSY) == Counter(plan_of(start, end))
+
+
+def test_the_end_of_a_walk_starts_the_next_accounts_bulk_once_its_first_reads_answered(sandbox):
+    start, end = dt.date(2024, 1, 1), dt.date(2024, 6, 30)
+    plan = plan_of(start, end)
+    with opened_run(sandbox, start, end, prefetch=4, state_for=lambda c: {}) as run:
+        run.expect([(customer_of(sandbox, iban), iban) for iban in (BUSY, USD)])
+        read_ahead(run)
+        for ahead in run.ahead.values():
+            for read in ahead.reads.values():
+                read.exception()
+        walk(run, sandbox, BUSY)
+        assert set(run.ahead[USD].reads) == {*plan[:5], plan[-1]}
+        assert read_entries(walk(run, sandbox, USD)) == truth(sandbox, USD, start, end)
+    assert asked(sandbox, USD) == Counter(plan)
+
+
+def test_the_warning_names_the_first_three_problems_of_a_window(sandbox, caplog):
+    window = Window(dt.date(2025, 12, 10), dt.date(2026, 1, 8))  # a BGN and a EUR part, both truncated
+    sandbox.faults.truncate_window_start = window.start.isoformat()
+    with opened_run(sandbox, window.start, window.end) as run:
+        (step,) = walk(run, sandbox, CONVERTED)
+    problems = step.statement.problems
+    assert len(problems) == 4
+    (warning,) = warnings_of(caplog)
+    assert f"does not add up ({'; '.join(problems[:3])}): its entries" in warning
+
+
+def test_a_statement_without_its_currency_takes_the_accounts_as_listed():
+    window = Window(SPRING, SPRING + dt.timedelta(days=5))
+    with ReplaySandbox(Shape(element_keys=["iban", "stmt"])) as bank, opened_run(bank, SPRING, None) as run:
+        customer = customer_of(bank, BUSY)
+        assert read_window(run, customer, BUSY, window).parts[0].currency is None
+        run.currencies[BUSY] = "EUR"
+        assert [p.currency for p in read_window(run, customer, BUSY, window).parts] == ["EUR"]
