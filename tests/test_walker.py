@@ -10,6 +10,7 @@ counters. Dates are fixed days in the past (with `end_date`), so the data never 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import threading
@@ -23,8 +24,10 @@ from typing import Any
 
 import pytest
 
+from tap_fibank.bookmarks import stored_partition
 from tap_fibank.client import BankClient
 from tap_fibank.errors import StatementMismatchError, StoppedError
+from tap_fibank.fetcher import fetch_in_order
 from tap_fibank.reading import Ahead, account_plan, read_ahead, read_window, take_ahead, walk_range
 from tap_fibank.redact import mask_iban
 from tap_fibank.run import Run, WalkSettings
@@ -234,6 +237,28 @@ def test_windows_before_the_account_opened_that_fail_are_found_by_single_tries_a
         f"first one that answers opens at 0, so its history starts there; {start}..{plan[3].end} is walked "
         "as empty."
     ]
+
+
+@pytest.mark.parametrize("end", [dt.date(2017, 5, 30), dt.date(2017, 7, 31)], ids=["2-windows", "5-windows"])
+def test_a_single_window_before_the_opening_is_found_and_confirmed(sandbox, end):
+    sandbox.faults.before_opening = "500"
+    start = dt.date(2017, 4, 1)  # USD opened 2017-05-02: only the first window is wholly before
+    plan = plan_of(start, end)
+    with opened_run(sandbox, start, end, max_retries=1) as run:
+        steps = walk(run, sandbox, USD)
+        assert spans(steps) == [(plan[0], True)] + [(w, True) for w in plan[1:]]
+        assert steps[0].statement.parts == [] and run.ledger.skipped == []
+    assert asked(sandbox, USD) == Counter({**Counter(plan), plan[0]: 1 + 2})
+
+
+def test_only_the_newest_window_answering_is_found_by_halving(sandbox):
+    sandbox.faults.before_opening = "500"
+    start, end = dt.date(2017, 1, 1), dt.date(2017, 5, 10)
+    plan = plan_of(start, end)
+    with opened_run(sandbox, start, end) as run:
+        steps = walk(run, sandbox, USD)
+        assert spans(steps) == [(Window(start, plan[3].end), True), (plan[4], True)]
+    assert asked(sandbox, USD) == Counter({plan[0]: 1, plan[2]: 1, plan[3]: 2, plan[4]: 1})
 
 
 def test_the_empty_history_is_warned_once_per_account_however_often_it_is_walked(sandbox, caplog):
@@ -642,22 +667,28 @@ def test_without_a_state_to_plan_from_nothing_is_read_ahead(sandbox):
 def test_reading_ahead_starts_a_bounded_number_of_accounts_newest_with_retries_oldest_with_one_try(sandbox):
     start, end = dt.date(2024, 1, 1), dt.date(2024, 3, 31)
     plan = plan_of(start, end)
-    states = {BUSY: {"walked_through": end.isoformat()}, USD: {"walked_through": "2024-03-15"}}
+    walked = {BUSY: end.isoformat(), USD: "2024-03-15", CONVERTED: "2024-02-20"}
     accounts = [(customer_of(sandbox, iban), iban) for iban in (BUSY, BROKEN, USD, CONVERTED)]
-    with opened_run(
-        sandbox, start, end, max_retries=1, prefetch=4, state_for=lambda c: states.get(c["iban"], {})
-    ) as run:
+    partitions = [
+        {"context": {"customer_id": c, "iban": i}, "walked_through": walked[i]}
+        for c, i in accounts
+        if i in walked
+    ]
+    state = {"bookmarks": {"transactions": {"partitions": partitions}}}
+    state_for = functools.partial(stored_partition, state, "transactions")
+    with opened_run(sandbox, start, end, max_retries=1, prefetch=4, state_for=state_for) as run:
         run.expect(accounts)
         read_ahead(run)  # prefetch // 2 accounts with something to read: BUSY has nothing
         assert list(run.ahead) == [BROKEN, USD] and list(run.upcoming) == accounts[3:]
+        read_ahead(run, spare=1)  # one more account; no bulk for a broken one
+        assert list(run.ahead) == [BROKEN, USD, CONVERTED] and not run.upcoming
         for ahead in run.ahead.values():
             for read in ahead.reads.values():
                 read.exception()
         assert run.ahead[BROKEN].plan == plan and run.ahead[BROKEN].customer_id == accounts[1][0]
         assert not any(run.ahead[BROKEN].answered(w) for w in plan)
         assert run.ahead[USD].answered(Window(dt.date(2024, 3, 16), end))
-        read_ahead(run, spare=1)  # one more account; no bulk for a broken one
-        assert list(run.ahead) == [BROKEN, USD, CONVERTED] and not run.upcoming
+        assert set(run.ahead[CONVERTED].reads) == set(plan_of(dt.date(2024, 2, 21), end))
         reads = take_ahead(run, BROKEN)
         assert set(reads) == {plan[0], plan[-1]} and BROKEN not in run.ahead
         assert take_ahead(run, BROKEN) == {}
@@ -753,3 +784,52 @@ def test_a_statement_without_its_currency_takes_the_accounts_as_listed():
         assert read_window(run, customer, BUSY, window).parts[0].currency is None
         run.currencies[BUSY] = "EUR"
         assert [p.currency for p in read_window(run, customer, BUSY, window).parts] == ["EUR"]
+
+
+# -- fetching in order ---------------------------------------------------------------------------
+
+
+def recording_start(started: list[Window]) -> Callable[[Window], Future[Window]]:
+    """A `start` for fetch_in_order that answers at once and notes what was started."""
+
+    def start(window: Window) -> Future[Window]:
+        started.append(window)
+        answer: Future[Window] = Future()
+        answer.set_result(window)
+        return answer
+
+    return start
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2, 3])
+def test_fetching_keeps_depth_windows_started_ahead_hands_them_in_order_and_says_once_when_drained(depth):
+    plan = plan_of(SPRING, SPRING + dt.timedelta(days=150))
+    started: list[Window] = []
+    drained: list[int] = []
+    fetched = fetch_in_order(
+        plan, recording_start(started), depth, drained=lambda: drained.append(len(started))
+    )
+    handed = []
+    for window, future in fetched:
+        handed.append(window)
+        assert future.result() == window
+        ahead = min(len(handed) + max(depth, 1), len(plan))
+        assert started == plan[:ahead], "depth windows started beyond the one handed on"
+    assert handed == plan and drained == [len(plan)]
+
+
+def test_fetching_stopped_early_cancels_what_it_started_and_needs_no_drained():
+    plan = plan_of(SPRING, SPRING + dt.timedelta(days=150))
+    pending: list[Future[Window]] = []
+
+    def start(window: Window) -> Future[Window]:
+        pending.append(Future())
+        if window == plan[0]:
+            pending[-1].set_result(window)
+        return pending[-1]
+
+    fetched = fetch_in_order(plan, start, 3)
+    assert next(fetched)[0] == plan[0]
+    fetched.close()  # type: ignore[attr-defined]
+    assert [f.cancelled() for f in pending] == [False, True, True, True]
+    assert list(fetch_in_order([], start, 3)) == []
