@@ -209,8 +209,12 @@ class AccountWalker:
             steps.close()  # type: ignore[attr-defined]
 
     def _gap(self, window: Window, exc: ServerError | RequestRefused) -> Step | None:
-        """A window that failed after every retry: its bookmark is held; too many end the walk."""
+        """A window that failed after every retry: its bookmark is held; too many end the walk.
+
+        Its entries are unknown, so the next window cannot be chained to the one before it.
+        """
         self._trusted = False
+        self._previous = None
         self._gaps_in_a_row += 1
         if self._gaps_in_a_row >= MAX_GAPS_IN_A_ROW:
             self._ledger.skip(
