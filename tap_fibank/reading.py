@@ -5,7 +5,9 @@ newest window) and, for a longer walk, whether its history starts at the first w
 try at the oldest). Those first reads of the next accounts are started while the current account
 is walked; and once they have answered, the next account's first bulk windows too, while the
 current account's last calls finish. The answers wait in `run.ahead` and change nothing else:
-the same windows are asked with the same tries, so output and bookmarks are a sequential walk's.
+the windows a sequential walk asks, with the same tries, so output and bookmarks are a sequential
+walk's. One call more for a broken account: its oldest window's single try goes out beside its
+newest, before the newest has failed.
 """
 
 from __future__ import annotations
