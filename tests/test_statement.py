@@ -93,7 +93,9 @@ def test_a_window_without_summary_rows_is_unverifiable_not_unbalanced():
     rows = [r for r in ROWS if r["trnType"] == "TR"]
     statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
     assert statement.verdict == "unverifiable" and not statement.problems
-    assert any("no summary rows" in note for note in statement.notes)
+    assert statement.notes == [
+        "its statements come with no summary rows (OP/CL/DT/CT), so they cannot be proven complete"
+    ]
 
 
 def test_without_summary_rows_a_broken_balance_chain_still_proves_a_gap():
@@ -108,7 +110,10 @@ def test_turnovers_holding_counts_make_the_window_unverifiable_not_unbalanced():
     rows[5] = summary("CT", "1")
     statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
     assert statement.verdict == "unverifiable"
-    assert any("do not add up among themselves" in note for note in statement.notes)
+    assert statement.notes == [
+        "its statements come with summary rows that do not add up among themselves "
+        "(OP + CT - DT != CL), so they cannot be proven complete"
+    ]
 
 
 @pytest.mark.parametrize("where", ["amount_only", "null_acbal"])
@@ -167,9 +172,23 @@ def test_conversion_rounds_half_up_to_the_cent():
     assert to_euro(Decimal("0.04889575")) == Decimal("0.03")  # 0.025 exactly
 
 
-@pytest.mark.parametrize("payload", [{}, {"acc": "x"}, [], {"acc": [{"stmt": "x"}]}])
-def test_an_unexpected_answer_shape_is_a_clear_error(payload):
-    with pytest.raises(BankProtocolError, match="API may have changed"):
+NO_ACC = "the statement answer (GetCustBal) has no 'acc' list; the bank's API may have changed"
+NO_STMT = "a statement element (GetCustBal acc[]) has no 'stmt' list; the API may have changed"
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({}, NO_ACC),
+        ({"acc": "x"}, NO_ACC),
+        ([], NO_ACC),
+        ({"acc": ["x"]}, NO_STMT),
+        ({"acc": [{"stmt": "x"}]}, NO_STMT),
+        ({"acc": [{"stmt": 5}]}, NO_STMT),
+    ],
+)
+def test_an_unexpected_answer_shape_is_a_clear_error(payload, message):
+    with pytest.raises(BankProtocolError, match=f"^{re.escape(message)}$"):
         parse_statement(payload, WINDOW, IBAN, "1", "EUR")
 
 
@@ -263,17 +282,19 @@ def test_unknown_dtkt_whose_balances_follow_the_entry_numbers_is_read_in_that_or
     assert [e.record["entry_id"] for e in statement.entries] == [2, 1]  # emitted by booking time
 
 
-def test_an_acc_element_of_another_iban_is_ignored_and_said_once():
+@pytest.mark.parametrize("ours_first", [True, False])
+def test_an_acc_element_of_another_iban_is_ignored_and_said_once(ours_first):
     other = {
         "iban": "BG52FINV91501017006651",
         "ccy": "EUR",
         "stmt": [entry(99, "2025-02-03T10:00:00+0200", "KT", "1.00", "1.00")],
     }
-    payload = {"acc": [{"iban": IBAN, "ccy": "EUR", "stmt": ROWS}, other]}
+    ours = {"iban": IBAN, "ccy": "EUR", "stmt": ROWS}
+    payload = {"acc": [ours, other] if ours_first else [other, ours]}
     statement = parse_statement(payload, WINDOW, IBAN, "1", "EUR")
     assert [e.record["entry_id"] for e in statement.entries] == [1, 2, 3]
     assert statement.verdict == "balanced"
-    assert any("another account" in note for note in statement.notes)
+    assert statement.notes == ["the answer held another account's statement too: it was ignored"]
 
 
 def test_entries_outside_the_window_asked_for_are_dropped_and_the_window_is_unverifiable():
@@ -637,10 +658,17 @@ def test_an_infinite_amount_is_refused_naming_the_field():
         parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
 
 
-def test_a_zero_amount_with_a_known_flag_keeps_its_direction():
-    rows = [entry(1, "2025-02-03T10:00:00+0200", "DT", "0.00", "0.00")]
-    (only,) = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR").entries
-    assert (only.direction, only.record["signed_amount"]) == ("debit", Decimal("-0.00"))
+@pytest.mark.parametrize(("dtkt", "direction"), [("DT", "debit"), ("KT", "credit")])
+def test_a_zero_amount_with_a_known_flag_keeps_its_direction(dtkt, direction):
+    rows = [entry(1, "2025-02-03T10:00:00+0200", dtkt, "0.00", "0.00")]
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    (only,) = statement.entries
+    assert (only.direction, only.record["direction"], only.record["signed_amount"]) == (
+        direction,
+        direction,
+        Decimal("0.00"),
+    )
+    assert not statement.parts[0].signed
 
 
 def test_a_record_carries_every_column_of_the_row():
@@ -730,3 +758,143 @@ def test_entries_outside_the_window_on_either_side_are_counted_and_dropped():
         == "the bank answered for more days than asked, so its summary rows are not the window's"
     )
     assert part.verdict == "unverifiable"
+
+
+def test_a_first_entry_that_does_not_follow_from_the_opening_balance_unbalances_the_window():
+    """The totals add up to the closing balance, but the first entry's balance is 5.00 off the opening."""
+    rows = [
+        summary("OP", "100.00"),
+        entry(1, "2025-02-03T10:00:00+0200", "DT", "25.00", "80.00"),
+        entry(2, "2025-02-04T10:00:00+0200", "KT", "10.00", "90.00"),
+        summary("DT", "25.00"),
+        summary("CT", "10.00"),
+        summary("CL", "85.00", "2025-02-28T00:00:00+0200"),
+    ]
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    assert statement.problems == ["balance after entry 1 is 80.00, the running balance is 75.00"]
+    assert statement.verdict == "unbalanced"
+
+
+@pytest.mark.parametrize(
+    ("second_balance", "problems"),
+    [
+        ("65.00", []),
+        ("60.00", ["balance after entry 2 is 60.00, the running balance is 65.00"]),
+    ],
+)
+def test_an_entry_without_a_balance_carries_the_running_balance_on_to_the_next(second_balance, problems):
+    rows = [
+        summary("OP", "100.00"),
+        entry(1, "2025-02-03T10:00:00+0200", "DT", "25.00", "0", acBal=None),
+        entry(2, "2025-02-04T10:00:00+0200", "DT", "10.00", second_balance),
+        summary("DT", "35.00"),
+        summary("CT", "0.00"),
+        summary("CL", "65.00", "2025-02-28T00:00:00+0200"),
+    ]
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    assert statement.problems == problems
+
+
+def test_a_break_in_booking_order_is_a_problem_when_posting_order_breaks_at_the_opening():
+    """In posting order the entries chain among themselves, but not from the opening balance."""
+    rows = [
+        summary("OP", "100.00"),
+        entry(1, "2025-02-03T10:00:00+0200", "DT", "25.00", "80.00"),  # 75.00 from the opening
+        entry(2, "2025-02-03T09:00:00+0200", "KT", "50.00", "130.00"),
+        summary("DT", "25.00"),
+        summary("CT", "50.00"),
+        summary("CL", "125.00", "2025-02-28T00:00:00+0200"),
+    ]
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    assert statement.problems == ["balance after entry 2 is 130.00, the running balance is 150.00"]
+
+
+def test_parts_dated_on_the_windows_first_and_last_days_keep_those_days_and_convert():
+    """A BGN part closing on the window's first day, a EUR part opening on its last: the changeover."""
+    window = Window(dt.date(2025, 12, 31), dt.date(2026, 1, 1))
+    bgn = [
+        summary("OP", "195.58", "2025-12-31T00:00:00+0200"),
+        summary("DT", "0.00"),
+        summary("CT", "0.00"),
+        summary("CL", "195.58", "2025-12-31T00:00:00+0200"),
+    ]
+    eur = [
+        summary("OP", "100.00", "2026-01-01T00:00:00+0200"),
+        summary("DT", "0.00"),
+        summary("CT", "0.00"),
+        summary("CL", "100.00", "2026-01-01T00:00:00+0200"),
+    ]
+    payload = {"acc": [{"ccy": "BGN", "stmt": bgn}, {"ccy": "EUR", "stmt": eur}]}
+    statement = parse_statement(payload, window, IBAN, "1", "EUR")
+    assert [(p.currency, str(p.date_from), str(p.date_to)) for p in statement.parts] == [
+        ("BGN", "2025-12-31", "2025-12-31"),
+        ("EUR", "2026-01-01", "2026-01-01"),
+    ]
+    assert statement.verdict == "balanced", statement.problems
+
+
+def test_every_credit_of_a_window_counts_towards_its_totals():
+    rows = [
+        summary("OP", "100.00"),
+        entry(1, "2025-02-03T10:00:00+0200", "KT", "10.00", "110.00"),
+        entry(2, "2025-02-04T10:00:00+0200", "KT", "20.00", "130.00"),
+        entry(3, "2025-02-05T10:00:00+0200", "DT", "5.00", "125.00"),
+        entry(4, "2025-02-06T10:00:00+0200", "DT", "7.00", "118.00"),
+        summary("DT", "12.00"),
+        summary("CT", "30.00"),
+        summary("CL", "118.00", "2025-02-28T00:00:00+0200"),
+    ]
+    (part,) = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR").parts
+    assert part.verdict == "balanced", part.problems
+    record = part.summary(IBAN, "1")
+    assert (record["entries_debit_total"], record["entries_credit_total"]) == (
+        Decimal("12.00"),
+        Decimal("30.00"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "bad", "what"),
+    [
+        ("dateTime", "yesterday", "not a timestamp the tap can read"),
+        ("valueDt", "yesterday", "not a timestamp the tap can read"),
+        ("amount", "lots", "not an amount"),
+        ("amount", Decimal("-Infinity"), "not a finite amount"),
+        ("acBal", "lots", "not an amount"),
+        ("acBal", Decimal("Infinity"), "not a finite amount"),
+        ("isEbankOper", "maybe", "not a Y/N flag"),
+        ("isPayment", "maybe", "not a Y/N flag"),
+        ("loadAsNew", "maybe", "not a Y/N flag"),
+    ],
+)
+def test_an_unreadable_value_of_an_entry_is_an_error_naming_its_field(field, bad, what):
+    rows = [{**entry(1, "2025-02-03T10:00:00+0200", "KT", "1.00", "1.00"), field: bad}]
+    message = f"the bank sent {field}={bad!r}, which is {what}"
+    with pytest.raises(BankProtocolError, match=f"^{re.escape(message)}$"):
+        parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+
+
+@pytest.mark.parametrize("kind", [["OP"], {"code": "CL"}])
+def test_a_row_whose_trntype_is_a_list_or_object_is_an_entry_not_a_crash(kind):
+    rows = [*ROWS, entry(4, "2025-02-21T10:00:00+0200", "KT", "1.00", "96.00", trnType=kind)]
+    (part,) = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR").parts
+    assert [e.sort_key[1] for e in part.entries] == [1, 2, 3, 4]
+    assert part.entries[-1].record["transaction_type"] == str(kind)
+    assert part.summary_rows == 4
+
+
+def test_entries_on_the_windows_first_and_last_days_are_its_own():
+    rows = [dict(r) for r in ROWS]
+    rows[1] = entry(3, "2025-02-28T23:59:59+0200", "DT", "30.00", "95.00")
+    statement = parse_statement(answer(rows), WINDOW, IBAN, "1", "EUR")
+    assert [e.booking_date.day for e in statement.entries] == [1, 10, 28]
+    assert (statement.notes, statement.verdict) == ([], "balanced")
+    late = entry(4, "2025-03-01T00:00:00+0200", "KT", "1.00", "96.00")
+    statement = parse_statement(answer([*rows, late]), WINDOW, IBAN, "1", "EUR")
+    assert [e.sort_key[1] for e in statement.entries] == [1, 2, 3]
+    assert statement.parts[0].outside == 1
+    assert statement.notes == [
+        "its statements come with the bank answered for more days than asked, so its summary rows "
+        "are not the window's, so they cannot be proven complete",
+        "the bank sent entries outside the window asked for: only the window's days were kept",
+    ]
