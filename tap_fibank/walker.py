@@ -3,9 +3,10 @@
 Shared by the transactions and statements streams. The walk starts at the account's bookmark
 minus the lookback (or at `start_date`) and ends today in Sofia. Before anything else it reads
 the newest window: if even that fails, the account is broken and skipped, at the cost of one
-call and its retries (and one single try of its oldest window, if that was read ahead). Windows before an account existed may fail too (a bank answering "no data
-found" with a 500): then the first window that answers is found by bisection, and the failing
-ones before it are walked as empty once the first answer opens at zero. The rest is fetched
+call and its retries (and one single try of its oldest window, if that was read ahead). Windows
+before an account existed may fail too (a bank answering "no data found" with a 500): then the
+first window that answers is found by bisection, and the failing ones before it are walked as
+empty once the first answer opens at zero. The rest is fetched
 ahead in a bounded pool and handed on in order, each window judged: balanced, unverifiable (its
 summary rows cannot prove it; its bookmark still moves), or unbalanced (the bank's own numbers
 prove an entry missing: read once more, then its rows are emitted but the bookmark stays before

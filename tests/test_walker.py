@@ -143,6 +143,15 @@ def test_a_healthy_account_yields_every_window_in_order_each_verified_with_the_b
         assert all(s.statement.verdict == "balanced" for s in steps)
         assert asked(sandbox, BUSY) == Counter(plan), "each window asked exactly once"
         assert run.ledger.skipped == [] and run.ledger.unbalanced == [] and run.ledger.unverifiable == {}
+    owner = customer_of(sandbox, BUSY)
+    assert {e.record["customer_id"] for s in steps for e in s.statement.entries} == {owner}
+
+
+def test_every_statement_call_sends_the_connectors_statement_type_and_psd2_flag(sandbox):
+    end = SPRING + dt.timedelta(days=40)
+    with opened_run(sandbox, SPRING, end) as run:
+        walk(run, sandbox, BUSY)
+    assert sandbox.counters()["statement_options"] == [{"StmtType": "T", "isAccountFromPSD2": "false"}]
 
 
 def test_a_walk_of_one_window_asks_it_once_and_of_two_reuses_both_first_reads(sandbox):
@@ -355,6 +364,21 @@ def read_first_and_newest_ahead(run: Run, bank: Sandbox, iban: str) -> None:
     read_ahead(run)
     for read in run.ahead[iban].reads.values():
         read.exception()
+
+
+def test_a_bisection_misled_by_passing_failures_walks_from_the_first_window_and_counts_its_gap(sandbox):
+    """The walk's first window then failed its probe, so it is no answer at hand: it can be the
+    walk's first gap, which alone must not end the walk."""
+    start, end = SPRING, SPRING + dt.timedelta(days=110)
+    plan = plan_of(start, end)
+    sandbox.faults.failing_window_start = plan[0].start.isoformat()
+    with opened_run(sandbox, start, end, workers=1, state_for=lambda context: {}) as run:
+        read_first_and_newest_ahead(run, sandbox, BUSY)  # plan[0]'s single try fails
+        sandbox.fail_next("5xx", count=2, endpoint=ENDPOINT)  # the probes of plan[1] and plan[2]
+        steps = walk(run, sandbox, BUSY)
+        assert spans(steps) == [(plan[0], False), (plan[1], False), (plan[2], False), (plan[3], False)]
+        assert read_entries(steps[1:]) == truth(sandbox, BUSY, plan[1].start, end)
+        assert len(run.ledger.skipped) == 1 and f"for {plan[0]}" in run.ledger.skipped[0]
 
 
 def test_two_gaps_in_a_row_end_the_walk_with_a_skip_line(sandbox):
@@ -574,6 +598,22 @@ def test_a_walk_stopped_between_windows_ends_its_reads_still_waiting_for_a_retry
     with slow_retries as run, pytest.raises(StoppedError):
         walk(run, sandbox, BUSY)
     assert time.monotonic() - began < 2.5, "a read waited out its backoff after the walk ended"
+    assert asked(sandbox, BUSY)[plan[1]] == 1
+
+
+def test_a_walk_closed_early_frees_the_pool_from_its_read_waiting_for_a_retry(sandbox):
+    """The client stays open for the next account: only the walk's own cancel ends the wait."""
+    start, end = SPRING, SPRING + dt.timedelta(days=110)
+    plan = plan_of(start, end)
+    sandbox.faults.failing_window_start = plan[1].start.isoformat()
+    with opened_run(sandbox, start, end, max_retries=1, backoff_base=4, workers=1, prefetch=2) as run:
+        steps = AccountWalker(run, customer_of(sandbox, BUSY), BUSY, {}).steps()
+        assert next(steps).statement.window == plan[0]
+        deadline = time.monotonic() + 5
+        while not asked(sandbox, BUSY)[plan[1]] and time.monotonic() < deadline:
+            time.sleep(0.005)
+        steps.close()
+        run.executor.submit(lambda: None).result(timeout=2)  # the one worker is free again
     assert asked(sandbox, BUSY)[plan[1]] == 1
 
 

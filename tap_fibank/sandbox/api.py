@@ -180,7 +180,8 @@ def cust_bal(app: BankApp, request: Request, token: Token) -> Response:
     info = _account(app, profile, query["Iban"])
     if isinstance(info, Response):
         return info
-    app.counters.statement(info.iban, first, last)
+    options = {k: v for k, v in query.items() if k not in ("FromDate", "ToDate", "Iban")}
+    app.counters.statement(info.iban, first, last, options)
     refusal = _refused_range(app, first, last)
     if refusal is not None:
         return refusal

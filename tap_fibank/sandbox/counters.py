@@ -45,6 +45,7 @@ def _fresh() -> dict[str, Any]:
         "failed_logins": 0,
         "statement_calls": {},
         "statement_ranges": [],
+        "statement_options": [],
         "longest_range_days": 0,
         "refusals": 0,
         "long_ranges": 0,
@@ -94,10 +95,13 @@ class Counters:
         with self._lock:
             self._data["faults"][kind] += 1
 
-    def statement(self, iban: str, first: date, last: date) -> None:
-        """A GetCustBal range was asked (refused or not)."""
+    def statement(self, iban: str, first: date, last: date, options: dict[str, str]) -> None:
+        """A GetCustBal range was asked (refused or not), with its other parameters (`StmtType`...)."""
         days = (last - first).days + 1
         with self._lock:
+            seen = self._data["statement_options"]
+            if options not in seen:
+                seen.append(options)
             per_iban = self._data["statement_calls"]
             per_iban[iban] = per_iban.get(iban, 0) + 1
             self._data["statement_ranges"].append([iban, first.isoformat(), last.isoformat()])
