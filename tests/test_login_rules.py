@@ -304,9 +304,15 @@ def test_a_refused_login_registers_the_username_and_password_and_names_neither(
 # Refusals: each its own error, the password posted once ---------------------------------------
 
 
+FAILURE_PAGES = ["spring", "in_place", "plain_error"]
+
+
+@pytest.mark.parametrize("failure_page", FAILURE_PAGES)
 def test_a_wrong_password_is_posted_once_and_named_with_its_fix(
-    sandbox: Sandbox, session: requests.Session, wire: Wire, waits: list[float]
+    sandbox: Sandbox, session: requests.Session, wire: Wire, waits: list[float], failure_page: str
 ) -> None:
+    """Whether the bank redirects to `?error`, marks the message `login-error`, or both."""
+    sandbox.faults.failure_page = failure_page
     password = f"wrong-{uuid.uuid4()}"
     with pytest.raises(WrongCredentialsError) as refused:
         sign_in(sandbox, session, password=password)
@@ -318,7 +324,11 @@ def test_a_wrong_password_is_posted_once_and_named_with_its_fix(
     assert waits == [0.0, 0.0, 0.0]
 
 
-def test_a_locked_user_is_reported_as_locked_even_with_the_right_password(sandbox: Sandbox) -> None:
+@pytest.mark.parametrize("failure_page", FAILURE_PAGES)
+def test_a_locked_user_is_reported_as_locked_even_with_the_right_password(
+    sandbox: Sandbox, failure_page: str
+) -> None:
+    sandbox.faults.failure_page = failure_page
     for _ in range(5):
         with requests.Session() as http, pytest.raises(WrongCredentialsError):
             sign_in(sandbox, http, password="not-the-password")
@@ -351,6 +361,20 @@ def test_a_login_page_without_csrf_stops_before_the_certificate_question_and_the
     assert str(changed.value) == NO_CSRF
     assert calls(sandbox, "certs") == 0
     assert calls(sandbox, "login_post") == 0
+
+
+def test_a_failure_page_with_neither_mark_is_a_changed_flow_not_a_second_factor(
+    sandbox: Sandbox, session: requests.Session
+) -> None:
+    """Neither `?error` nor `login-error`: the login form again is not taken for an SMS-code page."""
+    sandbox.faults.failure_page = "unmarked"
+    with pytest.raises(LoginPageChangedError) as changed:
+        sign_in(sandbox, session, password=f"wrong-{uuid.uuid4()}")
+    assert str(changed.value) == (
+        "after the password the bank answered HTTP 200 at /oauth2-server/login with neither an "
+        "access token nor a known error page; the login flow may have changed"
+    )
+    assert calls(sandbox, "login_post") == 1
 
 
 def test_a_password_refused_outright_is_a_changed_flow_naming_status_and_path(
@@ -483,6 +507,18 @@ def test_a_429_on_the_authorize_page_waits_as_long_as_retry_after_says(
     assert sign_in(sandbox, session).value
     assert calls(sandbox, "authorize") == 3  # two tries, then the redirect back after the password
     assert waits == [0.0, 0.0, 7.0, 0.0]
+
+
+def test_a_429_whose_retry_after_is_an_http_date_waits_until_that_moment(
+    sandbox: Sandbox, session: requests.Session, waits: list[float]
+) -> None:
+    sandbox.faults.retry_after = 7
+    sandbox.faults.retry_after_date = True
+    sandbox.fail_next("429", count=1, endpoint="authorize")
+    assert sign_in(sandbox, session).value
+    assert waits[:2] == [0.0, 0.0]
+    assert 6.0 <= waits[2] <= 7.0  # the date has whole seconds
+    assert waits[3:] == [0.0]
 
 
 def test_an_authorize_page_rate_limited_every_time_is_unreachable_after_two_waits(

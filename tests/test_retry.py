@@ -37,3 +37,16 @@ def test_retry_after_in_the_past_or_unreadable() -> None:
     assert retry_after(past) == 0.0
     assert retry_after("soon") == 1.0
     assert retry_after(None) == 1.0
+
+
+def test_retry_after_as_a_date_with_an_offset_counts_from_that_instant() -> None:
+    sofia = dt.timezone(dt.timedelta(hours=2))
+    when = dt.datetime.now(sofia) + dt.timedelta(seconds=30)
+    assert 27 <= retry_after(email.utils.format_datetime(when)) <= 30
+
+
+def test_retry_after_as_a_date_without_a_zone_is_read_as_utc() -> None:
+    when = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(seconds=30)
+    text = email.utils.format_datetime(when)
+    assert text.endswith("-0000")
+    assert 27 <= retry_after(text) <= 30

@@ -228,3 +228,19 @@ def test_the_session_id_changes_at_login(sandbox: Sandbox) -> None:
     login = sandbox_login(sandbox.base_url, session=http)
     assert login.token
     assert http.cookies["JSESSIONID"] != before
+
+
+def test_a_failed_login_can_be_answered_in_place_or_with_a_plain_error(sandbox: Sandbox) -> None:
+    sandbox.faults.failure_page = "in_place"
+    in_place = sandbox_login(sandbox.base_url, password="wrong").final
+    assert in_place is not None and in_place.status_code == 200 and not in_place.history
+    assert '<div id="login-error"' in in_place.text and "Оставащи опити: 4." in in_place.text
+    sandbox.faults.failure_page = "plain_error"
+    plain = sandbox_login(sandbox.base_url, password="wrong").final
+    assert plain is not None and plain.url.endswith("/oauth2-server/login?error")
+    assert 'id="login-error"' not in plain.text
+    assert '<p class="error">Грешно потребителско име или парола. Оставащи опити: 3.</p>' in plain.text
+    sandbox.faults.failure_page = "unmarked"
+    unmarked = sandbox_login(sandbox.base_url, password="wrong").final
+    assert unmarked is not None and unmarked.status_code == 200 and not unmarked.history
+    assert 'id="login-error"' not in unmarked.text and '<p class="error">' in unmarked.text

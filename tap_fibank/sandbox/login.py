@@ -53,7 +53,8 @@ def _page(app: BankApp, session: Session, error: str | None, headers: list[tuple
     if app.faults.no_csrf:
         app.counters.fault("no_csrf")
         csrf = None
-    return html_response(pages.login_page(csrf, error), headers=headers)
+    plain = app.faults.failure_page in ("plain_error", "unmarked")
+    return html_response(pages.login_page(csrf, error, plain_error=plain), headers=headers)
 
 
 def login_page(app: BankApp, request: Request) -> Response:
@@ -112,9 +113,14 @@ def _forbidden() -> Response:
 
 
 def _fail(app: BankApp, request: Request, session: Session, message: str) -> Response:
-    """Spring's failure handler: remember the reason in the session, back to ``?error``."""
+    """Spring's failure handler: remember the reason in the session, back to ``?error``.
+
+    The ``in_place`` and ``unmarked`` variants answer the POST itself with the login page.
+    """
     session.last_error = message
     app.counters.add("failed_logins")
+    if app.faults.failure_page in ("in_place", "unmarked"):
+        return _page(app, session, message, [])
     return redirect(f"{request.origin}/oauth2-server/login?error")
 
 

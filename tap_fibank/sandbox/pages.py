@@ -89,8 +89,11 @@ SERVER_ERROR_PAGE = """<!DOCTYPE html>
 """
 
 
-def login_page(csrf: str | None, error: str | None = None) -> str:
-    """The login page; ``csrf`` None is the changed site without the CSRF meta tag."""
+def login_page(csrf: str | None, error: str | None = None, *, plain_error: bool = False) -> str:
+    """The login page; ``csrf`` None is the changed site without the CSRF meta tag.
+
+    ``plain_error`` shows the error in a paragraph without the ``login-error`` id.
+    """
     csrf_meta = ""
     csrf_input = ""
     if csrf is not None:
@@ -100,6 +103,8 @@ def login_page(csrf: str | None, error: str | None = None) -> str:
         )
         csrf_input = f'<input type="hidden" name="_csrf" value="{escape(csrf)}" />\n'
     box = f'<div id="login-error" class="alert alert-danger">{escape(error)}</div>\n' if error else ""
+    if error and plain_error:
+        box = f'<p class="error">{escape(error)}</p>\n'
     return LOGIN_FORM.format(csrf_meta=csrf_meta, csrf_input=csrf_input, error=box)
 
 
