@@ -262,6 +262,24 @@ def test_a_login_logs_the_tokens_announced_lifetime_and_its_success(
     ]
 
 
+def test_a_token_redirect_without_state_or_lifetime_is_accepted_and_logged_as_such(
+    sandbox: Sandbox, session: requests.Session, wire: Wire, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`state` and `expires_in` are inferred, not known: a bank that leaves them out still logs in."""
+    sandbox.faults.bare_token_redirect = True
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
+    token = sign_in(sandbox, session)
+    post_at = wire.hops.index(wire.posts()[0])
+    fragment = parse_qs(urlsplit(wire.hops[post_at + 1].location).fragment)
+    assert set(fragment) == {"access_token", "token_type"}
+    assert token == AccessToken(fragment["access_token"][0])
+    assert messages(caplog) == [
+        "The access token is announced to live an unknown number of s.",
+        "The web bank page carries no EBank_publicToken; it is not needed.",
+        "Logged in to the web bank.",
+    ]
+
+
 # Secrets ---------------------------------------------------------------------------------------
 
 

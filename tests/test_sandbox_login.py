@@ -244,3 +244,10 @@ def test_a_failed_login_can_be_answered_in_place_or_with_a_plain_error(sandbox: 
     unmarked = sandbox_login(sandbox.base_url, password="wrong").final
     assert unmarked is not None and unmarked.status_code == 200 and not unmarked.history
     assert 'id="login-error"' not in unmarked.text and '<p class="error">' in unmarked.text
+
+
+def test_a_bare_token_redirect_has_neither_state_nor_lifetime_nor_public_token(sandbox: Sandbox) -> None:
+    sandbox.faults.bare_token_redirect = True
+    result = sandbox_login(sandbox.base_url)
+    assert result.token and set(result.fragment) == {"access_token", "token_type"}
+    assert result.final is not None and "EBank_publicToken" not in result.final.text

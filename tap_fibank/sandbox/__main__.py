@@ -41,6 +41,7 @@ FAULT_HELP = {
     "dtkt": "the debit/credit flag: letters (default), missing_signed or unknown",
     "other_iban_acc": "acc holds a second element with another account's statement",
     "cert_status": "the status of the certificate question: 200 (default), 204 or 404",
+    "bare_token_redirect": "the token's redirect carries no state nor expires_in; /EBank/ no EBank_publicToken",
     "failure_page": "a failed login: spring (302 to ?error, #login-error), in_place, plain_error or unmarked",
     "require_browser_headers": "refuse API calls (403) without the browser's headers",
     "profile_without_id": "getCustQuery lists one more profile, without ibCustomerId",

@@ -45,6 +45,7 @@ class Faults:
     other_iban_acc: bool = False
     cert_status: int = 200
     failure_page: str = "spring"
+    bare_token_redirect: bool = False
     require_browser_headers: bool = False
     profile_without_id: bool = False
     business_accounts_status: int = 200
@@ -66,7 +67,7 @@ class Faults:
 _INTS = {"retry_after", "token_calls", "late_posting_days", "range_slack_days", "cert_status"}
 _INTS |= {"business_accounts_status"}
 _BOOLS = {"no_csrf", "second_factor", "refuse_long_ranges", "ignore_range", "other_iban_acc"}
-_BOOLS |= {"require_browser_headers", "profile_without_id", "retry_after_date"}
+_BOOLS |= {"require_browser_headers", "profile_without_id", "retry_after_date", "bare_token_redirect"}
 # The text knobs and the values each one takes (the first is the default).
 CHOICES: dict[str, tuple[str, ...]] = {
     "before_opening": ("summary", "500", "400", "empty"),

@@ -83,9 +83,10 @@ def authorize(app: BankApp, request: Request) -> Response:
     token = app.auth.issue(session.user)
     app.counters.add("logins")
     fragment = {"access_token": token.value, "token_type": "bearer"}
-    if query.get("state"):
-        fragment["state"] = query["state"]
-    fragment["expires_in"] = str(expires_in(app.faults))
+    if not app.faults.bare_token_redirect:
+        if query.get("state"):
+            fragment["state"] = query["state"]
+        fragment["expires_in"] = str(expires_in(app.faults))
     return redirect(f"{request.origin}/EBank/#{urlencode(fragment)}", headers)
 
 
@@ -179,7 +180,8 @@ def otp(app: BankApp, request: Request) -> Response:
 
 def ebank_page(app: BankApp, request: Request) -> Response:
     """``GET /EBank/``: the web app's shell with its public token."""
-    return html_response(pages.ebank_page(secrets.token_hex(20)))
+    public_token = None if app.faults.bare_token_redirect else secrets.token_hex(20)
+    return html_response(pages.ebank_page(public_token))
 
 
 def signed_in_page(app: BankApp, request: Request) -> Response:

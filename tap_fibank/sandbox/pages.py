@@ -114,9 +114,12 @@ def otp_page(csrf: str, error: str | None = None) -> str:
     return OTP_FORM.format(csrf=escape(csrf), error=box)
 
 
-def ebank_page(public_token: str) -> str:
-    """The single-page app's shell that ends the login redirects."""
-    return EBANK_PAGE.format(public_token=escape(public_token))
+def ebank_page(public_token: str | None) -> str:
+    """The single-page app's shell that ends the login redirects (None: without its public token)."""
+    page = EBANK_PAGE.format(public_token=escape(public_token or ""))
+    if public_token is None:
+        page = page.replace('<meta name="EBank_publicToken" content="" />\n', "")
+    return page
 
 
 def gateway_page(status: int, reason: str) -> str:
