@@ -356,10 +356,13 @@ def test_a_locked_user_is_reported_as_locked_even_with_the_right_password(
     assert calls(sandbox, "login_post") == 6
 
 
+@pytest.mark.parametrize("code_input", ["name", "id_only"])
 def test_a_second_factor_is_reported_and_never_answered(
-    sandbox: Sandbox, session: requests.Session, wire: Wire
+    sandbox: Sandbox, session: requests.Session, wire: Wire, code_input: str
 ) -> None:
+    """The SMS-code field is found by its name, or by its id where it has no name."""
     sandbox.faults.second_factor = True
+    sandbox.faults.second_factor_input = code_input
     with pytest.raises(SecondFactorRequiredError) as asked:
         sign_in(sandbox, session)
     assert str(asked.value) == SECOND_FACTOR
@@ -639,6 +642,24 @@ def test_a_dropped_password_post_is_not_sent_again(
     )
     assert calls(sandbox, "login_post") == 1
     assert waits == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("slow_after", "what"), [(LOGIN_PAGE, "authorize page"), (AUTHORIZE, "login certificate check")]
+)
+def test_each_login_page_is_given_the_timeout(
+    sandbox: Sandbox, session: requests.Session, wire: Wire, waits: list[float], slow_after: str, what: str
+) -> None:
+    """The bank slows down after one step: the next one is the one that times out, three times."""
+
+    def slow_down() -> None:
+        sandbox.faults.latency = 0.5
+
+    wire.after[slow_after] = slow_down
+    with pytest.raises(BankUnavailableError) as unavailable:
+        sign_in(sandbox, session, timeout=0.2)
+    assert str(unavailable.value) == unreachable(sandbox, "ReadTimeout", what)
+    assert calls(sandbox, "login_post") == 0
 
 
 def test_a_password_post_answered_too_late_is_not_sent_again(

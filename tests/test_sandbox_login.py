@@ -251,3 +251,11 @@ def test_a_bare_token_redirect_has_neither_state_nor_lifetime_nor_public_token(s
     result = sandbox_login(sandbox.base_url)
     assert result.token and set(result.fragment) == {"access_token", "token_type"}
     assert result.final is not None and "EBank_publicToken" not in result.final.text
+
+
+def test_the_sms_code_field_can_have_an_id_and_no_name(sandbox: Sandbox) -> None:
+    sandbox.faults.second_factor = True
+    sandbox.faults.second_factor_input = "id_only"
+    result = sandbox_login(sandbox.base_url)
+    assert result.final is not None and result.final.url.endswith("/oauth2-server/login/otp")
+    assert '<input type="text" id="smsCode"' in result.final.text and 'name="otp"' not in result.final.text

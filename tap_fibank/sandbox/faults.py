@@ -46,6 +46,7 @@ class Faults:
     cert_status: int = 200
     failure_page: str = "spring"
     bare_token_redirect: bool = False
+    second_factor_input: str = "name"
     require_browser_headers: bool = False
     profile_without_id: bool = False
     business_accounts_status: int = 200
@@ -75,6 +76,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "expiry_answer": ("401", "403", "login_page"),
     "dtkt": ("letters", "missing_signed", "unknown"),
     "failure_page": ("spring", "in_place", "plain_error", "unmarked"),
+    "second_factor_input": ("name", "id_only"),
 }
 
 

@@ -169,7 +169,8 @@ def otp(app: BankApp, request: Request) -> Response:
     if session is None or session.otp_user is None:
         return redirect(f"{request.origin}/oauth2-server/login")
     if request.method == "GET":
-        return html_response(pages.otp_page(session.csrf))
+        id_only = app.faults.second_factor_input == "id_only"
+        return html_response(pages.otp_page(session.csrf, id_only=id_only))
     form = request.form
     if not secrets.compare_digest(form.get("_csrf", "").encode(), session.csrf.encode()):
         return _forbidden()

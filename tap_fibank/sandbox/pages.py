@@ -49,7 +49,7 @@ OTP_FORM = """<!DOCTYPE html>
 <h1>Потвърждение на входа</h1>
 <p id="otp-info">Въведете кода, изпратен с SMS на телефон +359 88* *** *21.</p>
 {error}<form id="otp-form" method="post" action="/oauth2-server/login/otp">
-<input type="text" name="otp" inputmode="numeric" maxlength="6" />
+{code_input}
 <input type="hidden" name="_csrf" value="{csrf}" />
 <button type="submit">Потвърди</button>
 </form>
@@ -108,10 +108,16 @@ def login_page(csrf: str | None, error: str | None = None, *, plain_error: bool 
     return LOGIN_FORM.format(csrf_meta=csrf_meta, csrf_input=csrf_input, error=box)
 
 
-def otp_page(csrf: str, error: str | None = None) -> str:
-    """The second-factor page asking for the SMS code."""
+def otp_page(csrf: str, error: str | None = None, *, id_only: bool = False) -> str:
+    """The second-factor page asking for the SMS code.
+
+    ``id_only``: the code field has an id and no name, as in a page whose script posts it.
+    """
     box = f'<div id="otp-error" class="alert alert-danger">{escape(error)}</div>\n' if error else ""
-    return OTP_FORM.format(csrf=escape(csrf), error=box)
+    code = '<input type="text" name="otp" inputmode="numeric" maxlength="6" />'
+    if id_only:
+        code = '<input type="text" id="smsCode" inputmode="numeric" maxlength="6" />'
+    return OTP_FORM.format(csrf=escape(csrf), error=box, code_input=code)
 
 
 def ebank_page(public_token: str | None) -> str:
