@@ -14,7 +14,7 @@ from tap_fibank.retry import MAX_BACKOFF, MAX_RETRY_AFTER, backoff, retry_after
 def test_backoff_doubles_with_a_quarter_of_jitter_either_way(failures: int, nominal: float) -> None:
     waits = [backoff(failures, 0.5) for _ in range(200)]
     assert all(nominal * 0.75 <= w <= nominal * 1.25 for w in waits)
-    assert max(waits) - min(waits) > nominal * 0.1  # jittered, not fixed
+    assert max(waits) > nominal * 1.15 and min(waits) < nominal * 0.85  # the whole quarter, both ways
 
 
 def test_backoff_is_capped() -> None:
@@ -37,3 +37,16 @@ def test_retry_after_in_the_past_or_unreadable() -> None:
     assert retry_after(past) == 0.0
     assert retry_after("soon") == 1.0
     assert retry_after(None) == 1.0
+
+
+def test_retry_after_as_a_date_with_an_offset_counts_from_that_instant() -> None:
+    sofia = dt.timezone(dt.timedelta(hours=2))
+    when = dt.datetime.now(sofia) + dt.timedelta(seconds=30)
+    assert 27 <= retry_after(email.utils.format_datetime(when)) <= 30
+
+
+def test_retry_after_as_a_date_without_a_zone_is_read_as_utc() -> None:
+    when = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(seconds=30)
+    text = email.utils.format_datetime(when)
+    assert text.endswith("-0000")
+    assert 27 <= retry_after(text) <= 30

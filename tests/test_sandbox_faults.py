@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -62,6 +64,18 @@ def test_fail_next_429_sends_retry_after(sandbox: Sandbox, bank_login: Login) ->
     assert response.status_code == 429 and response.headers["Retry-After"] == "7"
     assert bank_login.api("getCustQuery").status_code == 200
     assert sandbox.counters()["faults"]["429"] == 1
+
+
+def test_a_429_can_send_retry_after_as_an_http_date(sandbox: Sandbox, bank_login: Login) -> None:
+    sandbox.faults.retry_after = 7
+    sandbox.faults.retry_after_date = True
+    sandbox.fail_next("429")
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    response = bank_login.api("getCustQuery")
+    when = email.utils.parsedate_to_datetime(response.headers["Retry-After"])
+    assert response.status_code == 429
+    assert response.headers["Retry-After"].endswith(" GMT")
+    assert before + dt.timedelta(seconds=7) <= when <= before + dt.timedelta(seconds=8)
 
 
 def test_fail_next_drop_closes_the_connection(sandbox: Sandbox, bank_login: Login) -> None:

@@ -228,3 +228,34 @@ def test_the_session_id_changes_at_login(sandbox: Sandbox) -> None:
     login = sandbox_login(sandbox.base_url, session=http)
     assert login.token
     assert http.cookies["JSESSIONID"] != before
+
+
+def test_a_failed_login_can_be_answered_in_place_or_with_a_plain_error(sandbox: Sandbox) -> None:
+    sandbox.faults.failure_page = "in_place"
+    in_place = sandbox_login(sandbox.base_url, password="wrong").final
+    assert in_place is not None and in_place.status_code == 200 and not in_place.history
+    assert '<div id="login-error"' in in_place.text and "Оставащи опити: 4." in in_place.text
+    sandbox.faults.failure_page = "plain_error"
+    plain = sandbox_login(sandbox.base_url, password="wrong").final
+    assert plain is not None and plain.url.endswith("/oauth2-server/login?error")
+    assert 'id="login-error"' not in plain.text
+    assert '<p class="error">Грешно потребителско име или парола. Оставащи опити: 3.</p>' in plain.text
+    sandbox.faults.failure_page = "unmarked"
+    unmarked = sandbox_login(sandbox.base_url, password="wrong").final
+    assert unmarked is not None and unmarked.status_code == 200 and not unmarked.history
+    assert 'id="login-error"' not in unmarked.text and '<p class="error">' in unmarked.text
+
+
+def test_a_bare_token_redirect_has_neither_state_nor_lifetime_nor_public_token(sandbox: Sandbox) -> None:
+    sandbox.faults.bare_token_redirect = True
+    result = sandbox_login(sandbox.base_url)
+    assert result.token and set(result.fragment) == {"access_token", "token_type"}
+    assert result.final is not None and "EBank_publicToken" not in result.final.text
+
+
+def test_the_sms_code_field_can_have_an_id_and_no_name(sandbox: Sandbox) -> None:
+    sandbox.faults.second_factor = True
+    sandbox.faults.second_factor_input = "id_only"
+    result = sandbox_login(sandbox.base_url)
+    assert result.final is not None and result.final.url.endswith("/oauth2-server/login/otp")
+    assert '<input type="text" id="smsCode"' in result.final.text and 'name="otp"' not in result.final.text

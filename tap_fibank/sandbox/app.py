@@ -9,6 +9,8 @@ before the application looks at the token), then the token, then the handler, wh
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import time
 from collections.abc import Callable
 from datetime import date
@@ -102,16 +104,7 @@ class BankApp:
             return self._server_error(request)
         if kind == "429":
             self.counters.fault("429")
-            retry = str(self.faults.retry_after)
-            return json_response(
-                {
-                    "status": 429,
-                    "error": "Too Many Requests",
-                    "message": "Твърде много заявки. Опитайте отново по-късно.",
-                },
-                429,
-                [("Retry-After", retry)],
-            )
+            return _rate_limited(self.faults)
         if kind == "expire_token" and is_api:
             self.auth.revoke(_bearer(request) or "")
         response = answer()
@@ -172,6 +165,23 @@ class BankApp:
 
 # What the web app's browser sends and the 2022 connector copied (fibank-api.md, section 4).
 BROWSER_HEADERS = ("referer", "ebank-referer", "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest")
+
+
+def _rate_limited(faults: Faults) -> Response:
+    """The proxy's 429: `Retry-After` in seconds, or as the HTTP date a server may send instead."""
+    retry = str(faults.retry_after)
+    if faults.retry_after_date:
+        when = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=faults.retry_after)
+        retry = email.utils.format_datetime(when, usegmt=True)
+    return json_response(
+        {
+            "status": 429,
+            "error": "Too Many Requests",
+            "message": "Твърде много заявки. Опитайте отново по-късно.",
+        },
+        429,
+        [("Retry-After", retry)],
+    )
 
 
 def _looks_like_the_browser(request: Request) -> bool:

@@ -23,6 +23,7 @@ class Faults:
     error_rate: float = 0.0
     rate_limit_rate: float = 0.0
     retry_after: int = 1
+    retry_after_date: bool = False
     drop_rate: float = 0.0
     malformed_rate: float = 0.0
     token_calls: int | None = None
@@ -43,6 +44,9 @@ class Faults:
     dtkt: str = "letters"
     other_iban_acc: bool = False
     cert_status: int = 200
+    failure_page: str = "spring"
+    bare_token_redirect: bool = False
+    second_factor_input: str = "name"
     require_browser_headers: bool = False
     profile_without_id: bool = False
     business_accounts_status: int = 200
@@ -64,13 +68,15 @@ class Faults:
 _INTS = {"retry_after", "token_calls", "late_posting_days", "range_slack_days", "cert_status"}
 _INTS |= {"business_accounts_status"}
 _BOOLS = {"no_csrf", "second_factor", "refuse_long_ranges", "ignore_range", "other_iban_acc"}
-_BOOLS |= {"require_browser_headers", "profile_without_id"}
+_BOOLS |= {"require_browser_headers", "profile_without_id", "retry_after_date", "bare_token_redirect"}
 # The text knobs and the values each one takes (the first is the default).
 CHOICES: dict[str, tuple[str, ...]] = {
     "before_opening": ("summary", "500", "400", "empty"),
     "summary_rows": ("full", "none", "counts", "amount_only", "null_acbal"),
     "expiry_answer": ("401", "403", "login_page"),
     "dtkt": ("letters", "missing_signed", "unknown"),
+    "failure_page": ("spring", "in_place", "plain_error", "unmarked"),
+    "second_factor_input": ("name", "id_only"),
 }
 
 

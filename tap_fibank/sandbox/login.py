@@ -53,7 +53,8 @@ def _page(app: BankApp, session: Session, error: str | None, headers: list[tuple
     if app.faults.no_csrf:
         app.counters.fault("no_csrf")
         csrf = None
-    return html_response(pages.login_page(csrf, error), headers=headers)
+    plain = app.faults.failure_page in ("plain_error", "unmarked")
+    return html_response(pages.login_page(csrf, error, plain_error=plain), headers=headers)
 
 
 def login_page(app: BankApp, request: Request) -> Response:
@@ -82,9 +83,10 @@ def authorize(app: BankApp, request: Request) -> Response:
     token = app.auth.issue(session.user)
     app.counters.add("logins")
     fragment = {"access_token": token.value, "token_type": "bearer"}
-    if query.get("state"):
-        fragment["state"] = query["state"]
-    fragment["expires_in"] = str(expires_in(app.faults))
+    if not app.faults.bare_token_redirect:
+        if query.get("state"):
+            fragment["state"] = query["state"]
+        fragment["expires_in"] = str(expires_in(app.faults))
     return redirect(f"{request.origin}/EBank/#{urlencode(fragment)}", headers)
 
 
@@ -112,9 +114,14 @@ def _forbidden() -> Response:
 
 
 def _fail(app: BankApp, request: Request, session: Session, message: str) -> Response:
-    """Spring's failure handler: remember the reason in the session, back to ``?error``."""
+    """Spring's failure handler: remember the reason in the session, back to ``?error``.
+
+    The ``in_place`` and ``unmarked`` variants answer the POST itself with the login page.
+    """
     session.last_error = message
     app.counters.add("failed_logins")
+    if app.faults.failure_page in ("in_place", "unmarked"):
+        return _page(app, session, message, [])
     return redirect(f"{request.origin}/oauth2-server/login?error")
 
 
@@ -162,7 +169,8 @@ def otp(app: BankApp, request: Request) -> Response:
     if session is None or session.otp_user is None:
         return redirect(f"{request.origin}/oauth2-server/login")
     if request.method == "GET":
-        return html_response(pages.otp_page(session.csrf))
+        id_only = app.faults.second_factor_input == "id_only"
+        return html_response(pages.otp_page(session.csrf, id_only=id_only))
     form = request.form
     if not secrets.compare_digest(form.get("_csrf", "").encode(), session.csrf.encode()):
         return _forbidden()
@@ -173,7 +181,8 @@ def otp(app: BankApp, request: Request) -> Response:
 
 def ebank_page(app: BankApp, request: Request) -> Response:
     """``GET /EBank/``: the web app's shell with its public token."""
-    return html_response(pages.ebank_page(secrets.token_hex(20)))
+    public_token = None if app.faults.bare_token_redirect else secrets.token_hex(20)
+    return html_response(pages.ebank_page(public_token))
 
 
 def signed_in_page(app: BankApp, request: Request) -> Response:

@@ -49,7 +49,7 @@ OTP_FORM = """<!DOCTYPE html>
 <h1>Потвърждение на входа</h1>
 <p id="otp-info">Въведете кода, изпратен с SMS на телефон +359 88* *** *21.</p>
 {error}<form id="otp-form" method="post" action="/oauth2-server/login/otp">
-<input type="text" name="otp" inputmode="numeric" maxlength="6" />
+{code_input}
 <input type="hidden" name="_csrf" value="{csrf}" />
 <button type="submit">Потвърди</button>
 </form>
@@ -89,8 +89,11 @@ SERVER_ERROR_PAGE = """<!DOCTYPE html>
 """
 
 
-def login_page(csrf: str | None, error: str | None = None) -> str:
-    """The login page; ``csrf`` None is the changed site without the CSRF meta tag."""
+def login_page(csrf: str | None, error: str | None = None, *, plain_error: bool = False) -> str:
+    """The login page; ``csrf`` None is the changed site without the CSRF meta tag.
+
+    ``plain_error`` shows the error in a paragraph without the ``login-error`` id.
+    """
     csrf_meta = ""
     csrf_input = ""
     if csrf is not None:
@@ -100,18 +103,29 @@ def login_page(csrf: str | None, error: str | None = None) -> str:
         )
         csrf_input = f'<input type="hidden" name="_csrf" value="{escape(csrf)}" />\n'
     box = f'<div id="login-error" class="alert alert-danger">{escape(error)}</div>\n' if error else ""
+    if error and plain_error:
+        box = f'<p class="error">{escape(error)}</p>\n'
     return LOGIN_FORM.format(csrf_meta=csrf_meta, csrf_input=csrf_input, error=box)
 
 
-def otp_page(csrf: str, error: str | None = None) -> str:
-    """The second-factor page asking for the SMS code."""
+def otp_page(csrf: str, error: str | None = None, *, id_only: bool = False) -> str:
+    """The second-factor page asking for the SMS code.
+
+    ``id_only``: the code field has an id and no name, as in a page whose script posts it.
+    """
     box = f'<div id="otp-error" class="alert alert-danger">{escape(error)}</div>\n' if error else ""
-    return OTP_FORM.format(csrf=escape(csrf), error=box)
+    code = '<input type="text" name="otp" inputmode="numeric" maxlength="6" />'
+    if id_only:
+        code = '<input type="text" id="smsCode" inputmode="numeric" maxlength="6" />'
+    return OTP_FORM.format(csrf=escape(csrf), error=box, code_input=code)
 
 
-def ebank_page(public_token: str) -> str:
-    """The single-page app's shell that ends the login redirects."""
-    return EBANK_PAGE.format(public_token=escape(public_token))
+def ebank_page(public_token: str | None) -> str:
+    """The single-page app's shell that ends the login redirects (None: without its public token)."""
+    page = EBANK_PAGE.format(public_token=escape(public_token or ""))
+    if public_token is None:
+        page = page.replace('<meta name="EBank_publicToken" content="" />\n', "")
+    return page
 
 
 def gateway_page(status: int, reason: str) -> str:
