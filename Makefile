@@ -282,7 +282,7 @@ bench: install
 
 # Mutation testing (mutmut, [tool.mutmut] in pyproject.toml) of windows, bookmarks, parsing,
 # directions, statement checks, the walk, login and retries, against the fast tests that cover
-# them; two workers. Not part of `make test` (about an hour from scratch on 2 cores). Verdicts
+# them; two workers. Not part of `make test` (52 minutes from scratch on 2 cores). Verdicts
 # are cached in mutants/: `rm -rf mutants`
 # for a run from scratch. Ends with `mutation score: K/N killed`; fails under 90%.
 mutate: install
