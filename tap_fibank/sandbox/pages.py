@@ -62,8 +62,7 @@ EBANK_PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="UTF-8" />
 <title>Моята Фибанк</title>
-<meta name="EBank_publicToken" content="{public_token}" />
-<base href="/EBank/" />
+{token_meta}<base href="/EBank/" />
 </head>
 <body><div id="app">Зареждане...</div><script src="main.js"></script></body>
 </html>
@@ -122,10 +121,10 @@ def otp_page(csrf: str, error: str | None = None, *, id_only: bool = False) -> s
 
 def ebank_page(public_token: str | None) -> str:
     """The single-page app's shell that ends the login redirects (None: without its public token)."""
-    page = EBANK_PAGE.format(public_token=escape(public_token or ""))
-    if public_token is None:
-        page = page.replace('<meta name="EBank_publicToken" content="" />\n', "")
-    return page
+    token_meta = ""
+    if public_token is not None:
+        token_meta = f'<meta name="EBank_publicToken" content="{escape(public_token)}" />\n'
+    return EBANK_PAGE.format(token_meta=token_meta)
 
 
 def gateway_page(status: int, reason: str) -> str:
