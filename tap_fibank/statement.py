@@ -16,10 +16,11 @@ import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+from tap_fibank.changeover import EURO_DAY, to_euro
 from tap_fibank.directions import Flagged, resolve
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.parsing import (
@@ -36,9 +37,6 @@ from tap_fibank.parsing import (
 from tap_fibank.windows import Window
 
 SUMMARY_TYPES = frozenset({"OP", "CL", "DT", "CT"})
-EURO_DAY = dt.date(2026, 1, 1)
-BGN_PER_EUR = Decimal("1.95583")
-CENT = Decimal("0.01")
 _ZERO = Decimal(0)
 
 # Statement row fields the tap maps to named columns; everything else goes to `extra`.
@@ -65,11 +63,6 @@ _MAPPED = frozenset(
         "remIii",
     }
 )
-
-
-def to_euro(bgn: Decimal) -> Decimal:
-    """Convert at the fixed rate, rounded half up to the cent, as the changeover law requires."""
-    return (bgn / BGN_PER_EUR).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class TransactionRecord(NamedTuple):
