@@ -1,7 +1,10 @@
 """An account's bookmark: `walked_through`, the last Sofia day whose entries have all been emitted.
 
 It moves through a window only once the window is read and not proven incomplete, and back
-before a window that is; so a bookmark never passes data that was not emitted.
+before a window that is, or before the earlier entry of two whose balances do not follow; so a
+bookmark never passes data that was not emitted. Beside it the partition keeps what later runs
+must agree with: the last balance (`chain`), the day the bank's history starts where it serves
+no older one (`served_from`, re-probed now and then), and the currency the changeover proved.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from typing import Any
 from tap_fibank.windows import Window
 
 BOOKMARK = "walked_through"
+SERVED_FROM = "served_from"
+SERVED_PROBED = "served_probed"
+CURRENCY_BEFORE = "currency_before_2026"
 
 
 def stored_partition(state: Mapping[str, Any], stream: str, context: dict[str, str]) -> dict[str, Any]:
@@ -38,6 +44,19 @@ def walked_through(state: dict[str, Any]) -> dt.date | None:
     return _state_date(state, BOOKMARK) or _state_date(state, "replication_key_value")
 
 
+def served_from(state: dict[str, Any]) -> dt.date | None:
+    """The first day the bank serves for this account, where it serves no older history."""
+    return _state_date(state, SERVED_FROM)
+
+
+def reprobe_due(state: dict[str, Any], today: dt.date, every_days: int) -> bool:
+    """Whether to ask again for the history before `served_from` (at most every `every_days`)."""
+    if every_days <= 0 or served_from(state) is None:
+        return False
+    probed = _state_date(state, SERVED_PROBED)
+    return probed is None or (today - probed).days >= every_days
+
+
 def _state_date(state: dict[str, Any], key: str) -> dt.date | None:
     value = state.get(key)
     if isinstance(value, str) and value:
@@ -48,8 +67,23 @@ def _state_date(state: dict[str, Any], key: str) -> dt.date | None:
     return None
 
 
-def settle_bookmark(state: dict[str, Any], window: Window, *, verified: bool) -> None:
-    """After a window: move the bookmark through a proven window, or back before a doubtful one."""
+def settle_bookmark(
+    state: dict[str, Any],
+    window: Window,
+    *,
+    verified: bool,
+    hold: dt.date | None = None,
+    point: dict[str, Any] | None = None,
+) -> None:
+    """After a window: move the bookmark through a proven window, or back before a doubtful one.
+
+    `hold` is the earlier day of a broken balance chain, however many windows back: the
+    bookmark goes before it. `point` is the last balance read, kept for the next run's chain.
+    """
+    if hold is not None:
+        hold_bookmark(state, hold - dt.timedelta(days=1))
+    if point is not None:
+        state["chain"] = point
     if verified:
         advance_bookmark(state, window.end)
     else:

@@ -87,7 +87,7 @@ def opened_run(
 
 
 def walk(run: Run, bank: Sandbox, iban: str, state: dict[str, Any] | None = None) -> list[Step]:
-    return list(AccountWalker(run, customer_of(bank, iban), iban, state or {}).steps())
+    return list(AccountWalker(run, customer_of(bank, iban), iban, {} if state is None else state).steps())
 
 
 def plan_of(start: dt.date, end: dt.date) -> list[Window]:
@@ -284,7 +284,7 @@ def test_the_empty_history_is_warned_once_per_account_however_often_it_is_walked
     ]
 
 
-def test_a_first_answer_that_does_not_open_at_zero_leaves_the_history_before_it_skipped_and_unverified(
+def test_a_first_answer_that_does_not_open_at_zero_is_where_the_served_history_starts_and_is_kept(
     sandbox, caplog
 ):
     sandbox.faults.before_opening = "500"
@@ -293,14 +293,16 @@ def test_a_first_answer_that_does_not_open_at_zero_leaves_the_history_before_it_
     assert plan[2].start <= dt.date(2016, 3, 14) <= plan[2].end
     sandbox.faults.failing_window_start = plan[2].start.isoformat()  # its opening window fails too
     opening = next(e for e in reversed(sandbox.truth()[BUSY]) if e.booking_date < plan[3].start).balance_after
+    state: dict[str, Any] = {}
     with opened_run(sandbox, start, end) as run:
-        steps = walk(run, sandbox, BUSY)
-        assert spans(steps) == [(Window(start, plan[2].end), False)] + [(w, False) for w in plan[3:]]
+        steps = walk(run, sandbox, BUSY, state)
+        assert spans(steps) == [(Window(start, plan[2].end), True)] + [(w, True) for w in plan[3:]]
         assert read_entries(steps) == truth(sandbox, BUSY, plan[3].start, end)
-        assert run.ledger.skipped == [
-            f"account {mask_iban(BUSY)} before {plan[3].start} (the bank fails those windows, and the first "
-            f"one that answers opens at {opening}, so earlier entries exist); its bookmark stays before them"
-        ]
+        assert run.ledger.skipped == []
+        assert run.ledger.served == {
+            mask_iban(BUSY): f"from {plan[3].start} (opening balance {opening} carried)"
+        }
+    assert state["served_from"] == plan[3].start.isoformat()
     assert opening > 0 and not any("walked as empty" in m for m in warnings_of(caplog))
 
 
@@ -499,9 +501,9 @@ def test_a_window_that_does_not_open_where_the_one_before_closed_is_unverified(s
     assert closed is not None and opens == closed - Decimal("12.34")
     assert asked(sandbox, BUSY) == Counter(plan), "a chain problem is not read again"
     (warning,) = warnings_of(caplog)
-    assert (
-        f"does not add up (the statement opens at {opens} EUR on {plan[2].start} but the previous " in warning
-    )
+    assert f"does not add up (the balance was {closed} at the end of {plan[1].end}, but the next " in warning
+    assert f"on {plan[2].start}, follows from {opens})" in warning
+    assert steps[2].hold == plan[2].start
 
 
 def test_a_window_its_summary_rows_cannot_prove_breaks_the_chain(sandbox, caplog):
@@ -817,13 +819,15 @@ def test_the_warning_names_the_first_three_problems_of_a_window(sandbox, caplog)
     assert f"does not add up ({'; '.join(problems[:3])}): its entries" in warning
 
 
-def test_a_statement_without_its_currency_takes_the_accounts_as_listed():
+def test_a_statement_without_its_currency_takes_the_accounts_as_listed_unless_the_changeover_must_decide():
     window = Window(SPRING, SPRING + dt.timedelta(days=5))
     with ReplaySandbox(Shape(element_keys=["iban", "stmt"])) as bank, opened_run(bank, SPRING, None) as run:
         customer = customer_of(bank, BUSY)
         assert read_window(run, customer, BUSY, window).parts[0].currency is None
-        run.currencies[BUSY] = "EUR"
-        assert [p.currency for p in read_window(run, customer, BUSY, window).parts] == ["EUR"]
+        run.currencies[BUSY] = "USD"
+        assert [p.currency for p in read_window(run, customer, BUSY, window).parts] == ["USD"]
+        run.currencies[BUSY] = "EUR"  # euro today: before 2026 it may have been lev
+        assert read_window(run, customer, BUSY, window).undecided
 
 
 # -- fetching in order ---------------------------------------------------------------------------

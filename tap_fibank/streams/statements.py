@@ -84,4 +84,6 @@ class StatementsStream(FibankStream):
         for summary in windows:
             for record in summary.records:
                 yield {**record, "run_started_at": started_at}
-            settle_bookmark(state, summary.window, verified=summary.verified)
+            settle_bookmark(
+                state, summary.window, verified=summary.verified, hold=summary.hold, point=summary.point
+            )

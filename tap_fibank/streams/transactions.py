@@ -97,7 +97,9 @@ class TransactionsStream(FibankStream):
                     kept.append(summarize(step, iban, customer_id))
                 self.extracted_at = step.statement.extracted_at
                 yield from self._emit(step, iban, state)
-                settle_bookmark(state, step.statement.window, verified=step.verified)
+                settle_bookmark(
+                    state, step.statement.window, verified=step.verified, hold=step.hold, point=step.point
+                )
                 self.flush_records()  # this window's rows reach the target before the next wait
         finally:
             self.extracted_at = None
