@@ -131,7 +131,9 @@ def test_the_bare_window_knobs_are_set_over_http_and_bad_values_are_named(
     bank: Sandbox, login: Login
 ) -> None:
     url = f"{bank.base_url}/_sandbox/faults"
-    answer = requests.post(url, json={"bare_window_start": "2026-02-01", "bare_window_mode": "always"}, timeout=5)
+    answer = requests.post(
+        url, json={"bare_window_start": "2026-02-01", "bare_window_mode": "always"}, timeout=5
+    )
     assert answer.status_code == 200 and answer.json()["bare_window_mode"] == "always"
     assert bank.faults.bare_window_start == "2026-02-01"
     bad_day = requests.post(url, json={"bare_window_start": "1.2.2026"}, timeout=5)
@@ -238,7 +240,11 @@ def test_the_truth_of_a_redenominated_history_is_what_it_serves_in_euro(bank: Sa
     assert set(served) == {e.entry_id for e in truth}
     for entry in truth:
         row = served[entry.entry_id]
-        assert (row["amount"], row["acBal"], signed(row)) == (entry.amount, entry.balance_after, entry.signed_amount)
+        assert (row["amount"], row["acBal"], signed(row)) == (
+            entry.amount,
+            entry.balance_after,
+            entry.signed_amount,
+        )
         assert entry.direction == lev_truth[entry.entry_id].direction
     changed = [e for e in truth if e.amount != lev_truth[e.entry_id].amount]
     assert changed and all(e.booking_date.year == 2025 for e in changed)
@@ -249,7 +255,9 @@ def test_the_truth_of_a_redenominated_history_is_what_it_serves_in_euro(bank: Sa
     assert bank.truth()[CONVERTED] == list(lev_truth.values())
 
 
-def test_redenominated_history_leaves_accounts_that_were_always_euro_alone(bank: Sandbox, login: Login) -> None:
+def test_redenominated_history_leaves_accounts_that_were_always_euro_alone(
+    bank: Sandbox, login: Login
+) -> None:
     plain = elements(login, EUR_CURRENT, *ACROSS)
     bank.faults.history = "redenominated"
     assert elements(login, EUR_CURRENT, *ACROSS) == plain
@@ -281,7 +289,9 @@ def test_a_bank_serving_the_last_days_fails_older_windows_and_opens_at_the_balan
     assert entries(first)
 
 
-def test_served_days_is_set_from_python_over_http_and_zero_switches_it_off(bank: Sandbox, login: Login) -> None:
+def test_served_days_is_set_from_python_over_http_and_zero_switches_it_off(
+    bank: Sandbox, login: Login
+) -> None:
     old = (date(2020, 1, 1), date(2020, 1, 30))
     bank.faults = Faults(served_days=30)
     assert statement(login, EUR_CURRENT, *old).status_code == 500
