@@ -457,6 +457,18 @@ def a_5xx_answer_to_the_password_is_not_retried(r: Runner) -> None:
 
 
 @fault
+def a_certificate_question_failing_every_time_ends_with_exit_4_and_no_password(r: Runner) -> None:
+    """A password sent into a session the bank may have lost could count toward the lockout."""
+    r.bank.fail_next("5xx", count=3, endpoint="certs")
+    run = r.run()
+    assert_one_error_line(run, 4, "HTTP 5xx or 429 on the login certificate check")
+    counters = r.bank.counters()
+    assert counters["calls"]["certs"] == 3
+    assert counters["calls"]["login_post"] == 0
+    assert counters["faults"]["5xx"] == 3
+
+
+@fault
 def an_unreachable_bank_ends_the_run_with_exit_4(r: Runner) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
