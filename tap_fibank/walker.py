@@ -40,7 +40,7 @@ from tap_fibank.chain import BalanceChain, Break, stored_point
 from tap_fibank.changeover import Before
 from tap_fibank.client import RequestRefused, ServerError
 from tap_fibank.currency import decide_before
-from tap_fibank.errors import StatementMismatchError
+from tap_fibank.errors import BankProtocolError, StatementMismatchError
 from tap_fibank.fetcher import fetch_in_order
 from tap_fibank.reading import account_plan, read_ahead, read_window, take_ahead
 from tap_fibank.redact import mask_iban
@@ -110,6 +110,7 @@ class AccountWalker:
         self._after_gap = False
         self._gaps_in_a_row = 0
         self._plan: list[Window] = []
+        self._refusal: ServerError | RequestRefused | None = None  # the last probe's failure
         kept = state.get(CURRENCY_BEFORE)
         self._before: Before | None = kept if kept in ("BGN", "EUR") else None
 
@@ -190,7 +191,8 @@ class AccountWalker:
     def _answers(self, window: Window, retries: int | None = None) -> bool:
         try:
             self._cache[window] = self._read(window, retries)
-        except _FAILED:
+        except _FAILED as exc:
+            self._refusal = exc
             return False
         return True
 
@@ -220,7 +222,8 @@ class AccountWalker:
         """The failing windows before the first that answers: empty if it opens at zero.
 
         At another balance the account is older than what the bank serves: that day is where its
-        history starts here, kept in the state so no later run walks before it again.
+        history starts here, kept in the state so no later run walks before it again. Not where
+        the failures were answers that could not be read: that is a broken bank, not a limit.
         """
         span = Window(plan[0].start, plan[begin - 1].end)
         first = plan[begin].start
@@ -232,10 +235,11 @@ class AccountWalker:
                 f"first one that answers opens at 0, so its history starts there; {span} is walked as empty.",
             )
             return Step(Statement(span, []), verified=True)
-        if opening is None:
+        if opening is None or self._refusal is None or _unreadable(self._refusal):
+            shown = "shows no balance" if opening is None else f"opens at {opening}, so earlier entries exist"
             self._ledger.skip(
                 f"account {self.masked} before {first} (the bank fails those windows, and the first one "
-                "that answers shows no balance); its bookmark stays before them"
+                f"that answers {shown}); its bookmark stays before them"
             )
             self._trusted = False
             return Step(Statement(span, []), verified=False)
@@ -438,6 +442,10 @@ class AccountWalker:
         if decided is None:
             self._ledger.undecidable(self.masked, detail)
         return decided
+
+
+def _unreadable(exc: ServerError | RequestRefused) -> bool:
+    return isinstance(exc, ServerError) and exc.exit_code == BankProtocolError.exit_code
 
 
 def _opening_balance(statement: Statement) -> Decimal | None:
