@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tap_fibank.bookmarks import CHAIN
 from tap_fibank.changeover import EURO_DAY, to_euro
 from tap_fibank.statement import Entry, Part, Statement
-
-CHAIN = "chain"  # the state key of the last point
 
 
 @dataclass(frozen=True)
@@ -30,10 +29,24 @@ class Point:
     currency: str | None
     #: Whether the whole day is proven (a closing balance), not only up to an entry of it.
     whole_day: bool = False
+    #: The balance before the day's first entry: the end of the day before, for a bookmark held there.
+    opening: Decimal | None = None
 
     def as_state(self) -> dict[str, Any]:
         """The point as the state keeps it (one balance: posting order only matters in a run)."""
-        return {"day": self.day.isoformat(), "balance": str(min(self.balances)), "currency": self.currency}
+        kept: dict[str, Any] = {
+            "day": self.day.isoformat(),
+            "balance": str(min(self.balances)),
+            "currency": self.currency,
+        }
+        if self.opening is not None:
+            before = self.day - dt.timedelta(days=1)
+            kept["before"] = {
+                "day": before.isoformat(),
+                "balance": str(self.opening),
+                "currency": self.currency,
+            }
+        return kept
 
     def expected(self, day: dt.date, currency: str | None) -> frozenset[Decimal]:
         """What an account that held this may open at on `day`: converted on the changeover."""
@@ -135,7 +148,9 @@ def last_point(statement: Statement) -> Point | None:
             return Point(part.date_to, frozenset({part.closing}), part.currency, whole_day=True)
         if balances:
             day = max(e.booking_date for e in ends)
-            return Point(day, frozenset(balances), ends[0].values.currency)
+            first = next(e for e in part.entries if e.booking_date == day)
+            opening = _opening(first) if first.balance_after is not None else None
+            return Point(day, frozenset(balances), ends[0].values.currency, opening=opening)
     return None
 
 

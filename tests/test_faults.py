@@ -157,16 +157,22 @@ def truth(
     }
 
 
-def assert_equals_truth(records: list[dict[str, Any]], want: dict[tuple[str, int], Entry]) -> None:
-    """Every entry once, none extra, each with the bank's amount, date and balance."""
+def assert_equals_truth(
+    records: list[dict[str, Any]], want: dict[tuple[str, int], Entry], *, subset: bool = False
+) -> None:
+    """Every entry once, none extra, each with the bank's amount, date, balance and currency.
+
+    With `subset`, the records need not cover every entry (a next run reads the lookback only).
+    """
     keys = [key(r) for r in records]
     assert len(keys) == len(set(keys)), "an entry was emitted twice in one run"
-    assert set(keys) == set(want)
+    assert set(keys) <= set(want) if subset else set(keys) == set(want)
     for record in records:
         entry = want[key(record)]
         assert record["signed_amount"] == entry.signed_amount
         assert record["balance_after"] == entry.balance_after
         assert record["booking_date"] == entry.booking_date.isoformat()
+        assert record["currency"] == entry.currency, (record["entry_id"], record["booking_date"])
 
 
 def upsert(*runs: TapRun) -> dict[tuple[str, int], dict[str, Any]]:
