@@ -103,21 +103,17 @@ class BalanceChain:
         self._stored = stored is not None  # read again days up to it: they replace it unchecked
 
     def check(self, statement: Statement) -> Break | None:
-        """The break between the last point and this window's first balance, if any."""
-        link = first_link(statement)
-        point = self.point
-        if link is None or point is None or (self._stored and link.day <= point.day):
-            return None
-        if link.openings & point.expected(link.day, link.currency):
-            return None
-        shown = ", ".join(sorted(str(o) for o in link.openings))
-        was = ", ".join(sorted(str(b) for b in point.balances))
-        detail = (
-            f"the balance was {was} at the end of {point.day}, but the next balance read, on "
-            f"{link.day}, follows from {shown}"
-        )
-        since = point.day + dt.timedelta(days=1) if point.whole_day else point.day
-        return Break(min(since, link.day), link.day, detail)
+        """The first break from the last point into this window, or between its parts."""
+        point, stored = self.point, self._stored
+        for part in statement.parts:
+            link = _part_link(part)
+            if _unfollowed(point, stored, link):
+                assert point is not None and link is not None
+                return _break(point, link)
+            end = _part_point(part)
+            if end is not None:
+                point, stored = end, False
+        return None
 
     def advance(self, statement: Statement) -> None:
         """Move the point to the window's last balance (nothing moves for a window without one)."""
@@ -129,29 +125,53 @@ class BalanceChain:
 
 def first_link(statement: Statement) -> Link | None:
     """The balance before the window's first entry, or a proven opening where it has none."""
-    for part in statement.parts:
-        openings = {_opening(e) for e in _ends(part.entries, first=True) if e.balance_after is not None}
-        if openings:
-            day = min(e.booking_date for e in _ends(part.entries, first=True))
-            return Link(day, frozenset(openings), part.currency if day >= EURO_DAY else _pre(part))
-        if part.trusted and part.opening is not None:
-            return Link(part.date_from, frozenset({part.opening}), part.currency)
-    return None
+    return next((link for link in map(_part_link, statement.parts) if link is not None), None)
 
 
 def last_point(statement: Statement) -> Point | None:
     """The balance after the window's last entry, or its proven closing."""
-    for part in reversed(statement.parts):
-        ends = _ends(part.entries, first=False)
-        balances = {e.balance_after for e in ends if e.balance_after is not None}
-        if part.trusted and part.closing is not None:
-            return Point(part.date_to, frozenset({part.closing}), part.currency, whole_day=True)
-        if balances:
-            day = max(e.booking_date for e in ends)
-            first = next(e for e in part.entries if e.booking_date == day)
-            opening = _opening(first) if first.balance_after is not None else None
-            return Point(day, frozenset(balances), ends[0].values.currency, opening=opening)
+    return next((point for point in map(_part_point, reversed(statement.parts)) if point is not None), None)
+
+
+def _part_link(part: Part) -> Link | None:
+    openings = {_opening(e) for e in _ends(part.entries, first=True) if e.balance_after is not None}
+    if openings:
+        day = min(e.booking_date for e in _ends(part.entries, first=True))
+        return Link(day, frozenset(openings), part.currency if day >= EURO_DAY else _pre(part))
+    if part.trusted and part.opening is not None:
+        return Link(part.date_from, frozenset({part.opening}), part.currency)
     return None
+
+
+def _part_point(part: Part) -> Point | None:
+    if part.trusted and part.closing is not None:
+        return Point(part.date_to, frozenset({part.closing}), part.currency, whole_day=True)
+    ends = _ends(part.entries, first=False)
+    balances = {e.balance_after for e in ends if e.balance_after is not None}
+    if not balances:
+        return None
+    day = max(e.booking_date for e in ends)
+    first = next(e for e in part.entries if e.booking_date == day)
+    opening = _opening(first) if first.balance_after is not None else None
+    return Point(day, frozenset(balances), ends[0].values.currency, opening=opening)
+
+
+def _unfollowed(point: Point | None, stored: bool, link: Link | None) -> bool:
+    """Whether a balance read does not follow the point before it (days read again: unchecked)."""
+    if link is None or point is None or (stored and link.day <= point.day):
+        return False
+    return not link.openings & point.expected(link.day, link.currency)
+
+
+def _break(point: Point, link: Link) -> Break:
+    shown = ", ".join(sorted(str(o) for o in link.openings))
+    was = ", ".join(sorted(str(b) for b in point.balances))
+    detail = (
+        f"the balance was {was} at the end of {point.day}, but the next balance read, on "
+        f"{link.day}, follows from {shown}"
+    )
+    since = point.day + dt.timedelta(days=1) if point.whole_day else point.day
+    return Break(min(since, link.day), link.day, detail)
 
 
 def _ends(entries: list[Entry], *, first: bool) -> list[Entry]:

@@ -9,7 +9,8 @@ Across 2026-01-01 a converted BGN account answers with one part per currency; ea
 proven on its own, and the changeover between them is recognised at the legal rate. Where the
 bank names no currency (`ccy`) and the account is listed in euro, the entries before 2026 are
 left *undecided*: their currency comes from the balances across the changeover (changeover.py),
-never from today's account list; one element holding both currencies is proven by its chain.
+never from today's account list; one element holding both sides is split at the changeover, and
+each part is proven by the chain.
 """
 
 from __future__ import annotations
@@ -152,6 +153,8 @@ class Part:
     signed: bool = False
     #: Entries before 2026 whose currency the bank did not name (their `currency` is None).
     undecided: bool = False
+    #: Cut from one element without a currency that held both sides of 2026-01-01.
+    spans_changeover: bool = False
 
     @property
     def has_summary(self) -> bool:
@@ -176,14 +179,13 @@ class Part:
         self.problems.clear()
         self.summary_note = self._summary_doubt()
         self.trusted = self.summary_note is None and self.has_summary
-        convert = self.undecided and self.date_from < EURO_DAY <= self.date_to
         if not self.trusted:
-            broken = _chain_break_any_order(None, self.entries, convert=convert)
+            broken = _chain_break_any_order(None, self.entries)
             if broken is not None:
                 self.problems.append(broken)
             return
         assert self.opening is not None and self.closing is not None
-        broken = _chain_break_any_order(self.opening, self.entries, convert=convert)
+        broken = _chain_break_any_order(self.opening, self.entries)
         if broken is not None:
             self.problems.append(broken)
         debit_total, credit_total = _totals(self.entries)
@@ -199,6 +201,8 @@ class Part:
             self.trusted = False
 
     def _summary_doubt(self) -> str | None:
+        if self.spans_changeover:
+            return "summary rows over both sides of 2026-01-01 in one element that names no currency"
         if self.outside:
             return "the bank answered for more days than asked, so its summary rows are not the window's"
         if not self.has_summary:
@@ -208,8 +212,6 @@ class Part:
         assert self.opening is not None and self.closing is not None
         assert self.debit_turnover is not None and self.credit_turnover is not None
         if self.opening + self.credit_turnover - self.debit_turnover != self.closing:
-            if self.undecided and self.date_from < EURO_DAY <= self.date_to:
-                return "summary rows that mix BGN and EUR across 2026-01-01"
             return "summary rows that do not add up among themselves (OP + CT - DT != CL)"
         return None
 
@@ -294,21 +296,14 @@ def _totals(entries: list[Entry]) -> tuple[Decimal, Decimal]:
     return debit, credit
 
 
-def _chain_break(opening: Decimal | None, entries: list[Entry], *, convert: bool = False) -> str | None:
+def _chain_break(opening: Decimal | None, entries: list[Entry]) -> str | None:
     """The first entry whose balance after does not follow from the one before, if any.
 
-    Without an opening balance the chain starts at the first entry that has a balance. With
-    `convert` (one element holding both currencies) the first entry of 2026 may also follow
-    from the lev balance before it converted at the legal rate.
+    Without an opening balance the chain starts at the first entry that has a balance.
     """
     running = opening
-    before_euro = True
     for entry in entries:
         change = entry.amount if entry.direction == "credit" else -entry.amount
-        if convert and before_euro and entry.booking_date >= EURO_DAY:
-            before_euro = False
-            if running is not None and entry.balance_after == to_euro(running) + change:
-                running = to_euro(running)
         if running is not None:
             running += change
             if entry.balance_after is not None and entry.balance_after != running:
@@ -320,17 +315,13 @@ def _chain_break(opening: Decimal | None, entries: list[Entry], *, convert: bool
     return None
 
 
-def _chain_break_any_order(
-    opening: Decimal | None, entries: list[Entry], *, convert: bool = False
-) -> str | None:
+def _chain_break_any_order(opening: Decimal | None, entries: list[Entry]) -> str | None:
     """A break in booking order that remains in posting (entry id) order too.
 
     The bank's running balance may follow posting order rather than booking time.
     """
-    broken = _chain_break(opening, entries, convert=convert)
-    if broken is None:
-        return None
-    if _chain_break(opening, sorted(entries, key=lambda e: e.sort_key[1]), convert=convert) is None:
+    broken = _chain_break(opening, entries)
+    if broken is None or _chain_break(opening, sorted(entries, key=lambda e: e.sort_key[1])) is None:
         return None
     return broken
 
@@ -385,14 +376,13 @@ def parse_statement(
             element.get("stmt") or [], window, iban, customer_id, named or account_currency, reader
         )
         if named is None and account_currency == "EUR" and part.date_from < EURO_DAY:
-            _leave_undecided(part)
+            part.currency, part.undecided = None, True  # it may have been lev: the walk decides
         parts.append(part)
     if not parts:
         parts.append(Part(account_currency, window.start, window.end))
     parts.sort(key=lambda p: p.date_from)
-    for part in parts:
-        notes.update(_settle(part, window))
-    return Statement(window, parts, notes=sorted(notes))
+    settled = [piece for part in parts for piece in _settle(part, window, notes)]
+    return Statement(window, settled, notes=sorted(notes))
 
 
 BARE_ANSWER = "an answer with no entries and no summary rows"
@@ -428,8 +418,9 @@ def label_undecided(statement: Statement, before: str) -> None:
 
 def _leave_undecided(part: Part) -> None:
     """Entries before 2026 without a named currency: not today's currency, but not known yet."""
+    if part.date_from >= EURO_DAY:
+        return
     part.undecided = any(e.booking_date < EURO_DAY for e in part.entries)
-    part.currency = None
     part.entries = [
         e._replace(values=e.values._replace(currency=None)) if e.booking_date < EURO_DAY else e
         for e in part.entries
@@ -442,21 +433,42 @@ def _names_another_account(element: dict[str, Any], iban: str) -> bool:
     return named is not None and named.replace(" ", "").upper() != iban
 
 
-def _settle(part: Part, window: Window) -> list[str]:
-    """Sort, keep the window's own days, decide open directions, check; what differed."""
-    notes = []
+def _settle(part: Part, window: Window, notes: set[str]) -> list[Part]:
+    """Sort, keep the window's own days, decide open directions, split, check; note what differed."""
     part.entries.sort(key=_SORT_KEY)
     entries = part.entries
     if entries and (entries[0].booking_date < window.start or entries[-1].booking_date > window.end):
         part.entries = [e for e in entries if window.start <= e.booking_date <= window.end]
         part.outside = len(entries) - len(part.entries)
-        notes.append("the bank sent entries outside the window asked for: only the window's days were kept")
+        notes.add("the bank sent entries outside the window asked for: only the window's days were kept")
     if part.pending:
-        notes.extend(_resolve_directions(part))
-    part.check()
-    if part.summary_note is not None:
-        notes.append(f"its statements come with {part.summary_note}, so they cannot be proven complete")
-    return notes
+        notes.update(_resolve_directions(part))
+    pieces = [part]
+    if part.undecided:
+        pieces = _split_at_changeover(part) if part.date_to >= EURO_DAY else [part]
+        for piece in pieces:
+            _leave_undecided(piece)
+    for piece in pieces:
+        piece.check()
+        if piece.summary_note is not None:
+            notes.add(f"its statements come with {piece.summary_note}, so they cannot be proven complete")
+    return pieces
+
+
+def _split_at_changeover(part: Part) -> list[Part]:
+    """One element without a currency across 2026-01-01: a part each side, proven by the chain.
+
+    Its summary rows cover both sides (a lev opening, a euro closing), so neither part has all
+    four; each keeps the one that is its own.
+    """
+    last_lev = EURO_DAY - dt.timedelta(days=1)
+    before = Part(None, part.date_from, last_lev, opening=part.opening, summary_rows=part.summary_rows)
+    after = Part("EUR", EURO_DAY, part.date_to, closing=part.closing, summary_rows=part.summary_rows)
+    before.entries = [e for e in part.entries if e.booking_date < EURO_DAY]
+    after.entries = [e for e in part.entries if e.booking_date >= EURO_DAY]
+    before.outside = after.outside = part.outside
+    before.spans_changeover = after.spans_changeover = True
+    return [before, after]
 
 
 def _resolve_directions(part: Part) -> list[str]:

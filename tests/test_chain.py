@@ -155,18 +155,31 @@ def test_one_element_mixing_lev_and_euro_is_proven_by_its_chain_and_its_summary_
     statement = window_of(DEC, MIXED_ROWS, ccy=None)
     assert statement.problems == []
     assert statement.undecided
-    assert statement.parts[0].summary_note == "summary rows that mix BGN and EUR across 2026-01-01"
+    assert [(p.date_from, p.date_to, p.currency) for p in statement.parts] == [
+        (DEC.start, dt.date(2025, 12, 31), None),
+        (dt.date(2026, 1, 1), DEC.end, "EUR"),
+    ]
+    note = "summary rows over both sides of 2026-01-01 in one element that names no currency"
+    assert [p.summary_note for p in statement.parts] == [note, note]
+    assert [p.opening for p in statement.parts] == [Decimal("195.58"), None]
+    assert [p.closing for p in statement.parts] == [None, to_euro(Decimal("185.58")) - 1]
+    assert statement.verdict == "unverifiable"
     assert [e.record["currency"] for e in statement.entries] == [None, "EUR"]
     assert balances_across(statement) == (Decimal("185.58"), to_euro(Decimal("185.58")))
     label_undecided(statement, "BGN")
     assert [e.record["currency"] for e in statement.entries] == ["BGN", "EUR"]
+    assert [p.currency for p in statement.parts] == ["BGN", "EUR"]
     assert not statement.undecided
+    assert BalanceChain(None).check(statement) is None  # converted across its parts
 
 
-def test_one_element_whose_chain_breaks_at_the_changeover_is_unbalanced():
+def test_one_element_whose_chain_breaks_at_the_changeover_is_caught_between_its_parts():
     rows = [dict(r) for r in MIXED_ROWS]
     rows[2] = entry(21, "2026-01-05T10:00:00+0200", "DT", "1.00", "50.00")
-    assert window_of(DEC, rows, ccy=None).problems
+    statement = window_of(DEC, rows, ccy=None)
+    label_undecided(statement, "BGN")
+    broken = BalanceChain(None).check(statement)
+    assert broken is not None and (broken.since, broken.until) == (dt.date(2025, 12, 20), dt.date(2026, 1, 5))
 
 
 def test_the_decision_reads_the_windows_nearest_the_changeover_and_no_more():

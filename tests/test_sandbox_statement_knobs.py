@@ -326,6 +326,6 @@ def test_the_cli_names_a_bad_knob_value_in_one_line() -> None:
     done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip().splitlines() == [
-        "tap-fibank-sandbox: error: --history: history must be one of ('as_booked', 'redenominated'), "
-        "not 'euro'"
+        "tap-fibank-sandbox: error: --history: history must be one of ('as_booked', 'redenominated', "
+        "'shifted'), not 'euro'"
     ]
