@@ -8,6 +8,7 @@ and the real tap must read a replayed bank it survives completely.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -28,6 +29,7 @@ from tap_fibank.doctor.__main__ import parse_args, run
 from tap_fibank.sandbox import Faults, Sandbox
 from tap_fibank.sandbox.replay import ReplaySandbox
 from tap_fibank.sandbox.shape import Answer, Shape, shape_from_capture
+from tap_fibank.windows import sofia_today
 
 # The variant matrix has its own make target (make test-matrix), which .ci/run runs too.
 pytestmark = pytest.mark.matrix
@@ -149,6 +151,7 @@ def test_the_doctor_finds_the_sandbox_as_the_tap_assumes_and_exits_0(
     _, capture = plain_capture
     report = REPORTS["plain"]
     assert differs(capture) == ALWAYS
+    assert {f["status"] for f in capture["findings"] if f["check"] in HISTORY_CHECKS} == {"OK"}
     assert capture["verdict"] == {"kind": "works", "exit_code": 0}
     assert "verdict: the tap will work as is" in report
     for line in report.splitlines()[:-2]:
@@ -182,6 +185,7 @@ def test_each_variant_is_named_by_the_doctor_and_again_after_replaying_its_captu
 
 # The real-bank issue's sandbox knobs (docs/sandbox.md, "Variant knobs"): what the doctor names for
 # each, and its verdict, on the plain sandbox with that one knob switched on.
+NEWEST_START = (sofia_today() - dt.timedelta(days=29)).isoformat()
 KNOBS: dict[str, tuple[dict[str, Any], set[str], str]] = {
     "before_opening_500": ({"before_opening": "500"}, {"statement.before_history"}, "works"),
     "before_opening_400": ({"before_opening": "400"}, {"statement.before_history"}, "works"),
@@ -219,6 +223,50 @@ KNOBS: dict[str, tuple[dict[str, Any], set[str], str]] = {
     # The doctor sends the tap's own header set, so a front end that demands it lets it through.
     "require_browser_headers": ({"require_browser_headers": True}, set(), "works"),
     "refuse_long_ranges": ({"refuse_long_ranges": True}, set(), "works"),
+    # Issue 22's statement shapes. The doctor's newest window starts 29 days before today.
+    "bare_window_once": ({"bare_window_start": NEWEST_START}, {"statement.bare_element"}, "works"),
+    "bare_window_always": (
+        {"bare_window_start": NEWEST_START, "bare_window_mode": "always"},
+        {"statement.bare_element"},
+        "unverifiable",
+    ),
+    # Without ccy the account that was always in euro reads as a history in EUR too: it continues
+    # across 2026-01-01 just as a re-denominated one does, and the tap labels both EUR.
+    "ccy_absent": ({"ccy": "absent"}, {"statement.ccy", "statement.currency_before_2026"}, "works"),
+    "changeover_element_mixed": ({"changeover_element": "mixed"}, {"statement.changeover_element"}, "works"),
+    "history_redenominated": (
+        {"history": "redenominated"},
+        {"statement.ccy", "statement.currency_before_2026"},
+        "works",
+    ),
+    # The windows before the served history fail as windows before an account's opening do.
+    "served_days_100": (
+        {"served_days": 100},
+        {"statement.history_served", "statement.before_history"},
+        "works",
+    ),
+    "served_days_600": (
+        {"served_days": 600},
+        {"statement.history_served", "statement.before_history"},
+        "works",
+    ),
+}
+HISTORY_CHECKS = (
+    "statement.bare_element",
+    "statement.ccy",
+    "statement.changeover_element",
+    "statement.currency_before_2026",
+    "statement.history_served",
+)
+# What the five history lines say where it is not plain OK (a shape the doctor cannot see, or the
+# window across 2026-01-01 failing), per knob above.
+HISTORY_LINES: dict[str, dict[str, str]] = {
+    "summary_rows_none": {"statement.bare_element": "UNKNOWN"},
+    "history_redenominated": {"statement.changeover_element": "UNKNOWN"},
+    "served_days_100": {
+        "statement.changeover_element": "UNKNOWN",
+        "statement.currency_before_2026": "UNKNOWN",
+    },
 }
 
 
@@ -233,6 +281,67 @@ def test_each_real_bank_knob_is_named_by_the_doctor_with_its_verdict(
     assert differs(capture) == expected | ALWAYS
     assert capture["verdict"]["kind"] == kind
     assert code == 0
+    lines = {f["check"]: f["status"] for f in capture["findings"] if f["check"] in HISTORY_CHECKS}
+    plain = {check: "DIFFERS" if check in expected else "OK" for check in HISTORY_CHECKS}
+    assert lines == plain | HISTORY_LINES.get(knob, {})
+
+
+def finding(capture: dict[str, Any], check: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(f for f in capture["findings"] if f["check"] == check)
+    return found
+
+
+def test_the_doctor_names_the_day_a_bank_serves_history_from(tmp_path: Path) -> None:
+    with Sandbox(seed=1, faults=Faults(served_days=600)) as bank:
+        served_from = bank.today - dt.timedelta(days=600)
+        _, capture = doctor(bank, tmp_path)
+        calls = bank.counters()["calls"]["GetCustBal"]
+    line = finding(capture, "statement.history_served")
+    assert f"serves history from {served_from}" in line["seen"]
+    assert line["effect"] == "tolerated"
+    assert calls <= 60  # the halving reads one account, not all of them
+
+
+def test_a_bank_that_fails_only_before_the_opening_day_has_its_whole_history_served(tmp_path: Path) -> None:
+    with Sandbox(seed=1, faults=Faults(before_opening="500")) as bank:
+        opened = min(a.opened for a in bank.accounts)
+        _, capture = doctor(bank, tmp_path)
+    line = finding(capture, "statement.history_served")
+    assert line["status"] == "OK" and f"from {opened}, at zero" in line["seen"]
+
+
+def test_a_bare_answer_once_and_a_bare_answer_always_are_told_apart(tmp_path: Path) -> None:
+    seen = {}
+    for mode in ("once", "always"):
+        with Sandbox(seed=1, faults=Faults(bare_window_start=NEWEST_START, bare_window_mode=mode)) as bank:
+            _, capture = doctor(bank, tmp_path, mode)
+            seen[mode] = (
+                finding(capture, "statement.bare_element"),
+                bank.counters()["faults"]["bare_window"],
+            )
+    (once, served_once), (always, served_always) = seen["once"], seen["always"]
+    assert (
+        served_once == 1 and "1 of" in once["seen"] and "the full statement when asked again" in once["seen"]
+    )
+    assert once["effect"] == "tolerated"
+    assert served_always == 10  # five accounts' newest windows, each asked twice
+    assert "5 of them again when asked again" in always["seen"] and always["effect"] == "unverifiable"
+
+
+def test_a_mixed_changeover_element_is_named_for_each_converted_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Sandbox(seed=1, faults=Faults(changeover_element="mixed")) as bank:
+        converted = sorted(f"****{a.iban[-4:]}" for a in bank.accounts if "converted" in a.tags)
+        _, capture = doctor(bank, tmp_path)
+    (line,) = [
+        x for x in capsys.readouterr().out.splitlines() if x.startswith("statement.changeover_element")
+    ]
+    assert f"{len(converted)} of {len(converted)} converted account(s)" in line
+    assert line.endswith(f"(tolerated) [{', '.join(converted)}]")
+    assert finding(capture, "statement.currency_before_2026")["seen"].endswith(
+        f"{len(converted)} converted at 1.95583 (BGN before 2026)"
+    )
 
 
 def _texts(value: Any) -> Iterator[str]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from tap_fibank.doctor.capture import write_capture
 from tap_fibank.doctor.checks import run_checks
 from tap_fibank.doctor.collect import collect
+from tap_fibank.doctor.followup import follow_up
 from tap_fibank.doctor.probe import Probe
 from tap_fibank.doctor.report import lines, verdict
 from tap_fibank.errors import ConfigError, FibankError
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         if config.get("end_date"):
             today = min(today, dt.date.fromisoformat(str(config["end_date"])))
         seen = collect(probe, today, dt.date.fromisoformat(str(config["start_date"])))
+        follow_up(probe, seen)
     finally:
         probe.close()
         if sandbox is not None:

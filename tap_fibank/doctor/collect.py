@@ -2,9 +2,10 @@
 
 Per account: the newest window, one window a year back, and one window before its history
 (30 days before its opening date when the account list tells it, else the first window the tap
-itself would ask from `start_date`). Once per run: a 31-day range (a read the web page would
-refuse) and a call with a token the bank never issued (how an expired token is signalled).
-Statement reads run four at a time, so ten accounts take seconds, not minutes.
+itself would ask from `start_date`); for an account listed in EUR, once the euro came, the window
+across 2026-01-01 too. Once per run: a 31-day range (a read the web page would refuse) and a call
+with a token the bank never issued (how an expired token is signalled). Statement reads run four
+at a time, so ten accounts take seconds, not minutes. `followup.py` asks what these leave open.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from tap_fibank.changeover import EURO_DAY
 from tap_fibank.doctor.probe import ACCOUNTS, PROFILES, STATEMENT, Exchange, LoginSeen, Probe
 from tap_fibank.windows import Window
 
 INVALID_TOKEN = "doctor-token-the-bank-never-issued"  # noqa: S105 - deliberately not a token
 OPEN_DATE_KEYS = ("openDate", "openingDate", "dateOpen", "acOpenDate", "openDt")
 _WORKERS = 4
+# 30 days around the changeover: 15 of lev, 15 of euro for a converted account.
+CHANGEOVER = Window(EURO_DAY - dt.timedelta(days=15), EURO_DAY + dt.timedelta(days=14))
 
 
 @dataclass
@@ -33,6 +37,16 @@ class Account:
 
 
 @dataclass
+class Served:
+    """The first day an account's history answers from, found by asking around it."""
+
+    iban: str
+    first_day: dt.date
+    answer: Exchange  # the answer to a window starting that day
+    exact: bool = True  # False: the day before it was not seen to fail
+
+
+@dataclass
 class Observations:
     """Everything the doctor saw, in the order it asked."""
 
@@ -41,6 +55,7 @@ class Observations:
     start_date: dt.date
     exchanges: list[Exchange] = field(default_factory=list)
     accounts: list[Account] = field(default_factory=list)
+    served: Served | None = None
 
     def of(self, purpose: str) -> list[Exchange]:
         """The answers read for one purpose (`profiles`, `newest`, `before_history`...)."""
@@ -64,13 +79,13 @@ def collect(probe: Probe, today: dt.date, start_date: dt.date) -> Observations:
         first = seen.accounts[0]
         requests.append((first, "range_31", Window(today - dt.timedelta(days=30), today)))
     with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="doctor") as pool:
-        answers = list(pool.map(lambda job: _statement(probe, *job), requests))
+        answers = list(pool.map(lambda job: statement(probe, *job), requests))
     seen.exchanges.extend(answers)
     return seen
 
 
 def plan(account: Account, seen: Observations) -> list[tuple[str, Window]]:
-    """The three windows read for an account."""
+    """The three windows read for an account, and the changeover's for one listed in EUR."""
     today = seen.today
     newest = Window(today - dt.timedelta(days=29), today)
     year_ago = today - dt.timedelta(days=365)
@@ -78,10 +93,16 @@ def plan(account: Account, seen: Observations) -> list[tuple[str, Window]]:
     before = Window(seen.start_date, seen.start_date + dt.timedelta(days=29))
     if account.opened is not None and account.opened - dt.timedelta(days=30) > seen.start_date:
         before = Window(account.opened - dt.timedelta(days=30), account.opened - dt.timedelta(days=1))
-    return [("newest", newest), ("year_back", back), ("before_history", before)]
+    windows = [("newest", newest), ("year_back", back), ("before_history", before)]
+    # Which currency its entries before 2026 are in shows only across the changeover itself.
+    lev_possible = account.opened is None or account.opened < EURO_DAY
+    if account.currency == "EUR" and lev_possible and today >= EURO_DAY:
+        windows.append(("changeover", Window(CHANGEOVER.start, min(CHANGEOVER.end, today))))
+    return windows
 
 
-def _statement(probe: Probe, account: Account, purpose: str, window: Window) -> Exchange:
+def statement(probe: Probe, account: Account, purpose: str, window: Window, tries: int = 0) -> Exchange:
+    """One statement read; `tries` 0 takes the purpose's own (1 before the history, else 3)."""
     params = {
         "FromDate": window.from_param(),
         "ToDate": window.to_param(),
@@ -90,7 +111,7 @@ def _statement(probe: Probe, account: Account, purpose: str, window: Window) -> 
         "isAccountFromPSD2": "false",
     }
     # A window before the account's history is asked once: its failure is the answer.
-    tries = 1 if purpose == "before_history" else 3
+    tries = tries or (1 if purpose == "before_history" else 3)
     return probe.get(
         purpose,
         STATEMENT,

@@ -64,6 +64,7 @@ class Element:
     summaries: dict[str, dict[str, Any]]
     fields: set[str] = field(default_factory=set)
     problems: dict[str, list[str]] = field(default_factory=dict)
+    currency: str | None = None  # the element's `ccy`, if it names one
 
     def note(self, check: str, text: str) -> None:
         """Record something the tap would not read as it expects."""
@@ -89,6 +90,8 @@ def read_element(element: dict[str, Any], start: dt.date, end: dt.date) -> Eleme
             layout.append(kind)
     iban = element.get("iban") or element.get("ibanAcNo")
     found = Element(list(element), str(iban) if iban else None, layout, entries, summaries)
+    currency = element.get("ccy")
+    found.currency = str(currency).strip().upper() if currency not in (None, "") else None
     for row in entries:
         found.fields.update(row)
     _read_entries(found, start, end)
@@ -116,6 +119,24 @@ def _read_entries(found: Element, start: dt.date, end: dt.date) -> None:
             found.note("window", day.isoformat())
         if moment.utcoffset() != moment.astimezone(SOFIA).utcoffset():
             found.note("offsets", spelling(row.get("dateTime")))
+
+
+def day_of(row: dict[str, Any]) -> dt.date | None:
+    """The Sofia day an entry was booked, as the tap reads `dateTime` (None if unreadable)."""
+    try:
+        return sofia_date(parse_timestamp(row.get("dateTime"), "dateTime"))
+    except BankProtocolError:
+        return None
+
+
+def opening(element: Element) -> Decimal | None:
+    """The balance the element opens at: OP, else its first entry's `acBal` less the entry."""
+    found = summary_value(element.summaries.get("OP"), "OP")
+    if found is not None or not element.entries:
+        return found
+    first = ordered(element.entries)[0]
+    balance, change = number(first.get("acBal")), signed(first)
+    return balance - change if balance is not None and change is not None else None
 
 
 def signed(row: dict[str, Any]) -> Decimal | None:

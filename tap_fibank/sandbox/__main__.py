@@ -105,17 +105,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def faults_from(args: argparse.Namespace) -> Faults:
+    """The knobs given as flags; a bad value is a ValueError that names its flag."""
+    faults = Faults()
+    for knob in fields(Faults):
+        value = getattr(args, knob.name)
+        if value is None or value is False:
+            continue
+        try:
+            setattr(faults, knob.name, coerce(knob.name, value))
+        except ValueError as error:
+            raise ValueError(f"--{knob.name.replace('_', '-')}: {error}") from None
+    return faults
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the sandbox, print where it is, serve until interrupted."""
     args = parse_args(argv)
-    faults = Faults()
     try:
-        for knob in fields(Faults):
-            value = getattr(args, knob.name)
-            if value is not None and value is not False:
-                setattr(faults, knob.name, coerce(knob.name, value))
+        faults = faults_from(args)
     except ValueError as error:
-        print(f"tap-fibank-sandbox: error: --{knob.name.replace('_', '-')}: {error}", file=sys.stderr)
+        print(f"tap-fibank-sandbox: error: {error}", file=sys.stderr)
         return 2
     options = {
         "today": args.today,
