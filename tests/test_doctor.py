@@ -489,3 +489,13 @@ def test_bad_settings_exit_2_before_anything_is_sent(tmp_path: Path) -> None:
     result = _cli(tmp_path, {"base_url": "http://bank.example.com", "username": "u", "password": "p"})
     assert result.returncode == 2
     assert result.stderr.startswith("tap-fibank-doctor: error:") and "https" in result.stderr
+
+
+def test_a_currency_the_balances_cannot_decide_is_a_run_that_will_fail(tmp_path: Path) -> None:
+    with Sandbox(seed=1, faults=Faults(history="shifted")) as bank:
+        code, capture = doctor(bank, tmp_path)
+    line = finding(capture, "statement.currency_before_2026")
+    assert line["status"] == "DIFFERS"
+    assert "undecided by the balances: the tap names them, does not guess, exits 5" in line["seen"]
+    assert capture["verdict"]["kind"] == "fails"
+    assert code == 5

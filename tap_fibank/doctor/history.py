@@ -216,10 +216,10 @@ def _currency_before(crossings: list[Crossing]) -> Finding:
             "always euro), labelled EUR"
         )
     if unknown:
-        parts.append(f"{len(unknown)} undecided by the balances: the tap names them and does not guess")
+        parts.append(f"{len(unknown)} undecided by the balances: the tap names them, does not guess, exits 5")
     text = "without ccy, by the balance across 2026-01-01: " + "; ".join(parts or ["nothing to decide"])
     if unknown:
-        return Finding(check, DIFFERS, text, "unverifiable", sorted(unknown))
+        return Finding(check, DIFFERS, text, "fatal", sorted(unknown))
     if euro:
         return Finding(check, DIFFERS, text, "tolerated", sorted(euro))
     return Finding(check, OK, text)
