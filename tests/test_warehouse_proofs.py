@@ -9,28 +9,39 @@ dropping an account) makes every test pass again. Every data test of transform/ 
 of these cases (`test_every_data_test_is_made_to_fail_by_a_case`).
 
 The cases run in file order on the module's warehouse; each ends with the warehouse repaired.
+The last case has a warehouse of its own, because what it breaks is a first run: the bank answers
+one window with no rows at all, the entry-balance test names each unproven stretch, and the next
+run reads it again.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from test_pipeline_e2e import (
+    START,
     DuckDBWarehouse,
     PostgresWarehouse,
     Project,
     Warehouse,
+    bgn_to_eur,
+    expected_entries,
     make_project,
     plugins_installed,  # noqa: F401 - the fixture
     readable_ibans,
+    to_date,
 )
 
 from tap_fibank.sandbox import Sandbox
+from tap_fibank.windows import Window, windows
 
 pytestmark = pytest.mark.warehouse
 
@@ -55,7 +66,7 @@ FAILED_BY = {
     STALE: "the pipeline not run for four days",
     LATEST_BALANCE: "five weeks deleted; the latest balance changed",
     RECONCILED: "an amount changed; the latest balance changed",
-    FOLLOWS: "an amount changed; the latest balance changed",
+    FOLLOWS: "an amount changed; the latest balance changed; a window the bank answered empty",
     SIGNED: "an amount stored with its sign",
     HAS_EUR: "the USD rates missing",
     BALANCED: "a window's closing balance changed",
@@ -128,6 +139,18 @@ class Lab:
         rows = self.wh.rows(f"select account from {self.wh.analytics}_dbt_test__audit.{test}")
         return {r[0] for r in rows}
 
+    def stretches(self) -> set[tuple[str, date, date]]:
+        """The unproven stretches FOLLOWS stored: account (masked), first and last day."""
+        rows = self.wh.rows(
+            f"select account, stretch_from, stretch_to from {self.wh.analytics}_dbt_test__audit.{FOLLOWS}"
+        )
+        return {(str(r[0]), to_date(r[1]), to_date(r[2])) for r in rows}
+
+    def loaded_entries(self) -> Counter[tuple[str, int]]:
+        """How many times each (iban, entry id) is in the marts."""
+        rows = self.wh.rows(f"select iban, entry_id from {self.wh.analytics}.fct_transactions")
+        return Counter((str(r[0]), int(r[1])) for r in rows)
+
     def sql(self, statement: str) -> None:
         self.wh.execute(statement.replace("{raw}", self.wh.raw).replace("{analytics}", self.wh.analytics))
 
@@ -140,25 +163,39 @@ class Lab:
             assert account.iban not in outcome.output, f"{masked(account.iban)} printed in full"
 
 
+@contextmanager
+def new_lab(kind: str, root: Path) -> Iterator[Lab]:
+    """A sandbox bank and a project that loads it into a new warehouse of `kind`; nothing run yet."""
+    wh: Warehouse = DuckDBWarehouse(root) if kind == "duckdb" else PostgresWarehouse()
+    try:
+        with Sandbox(seed=1) as bank:
+            yield Lab(wh, make_project(root, bank, wh.env()), bank, Outcome(0, ""))
+    finally:
+        wh.drop()
+
+
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
 def lab(
     request: pytest.FixtureRequest,
     plugins_installed: None,  # noqa: F811 - the fixture imported above
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Lab]:
-    root = tmp_path_factory.mktemp(f"proofs-{request.param}")
-    wh: Warehouse = DuckDBWarehouse(root) if request.param == "duckdb" else PostgresWarehouse()
-    try:
-        with Sandbox(seed=1) as bank:
-            project = make_project(root, bank, wh.env())
-            lab = Lab(wh, project, bank, Outcome(0, ""))
-            first = lab.job()
-            lab.assert_all_pass(first)
-            # A second run re-reads the lookback days: windows overlap, as every day in real use.
-            lab.normal = lab.job()
-            yield lab
-    finally:
-        wh.drop()
+    with new_lab(request.param, tmp_path_factory.mktemp(f"proofs-{request.param}")) as opened:
+        opened.assert_all_pass(opened.job())
+        # A second run re-reads the lookback days: windows overlap, as every day in real use.
+        opened.normal = opened.job()
+        yield opened
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def unread_lab(
+    request: pytest.FixtureRequest,
+    plugins_installed: None,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> Iterator[Lab]:
+    """A lab of its own whose pipeline has not run yet: its first run is the case's."""
+    with new_lab(request.param, tmp_path) as opened:
+        yield opened
 
 
 def test_after_normal_runs_every_data_test_passes(lab: Lab) -> None:
@@ -299,3 +336,54 @@ def test_the_always_failing_account_fails_a_named_test_until_it_is_dropped(lab: 
     # As the README says: stop listing it (`ibans`) and delete its raw row.
     lab.sql(f"delete from {{raw}}.accounts where iban = '{failing}'")
     lab.assert_all_pass(lab.dbt())
+
+
+# The first run of a new project walks every account from START in windows of 30 days; the bank
+# answers this one (long settled, months before the euro changeover) with no rows at all.
+WINDOW_DAYS = 30
+LOST_WINDOW = 3
+
+
+def unproven_stretches(bank: Sandbox, lost: Window) -> set[tuple[str, date, date]]:
+    """Per account, the stretch the lost window leaves unproven, from the bank's own entries.
+
+    The entries just before and just after the window, where the window held entries that moved
+    the balance: the later balance then does not follow from the earlier one.
+    """
+    found = set()
+    for iban, entries in expected_entries(bank).items():
+        before = [e for e in entries if e.booking_date < lost.start]
+        inside = [e for e in entries if lost.start <= e.booking_date <= lost.end]
+        after = [e for e in entries if e.booking_date > lost.end]
+        if not (before and inside and after):
+            continue
+        previous, following = before[-1], after[0]
+        opening = previous.balance_after
+        if previous.currency == "BGN" and following.currency == "EUR":
+            opening = bgn_to_eur(opening)
+        if opening + following.signed_amount != following.balance_after:
+            found.add((masked(iban), previous.booking_date, following.booking_date))
+    return found
+
+
+def test_a_window_the_bank_answered_empty_is_named_until_the_next_run_reads_it_again(unread_lab: Lab) -> None:
+    lab = unread_lab
+    busy = lab.iban("busy", "person")
+    lost = list(windows(START, lab.bank.today, WINDOW_DAYS))[LOST_WINDOW]
+    expected = unproven_stretches(lab.bank, lost)
+    assert masked(busy) in {account for account, _, _ in expected}, "the window must hold entries"
+    # Every call for the window answers 200 with an empty element, retries included.
+    lab.bank.faults.update({"bare_window_start": lost.start.isoformat(), "bare_window_mode": "always"})
+    env = {"TAP_FIBANK_WINDOW_DAYS": str(WINDOW_DAYS)}
+
+    first = lab.job(env=env)
+    assert first.returncode != 0
+    assert FOLLOWS in first.failed
+    assert lab.stretches() == expected
+    lab.assert_no_full_iban(first)
+
+    # The bank answers again: the next run reads the stretch again, and the warehouse heals.
+    lab.bank.faults.update({"bare_window_start": ""})
+    lab.assert_all_pass(lab.job(env=env))
+    truth = expected_entries(lab.bank)
+    assert lab.loaded_entries() == Counter((iban, e.entry_id) for iban, es in truth.items() for e in es)
