@@ -144,8 +144,14 @@ class Sandbox:
         return {iban: entries for iban, entries in self.truth().items() if iban in ibans}
 
     def truth(self) -> dict[str, list[Entry]]:
-        """Every booked entry per IBAN, ascending by (booking instant, entry id)."""
-        return self._app.ledger.truth()
+        """Every booked entry per IBAN, ascending by (booking instant, entry id), as now served.
+
+        Each entry's ``currency`` is the one a correct tap labels it with. Under
+        ``history=redenominated`` a converted account's entries before 2026 are in euro, with the
+        amounts and balances that history serves; under every other knob they are the lev they were
+        booked in, whether or not the bank names the currency.
+        """
+        return self._app.ledger.truth(self._app.faults.history == "redenominated")
 
     def post_late_entry(
         self, iban: str, booking_date: dt.date, amount: Decimal = Decimal("12.34"), direction: str = "debit"

@@ -48,6 +48,12 @@ FAULT_HELP = {
     "profile_without_id": "getCustQuery lists one more profile, without ibCustomerId",
     "business_accounts_status": "the business profile's account list answers this status (e.g. 403)",
     "failing_window_start": "every statement range starting on this day (YYYY-MM-DD) answers 500",
+    "bare_window_start": "a statement range starting on this day (YYYY-MM-DD) answers a bare element",
+    "bare_window_mode": "that bare answer: once (default: the first such call only) or always",
+    "ccy": "statement elements: sent (default) or absent (no ccy key)",
+    "changeover_element": "a converted account's window across 2026: split (default) or mixed (one element)",
+    "history": "a converted account's lev history: as_booked (default) or redenominated (in EUR, no ccy)",
+    "served_days": "statement ranges starting more than N days before today answer 500 (0: off)",
 }
 
 
@@ -103,10 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     """Start the sandbox, print where it is, serve until interrupted."""
     args = parse_args(argv)
     faults = Faults()
-    for knob in fields(Faults):
-        value = getattr(args, knob.name)
-        if value is not None and value is not False:
-            setattr(faults, knob.name, coerce(knob.name, value))
+    try:
+        for knob in fields(Faults):
+            value = getattr(args, knob.name)
+            if value is not None and value is not False:
+                setattr(faults, knob.name, coerce(knob.name, value))
+    except ValueError as error:
+        print(f"tap-fibank-sandbox: error: --{knob.name.replace('_', '-')}: {error}", file=sys.stderr)
+        return 2
     options = {
         "today": args.today,
         "scale": args.scale,
@@ -143,9 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         for login in sandbox.logins[1:]:
             print(f"login: {login.username} / {login.password}", flush=True)
-        active = {
-            k: v for k, v in faults.as_json().items() if v not in (None, False, 0, 0.0) and k != "retry_after"
-        }
+        defaults = Faults().as_json()
+        active = {k: v for k, v in faults.as_json().items() if v != defaults[k]}
         if active:
             print(f"faults: {active}", flush=True)
         print("control: /_sandbox/truth /_sandbox/counters /_sandbox/faults", flush=True)

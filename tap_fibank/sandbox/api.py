@@ -21,6 +21,7 @@ from .model import (
     SOFIA,
     AccountInfo,
     CustomerProfile,
+    Entry,
     format_day,
     format_instant,
     parse_instant,
@@ -139,14 +140,34 @@ def _summary(
 
 def statement_rows(segment: Segment) -> list[dict[str, Any]]:
     """OP, the entries newest first, DT, CT, CL: the order the sandbox serves (see docs)."""
-    end = format_instant(datetime.combine(segment.last_day, time(23, 59, 59), SOFIA))
-    start = format_day(segment.first_day)
-    rows = [_summary("OP", "Начално салдо", start, segment.opening, segment.opening, None)]
-    rows.extend(entry.row for entry in reversed(segment.entries))
-    rows.append(_summary("DT", "Дебитен оборот", end, segment.debit_turnover, None, "DT"))
-    rows.append(_summary("CT", "Кредитен оборот", end, segment.credit_turnover, None, "KT"))
-    rows.append(_summary("CL", "Крайно салдо", end, segment.closing, segment.closing, None))
+    totals = (segment.opening, segment.debit_turnover, segment.credit_turnover, segment.closing)
+    return _rows(segment.first_day, segment.last_day, segment.entries, totals)
+
+
+def _rows(
+    first: date, last: date, entries: tuple[Entry, ...], totals: tuple[Decimal, Decimal, Decimal, Decimal]
+) -> list[dict[str, Any]]:
+    """The rows of one element, given its summary totals (OP, DT, CT, CL), which need not add up."""
+    opening, debit, credit, closing = totals
+    end = format_instant(datetime.combine(last, time(23, 59, 59), SOFIA))
+    rows = [_summary("OP", "Начално салдо", format_day(first), opening, opening, None)]
+    rows.extend(entry.row for entry in reversed(entries))
+    rows.append(_summary("DT", "Дебитен оборот", end, debit, None, "DT"))
+    rows.append(_summary("CT", "Кредитен оборот", end, credit, None, "KT"))
+    rows.append(_summary("CL", "Крайно салдо", end, closing, closing, None))
     return rows
+
+
+def mixed_rows(before: Segment, after: Segment) -> list[dict[str, Any]]:
+    """The ``changeover_element=mixed`` rows: both currencies' entries, summed as plain numbers.
+
+    OP is the lev opening and CL the euro closing, so the summary cannot add up; each entry keeps
+    its own balance, lev before 2026 and euro from it.
+    """
+    debit = before.debit_turnover + after.debit_turnover
+    credit = before.credit_turnover + after.credit_turnover
+    entries = before.entries + after.entries
+    return _rows(before.first_day, after.last_day, entries, (before.opening, debit, credit, after.closing))
 
 
 def _truncate(app: BankApp, accs: list[dict[str, Any]]) -> None:
@@ -182,15 +203,9 @@ def cust_bal(app: BankApp, request: Request, token: Token) -> Response:
         return info
     options = {k: v for k, v in query.items() if k not in ("FromDate", "ToDate", "Iban")}
     app.counters.statement(info.iban, first, last, options)
-    refusal = _refused_range(app, first, last)
-    if refusal is not None:
-        return refusal
-    if "statement_500" in info.tags or first.isoformat() == app.faults.failing_window_start:
-        return variants.no_data_found(request)
-    if last < info.opened:
-        answer = variants.before_opening(app.faults, request, info)
-        if answer is not None:
-            return answer
+    early = _refused_range(app, first, last) or _odd_window(app, request, info, first, last)
+    if early is not None:
+        return early
     first, last = variants.served_range(app.faults, info, first, last)
     accs = _accs(app, info, first, last)
     if app.faults.other_iban_acc:
@@ -208,12 +223,44 @@ def cust_bal(app: BankApp, request: Request, token: Token) -> Response:
     return json_response({"acc": accs})
 
 
+def _odd_window(
+    app: BankApp, request: Request, info: AccountInfo, first: date, last: date
+) -> Response | None:
+    """The answer to a window that fails, comes back bare or lies before the account, if any."""
+    faults = app.faults
+    day = first.isoformat()
+    if "statement_500" in info.tags or day == faults.failing_window_start:
+        return variants.no_data_found(request)
+    if faults.served_days and first < app.today - timedelta(days=faults.served_days):
+        return variants.no_data_found(request)
+    if day == faults.bare_window_start and (
+        faults.bare_window_mode == "always" or app.plan.once(f"bare {day}")
+    ):
+        app.counters.fault("bare_window")
+        return json_response({"acc": [_element(app, info, info.currency_on(first), [])]})
+    if last < info.opened:
+        return variants.before_opening(app.faults, request, info)
+    return None
+
+
+def _element(
+    app: BankApp, info: AccountInfo, currency: str | None, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """One ``acc`` element; ``ccy`` left out where the bank names no currency (see the knobs)."""
+    element: dict[str, Any] = {"iban": info.iban, "acNo": info.iban[-10:]}
+    if currency is not None and variants.names_currency(app.faults, info):
+        element["ccy"] = currency
+    element["stmt"] = rows
+    return element
+
+
 def _accs(app: BankApp, info: AccountInfo, first: date, last: date) -> list[dict[str, Any]]:
-    """The ``acc`` elements of one account's statement: one per currency part."""
-    return [
-        {"iban": info.iban, "acNo": info.iban[-10:], "ccy": s.currency, "stmt": statement_rows(s)}
-        for s in app.ledger.statement(info.iban, first, last)
-    ]
+    """The ``acc`` elements of one account's statement: one per currency part, unless a knob says one."""
+    faults = app.faults
+    segments = app.ledger.statement(info.iban, first, last, faults.history == "redenominated")
+    if len(segments) == 2 and faults.changeover_element == "mixed":
+        return [_element(app, info, None, mixed_rows(*segments))]
+    return [_element(app, info, s.currency, statement_rows(s)) for s in segments]
 
 
 def _refused_range(app: BankApp, first: date, last: date) -> Response | None:
@@ -280,7 +327,8 @@ def stmt_list(app: BankApp, request: Request, token: Token) -> Response:
     for month_start, month_end in _months(max(first, info.opened), last):
         if month_end >= app.today:
             break  # the current month has no statement yet
-        segment = app.ledger.statement(info.iban, month_start, month_end)[0]
+        redenominated = app.faults.history == "redenominated"
+        segment = app.ledger.statement(info.iban, month_start, month_end, redenominated)[0]
         answer.append(
             {
                 "stmtId": int(f"{month_start:%Y%m}{info.iban[-4:]}"),

@@ -35,6 +35,7 @@ FAULT_KINDS = (
     "late_posting",
     "second_factor",
     "no_csrf",
+    "bare_window",
 )
 
 

@@ -7,6 +7,7 @@ from the sandbox seed, so a failing test run can be replayed.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
 from dataclasses import dataclass, fields
@@ -51,6 +52,15 @@ class Faults:
     profile_without_id: bool = False
     business_accounts_status: int = 200
     failing_window_start: str = ""
+    # Statement shapes a second emulator of the bank served (issue 22): an answer with nothing in
+    # it, elements without a currency, the changeover in one element, a history shown in euro,
+    # and a bank that keeps only recent history.
+    bare_window_start: str = ""
+    bare_window_mode: str = "once"
+    ccy: str = "sent"
+    changeover_element: str = "split"
+    history: str = "as_booked"
+    served_days: int = 0
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a JSON object of changes (``POST /_sandbox/faults``), refusing unknown knobs."""
@@ -66,7 +76,8 @@ class Faults:
 
 
 _INTS = {"retry_after", "token_calls", "late_posting_days", "range_slack_days", "cert_status"}
-_INTS |= {"business_accounts_status"}
+_INTS |= {"business_accounts_status", "served_days"}
+_DAYS = ("failing_window_start", "truncate_window_start", "bare_window_start")
 _BOOLS = {"no_csrf", "second_factor", "refuse_long_ranges", "ignore_range", "other_iban_acc"}
 _BOOLS |= {"require_browser_headers", "profile_without_id", "retry_after_date", "bare_token_redirect"}
 # The text knobs and the values each one takes (the first is the default).
@@ -77,6 +88,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "dtkt": ("letters", "missing_signed", "unknown"),
     "failure_page": ("spring", "in_place", "plain_error", "unmarked"),
     "second_factor_input": ("name", "id_only"),
+    "bare_window_mode": ("once", "always"),
+    "ccy": ("sent", "absent"),
+    "changeover_element": ("split", "mixed"),
+    "history": ("as_booked", "redenominated"),
 }
 
 
@@ -90,15 +105,33 @@ def coerce(name: str, value: Any) -> Any:
         if isinstance(value, str):
             return value.lower() in ("1", "true", "yes", "on")
         return bool(value)
-    if name in _INTS:
-        return int(value)
-    if name in ("failing_window_start", "truncate_window_start"):
-        return str(value)
+    if name in _DAYS:
+        return _day(name, value)
     if name in CHOICES:
         if str(value) not in CHOICES[name]:
             raise ValueError(f"{name} must be one of {CHOICES[name]}, not {value!r}")
         return str(value)
-    return float(value)
+    try:
+        number = int(value) if name in _INTS else float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, not {value!r}") from None
+    if name == "served_days" and number < 0:
+        raise ValueError(f"served_days must be 0 (off) or a number of days, not {value!r}")
+    return number
+
+
+def _day(name: str, value: Any) -> str:
+    """A window-start knob: "" (off) or a YYYY-MM-DD day; anything else would never match a window."""
+    text = str(value)
+    if not text:
+        return text
+    try:
+        exact = dt.date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        exact = False
+    if not exact:
+        raise ValueError(f"{name} must be a day as YYYY-MM-DD (or empty), not {value!r}")
+    return text
 
 
 @dataclass
@@ -115,6 +148,15 @@ class FaultPlan:
         self._queue: list[_Pending] = []
         self._rng = random.Random(seed * 31 + 7)  # noqa: S311 - replayable, not secret
         self._status_turn = 0
+        self._spent: set[str] = set()
+
+    def once(self, key: str) -> bool:
+        """True the first time ``key`` is asked about in this sandbox's life, then False."""
+        with self._lock:
+            if key in self._spent:
+                return False
+            self._spent.add(key)
+            return True
 
     def fail_next(self, kind: str, count: int = 1, endpoint: str | None = None) -> None:
         """Queue ``count`` faults of ``kind`` for the next matching calls."""

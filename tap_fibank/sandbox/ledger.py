@@ -54,6 +54,30 @@ class Book:
         self.info = info
         self.entries: list[Entry] = list(entries)
         self.days: list[int] = [e.booking_date.toordinal() for e in entries]
+        self._in_euro: list[Entry] | None = None
+
+    @property
+    def redenominates(self) -> bool:
+        """Whether ``history=redenominated`` changes this book: a converted account, EUR by now."""
+        return self.info.converted and self.info.currency == "EUR"
+
+    def in_euro(self) -> list[Entry]:
+        """The entries as a bank that re-denominated the lev history shows them (cached until a posting).
+
+        Each balance before 2026 becomes its euro value, and each amount the step between two such
+        balances, so the chain of balances holds in euro and runs on into 2026 unbroken.
+        """
+        if self._in_euro is None:
+            self._in_euro = redenominate(self.entries)
+        return self._in_euro
+
+    def euro_segment(self, first: date, last: date) -> Segment:
+        """Entries booked from ``first`` to ``last`` as ``in_euro`` shows them, in one EUR segment."""
+        entries = self.in_euro()
+        start = bisect.bisect_left(self.days, first.toordinal())
+        stop = bisect.bisect_right(self.days, last.toordinal())
+        opening = entries[start - 1].balance_after if start else ZERO
+        return Segment(self.info.iban, "EUR", first, last, opening, tuple(entries[start:stop]))
 
     def balance_before(self, index: int, currency: str) -> Decimal:
         """The balance just before ``entries[index]``, expressed in ``currency``."""
@@ -80,6 +104,7 @@ class Book:
 
     def recompute_from(self, index: int) -> None:
         """Rewrite running balances from ``index`` on, after an entry was inserted there."""
+        self._in_euro = None
         currency = self.entries[index].currency
         balance = self.balance_before(index, currency)
         for position in range(index, len(self.entries)):
@@ -90,6 +115,30 @@ class Book:
             balance += entry.signed_amount
             if entry.balance_after != balance:
                 self.entries[position] = dataclasses.replace(entry, balance_after=balance)
+
+
+def redenominate(entries: list[Entry]) -> list[Entry]:
+    """Lev entries restated in euro: balances converted, amounts the steps between them.
+
+    The conversion rounds each balance, so an amount is rarely its lev amount converted; a step
+    can even be 0.00. The direction stays (rounding never reverses a step).
+    """
+    shown: list[Entry] = []
+    before = ZERO
+    for entry in entries:
+        if entry.currency != "BGN":
+            shown.append(entry)
+            before = entry.balance_after
+            continue
+        balance = bgn_to_eur(entry.balance_after)
+        step = balance - before
+        shown.append(
+            dataclasses.replace(
+                entry, amount=abs(step), signed_amount=step, balance_after=balance, currency="EUR"
+            )
+        )
+        before = balance
+    return shown
 
 
 class Ledger:
@@ -107,10 +156,15 @@ class Ledger:
         book = self.books.get(iban)
         return book.info if book is not None else None
 
-    def statement(self, iban: str, first: date, last: date) -> list[Segment]:
-        """A statement window, split in two at 2026-01-01 for an account converted to the euro."""
+    def statement(self, iban: str, first: date, last: date, redenominated: bool = False) -> list[Segment]:
+        """A statement window, split in two at 2026-01-01 for an account converted to the euro.
+
+        With ``redenominated`` such an account's window is one EUR segment (see ``Book.in_euro``).
+        """
         with self.lock:
             book = self.books[iban]
+            if redenominated and book.redenominates:
+                return [book.euro_segment(first, last)]
             if book.info.converted and first < EURO_DAY <= last:
                 return [book.segment(first, EURO_DAY - timedelta(days=1)), book.segment(EURO_DAY, last)]
             return [book.segment(first, last)]
@@ -123,10 +177,16 @@ class Ledger:
             index = bisect.bisect_right(book.days, day.toordinal())
             return book.balance_before(index, currency), currency
 
-    def truth(self) -> dict[str, list[Entry]]:
-        """Every booked entry per IBAN in booking order, copied so callers cannot disturb it."""
+    def truth(self, redenominated: bool = False) -> dict[str, list[Entry]]:
+        """Every booked entry per IBAN in booking order, copied so callers cannot disturb it.
+
+        With ``redenominated``, converted accounts' entries as that history serves them, in euro.
+        """
         with self.lock:
-            return {iban: list(book.entries) for iban, book in self.books.items()}
+            return {
+                iban: list(book.in_euro() if redenominated and book.redenominates else book.entries)
+                for iban, book in self.books.items()
+            }
 
     def entries(self) -> Iterator[Entry]:
         """All entries of all accounts (counting, sizing)."""

@@ -32,8 +32,23 @@ def before_opening(faults: Faults, request: Request, info: AccountInfo) -> Respo
             {"status": 400, "error": "Bad Request", "message": "Сметката не съществува за този период."}, 400
         )
     if mode == "empty":
-        return json_response({"acc": [{"iban": info.iban, "ccy": info.currency, "stmt": []}]})
+        element: dict[str, Any] = {"iban": info.iban}
+        if names_currency(faults, info):
+            element["ccy"] = info.currency
+        element["stmt"] = []
+        return json_response({"acc": [element]})
     return None
+
+
+def names_currency(faults: Faults, info: AccountInfo) -> bool:
+    """Whether this account's statement elements carry ``ccy``.
+
+    Not with ``ccy=absent``; nor for a converted account with ``history=redenominated``, a bank
+    that shows the whole history in euro and names no currency for it.
+    """
+    if faults.ccy == "absent":
+        return False
+    return not (faults.history == "redenominated" and info.converted and info.currency == "EUR")
 
 
 def no_data_found(request: Request) -> Response:
