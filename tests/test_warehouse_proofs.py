@@ -40,7 +40,7 @@ from test_pipeline_e2e import (
     to_date,
 )
 
-from tap_fibank.sandbox import Sandbox
+from tap_fibank.sandbox import Entry, Sandbox
 from tap_fibank.windows import Window, windows
 
 pytestmark = pytest.mark.warehouse
@@ -312,6 +312,33 @@ def test_a_changed_window_a_gap_a_changed_balance_missing_rates_and_an_unknown_p
     lab.assert_no_full_iban(broken)
 
     lab.assert_all_pass(lab.job("--full-refresh"))
+
+
+def test_entries_whose_balances_run_in_posting_order_fail_no_test(lab: Lab) -> None:
+    busy = lab.iban("busy", "person")
+    settled = lab.bank.today - timedelta(days=90)
+    by_day: dict[date, list[Entry]] = {}
+    for entry in lab.bank.truth()[busy]:
+        if entry.booking_date <= settled:
+            by_day.setdefault(entry.booking_date, []).append(entry)
+    # Two entries of a day that is not their day's end (its end-of-day balance stays the bank's).
+    first, second = next(
+        day[:2] for day in reversed(by_day.values()) if len(day) >= 3 and day[0].booked_at != day[1].booked_at
+    )
+    swap = (
+        "update {raw}.transactions as t set booked_at = s.other from (select a.entry_id, "
+        "b.booked_at as other from {raw}.transactions as a inner join {raw}.transactions as b "
+        f"on b.iban = a.iban and a.entry_id + b.entry_id = {first.entry_id + second.entry_id} "
+        f"and a.entry_id <> b.entry_id where a.iban = '{busy}' "
+        f"and a.entry_id in ({first.entry_id}, {second.entry_id})) as s "
+        f"where t.iban = '{busy}' and t.entry_id = s.entry_id"
+    )
+    # Booked the other way round: in booking order neither balance follows, in posting order both do.
+    lab.sql(swap)
+    try:
+        lab.assert_all_pass(lab.dbt())
+    finally:
+        lab.sql(swap)
 
 
 def test_a_pipeline_not_run_for_four_days_fails_until_the_next_run(lab: Lab) -> None:
