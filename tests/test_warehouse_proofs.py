@@ -9,9 +9,10 @@ dropping an account) makes every test pass again. Every data test of transform/ 
 of these cases (`test_every_data_test_is_made_to_fail_by_a_case`).
 
 The cases run in file order on the module's warehouse; each ends with the warehouse repaired.
-The last case has a warehouse of its own, because what it breaks is a first run: the bank answers
-one window with no rows at all, the entry-balance test names each unproven stretch, and the next
-run reads it again.
+The last two cases have a warehouse each, because what they change is a first run: the bank answers
+one window with no rows at all (the entry-balance test names each unproven stretch, and the next
+run reads it again), or serves only recent history (dim_accounts says from which day, with the
+balance carried in, and the warehouse is complete from there).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,7 @@ from test_pipeline_e2e import (
     plugins_installed,  # noqa: F401 - the fixture
     readable_ibans,
     to_date,
+    to_decimal,
 )
 
 from tap_fibank.sandbox import Entry, Sandbox
@@ -151,6 +154,14 @@ class Lab:
         rows = self.wh.rows(f"select iban, entry_id from {self.wh.analytics}.fct_transactions")
         return Counter((str(r[0]), int(r[1])) for r in rows)
 
+    def history_starts(self) -> dict[str, tuple[date, Decimal]]:
+        """Per readable account, dim_accounts' served_from and opening_balance_carried."""
+        rows = self.wh.rows(
+            f"select iban, served_from, opening_balance_carried from {self.wh.analytics}.dim_accounts"
+        )
+        readable = set(readable_ibans(self.bank))
+        return {str(r[0]): (to_date(r[1]), to_decimal(r[2])) for r in rows if r[0] in readable}
+
     def sql(self, statement: str) -> None:
         self.wh.execute(statement.replace("{raw}", self.wh.raw).replace("{analytics}", self.wh.analytics))
 
@@ -202,6 +213,28 @@ def test_after_normal_runs_every_data_test_passes(lab: Lab) -> None:
     lab.assert_all_pass(lab.normal)
     summaries = [line for line in lab.normal.output.splitlines() if "Done. PASS=" in line]
     assert len(summaries) == 2, "the job did not build the models and then test them"
+
+
+def carried_in(bank: Sandbox, first_day: date) -> dict[str, tuple[date, Decimal]]:
+    """Per readable account, `first_day` and the balance before it, in the account's currency now."""
+    truth = bank.truth()
+    found = {}
+    for account in bank.accounts:
+        if account.iban not in readable_ibans(bank):
+            continue
+        before = [e for e in truth[account.iban] if e.booking_date < first_day]
+        balance = before[-1].balance_after if before else Decimal("0.00")
+        if before and before[-1].currency == "BGN" and account.currency == "EUR":
+            balance = bgn_to_eur(balance)
+        found[account.iban] = (first_day, balance)
+    return found
+
+
+def test_dim_accounts_shows_where_each_history_starts_and_the_balance_it_carries_in(lab: Lab) -> None:
+    starts = lab.history_starts()
+    assert starts == carried_in(lab.bank, START)
+    # The demo's accounts are older than START: their first window carries a balance in.
+    assert starts[lab.iban("busy", "person")][1] != 0
 
 
 def test_every_data_test_is_made_to_fail_by_a_case(lab: Lab) -> None:
@@ -414,3 +447,24 @@ def test_a_window_the_bank_answered_empty_is_named_until_the_next_run_reads_it_a
     lab.assert_all_pass(lab.job(env=env))
     truth = expected_entries(lab.bank)
     assert lab.loaded_entries() == Counter((iban, e.entry_id) for iban, es in truth.items() for e in es)
+
+
+SERVED_DAYS = 100
+
+
+def test_a_bank_serving_only_recent_history_is_complete_from_the_first_day_it_serves(unread_lab: Lab) -> None:
+    lab = unread_lab
+    # Every window starting before today - SERVED_DAYS answers the bank's "no data found".
+    lab.bank.faults.update({"served_days": SERVED_DAYS})
+    env = {"TAP_FIBANK_WINDOW_DAYS": str(WINDOW_DAYS)}
+    oldest = lab.bank.today - timedelta(days=SERVED_DAYS)
+    served = next(w.start for w in windows(START, lab.bank.today, WINDOW_DAYS) if w.start >= oldest)
+
+    lab.assert_all_pass(lab.job(env=env))
+    lab.assert_all_pass(lab.job(env=env))  # the daily run: the tap remembers where history starts
+    starts = lab.history_starts()
+    assert starts == carried_in(lab.bank, served)
+    assert starts[lab.iban("busy", "person")][1] != 0
+    truth = expected_entries(lab.bank)
+    kept = Counter((iban, e.entry_id) for iban, es in truth.items() for e in es if e.booking_date >= served)
+    assert lab.loaded_entries() == kept
