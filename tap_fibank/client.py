@@ -12,8 +12,8 @@ import datetime as dt
 import hashlib
 import logging
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -174,6 +174,7 @@ class BankClient:
         *,
         cancel: threading.Event | None = None,
         retries: int | None = None,
+        refuse: Callable[[Any], str | None] | None = None,
     ) -> Any:
         """GET an API endpoint and decode its JSON, retrying what a retry can fix.
 
@@ -183,7 +184,8 @@ class BankClient:
         threads saw it. A call may meet a few expiries (a token that lapses after some number of
         calls can be used up by the other threads before this one's retry); more than
         `MAX_RENEWALS_PER_CALL` mean the bank refuses fresh tokens. `cancel` ends
-        the waiting early. Errors name the endpoint and status, never the body.
+        the waiting early. `refuse` names what makes a decoded answer a failed read, retried
+        like a 5xx. Errors name the endpoint and status, never the body.
         """
         name = endpoint.rsplit("/", 1)[-1]
         limit = self.max_retries if retries is None else retries
@@ -198,6 +200,8 @@ class BankClient:
                     raise self._refused_after_relogin(name, outcome)
                 self._relogin(generation)
                 continue
+            if outcome.problem is None and refuse is not None:
+                outcome = replace(outcome, problem=refuse(outcome.payload))
             if outcome.problem is None:
                 return outcome.payload
             failures += 1

@@ -69,6 +69,10 @@ class BankProtocolError(FibankError):
     exit_code = 5
 
 
+class UndecidedCurrencyError(BankProtocolError):
+    """The bank names no currency and its balances cannot tell lev from euro: nothing is guessed."""
+
+
 class LoginPageChangedError(BankProtocolError):
     """An element the login flow depends on is missing from the bank's pages."""
 

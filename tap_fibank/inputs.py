@@ -215,12 +215,19 @@ def check_catalog(name: str, content: Any) -> None:
 
 def check_shape(option: str, name: str, content: Any, schema: Mapping[str, Any]) -> None:
     """Raise ConfigError naming the most relevant place where `content` breaks `schema`."""
+    problem = shape_problem(content, schema)
+    if problem is None:
+        return
+    msg = f"{option} file {name} is not a {_WHAT[option]}: {problem}; {_FIX[option]}"
+    raise ConfigError(msg)
+
+
+def shape_problem(content: Any, schema: Mapping[str, Any]) -> str | None:
+    """The most relevant place where `content` breaks `schema`, and why, without its values."""
     error = best_match(Draft7Validator(schema, format_checker=_FORMATS).iter_errors(content))
     if error is None:
-        return
-    place = _place(error)
-    msg = f"{option} file {name} is not a {_WHAT[option]}: {place}{_reason(error)}; {_FIX[option]}"
-    raise ConfigError(msg)
+        return None
+    return f"{_place(error)}{_reason(error)}"
 
 
 def _place(error: ValidationError) -> str:

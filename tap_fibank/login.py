@@ -88,7 +88,8 @@ def _open_authorize(
     Kept apart from the password step because both may be retried and the POST may not.
     """
     login_page = _login_page(base_url)
-    _get(session, login_page, {"client_id": CLIENT_ID}, timeout, "login page", need=False)
+    query = {"client_id": CLIENT_ID}
+    _get(session, login_page, query, timeout, "login page", need=False, gateway_passes=True)
     return _get(
         session,
         f"{base_url}/oauth2-server/oauth/authorize",
@@ -178,11 +179,15 @@ def _get(
     what: str,
     *,
     need: bool = True,
+    gateway_passes: bool = False,
 ) -> requests.Response:
     """A login GET: safe to retry on a network blip, since no password is in it.
 
     The connector never looked at the status of the login page or the certificate question
-    (`need=False`): whatever they answer, the flow goes on, as it did for the connector.
+    (`need=False`): a 204 or 404 lets the flow go on, as it did for the connector. A gateway
+    error on every try passes only where it is `gateway_passes` (the login page, whose cookie
+    the authorize page sets too): after the certificate question it would send the password
+    into a session the bank may not know, and a lost password may count toward the lockout.
     """
     last: Exception | None = None
     wait = 0.0
@@ -194,7 +199,7 @@ def _get(
         except requests.RequestException as exc:
             last = exc
             continue
-        if _transient(response.status_code) and (need or attempt + 1 < _LOGIN_GET_ATTEMPTS):
+        if _transient(response.status_code) and (not gateway_passes or attempt + 1 < _LOGIN_GET_ATTEMPTS):
             last = None
             if response.status_code == _HTTP_TOO_MANY:
                 wait = retry_after(response.headers.get("Retry-After"))

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from tap_fibank.bookmarks import walked_through
+from tap_fibank.bookmarks import served_from, walked_through
 from tap_fibank.run import Run, WalkSettings
 from tap_fibank.statement import Statement, parse_statement
 from tap_fibank.windows import Window, resume_start, sofia_today, windows
@@ -48,6 +49,9 @@ def walk_range(settings: WalkSettings, state: dict[str, Any]) -> tuple[dt.date, 
         start_date=settings.start_date,
         lookback_days=settings.lookback_days,
     )
+    served = served_from(state)
+    if served is not None:
+        start = max(start, served)  # what the bank does not serve is not asked for again
     today = sofia_today()
     return start, min(settings.end_date, today) if settings.end_date else today
 
@@ -65,6 +69,7 @@ def read_window(
     window: Window,
     cancel: threading.Event | None = None,
     retries: int | None = None,
+    refuse: Callable[[Any], str | None] | None = None,
 ) -> Statement:
     """One statement window of one account, asked as the 2022 connector asked, parsed and judged."""
     params = {
@@ -74,7 +79,9 @@ def read_window(
         "StmtType": "T",
         "isAccountFromPSD2": "false",
     }
-    payload = run.client.get_json(STATEMENT_ENDPOINT, params, customer_id, cancel=cancel, retries=retries)
+    payload = run.client.get_json(
+        STATEMENT_ENDPOINT, params, customer_id, cancel=cancel, retries=retries, refuse=refuse
+    )
     return parse_statement(payload, window, iban, customer_id, run.currencies.get(iban))
 
 

@@ -35,6 +35,7 @@ class WalkSettings:
     window_days: int
     strict: bool
     prefetch: int
+    reprobe_days: int = 7
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> WalkSettings:
@@ -47,6 +48,7 @@ class WalkSettings:
             window_days=int(config["window_days"]),
             strict=bool(config.get("strict_statements")),
             prefetch=int(config.get("max_concurrency", 4)) * 2,
+            reprobe_days=int(config.get("history_reprobe_days", 7)),
         )
 
 
@@ -57,6 +59,10 @@ class Ledger:
     skipped: list[str] = field(default_factory=list)
     unbalanced: list[tuple[str, str]] = field(default_factory=list)
     unverifiable: dict[str, str] = field(default_factory=dict)
+    #: Accounts whose history the bank serves only from a day: masked IBAN -> what to say.
+    served: dict[str, str] = field(default_factory=dict)
+    #: Accounts whose currency before 2026 the bank's numbers cannot decide: one line each.
+    undecided: list[str] = field(default_factory=list)
     _warned: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -74,9 +80,22 @@ class Ledger:
             self._warned.add(key)
         LOGGER.warning("%s", message)
 
+    def undecidable(self, masked: str, detail: str) -> None:
+        """Record and announce an account whose earlier currency would have to be guessed."""
+        line = (
+            f"the currency of account {masked} before 2026-01-01 cannot be decided: {detail}; its "
+            "entries from then on were not emitted and its bookmark stays before them"
+        )
+        with self._lock:
+            self.undecided.append(line)
+        LOGGER.warning("Not guessing: %s.", line)
+
     def summary(self) -> tuple[str, bool]:
         """The run's last line, and whether anything was skipped."""
         doubts = ""
+        if self.served:
+            listed = ", ".join(f"{iban} {what}" for iban, what in sorted(self.served.items()))
+            doubts += f"; history the bank serves only from a day: {listed}"
         if self.unbalanced:
             listed = ", ".join(f"{iban} {window}" for iban, window in self.unbalanced[:5])
             more = len(self.unbalanced) - 5

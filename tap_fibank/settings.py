@@ -39,6 +39,7 @@ _TYPES: tuple[tuple[str, Any, Any], ...] = (
     ("max_concurrency", th.IntegerType(minimum=1, maximum=16), 4),
     ("strict_statements", th.BooleanType, False),
     ("fail_on_skipped_accounts", th.BooleanType, False),
+    ("history_reprobe_days", th.IntegerType(minimum=0, maximum=366), 7),
 )
 _DESCRIPTIONS = {
     "username": "Your Fibank e-banking username (not needed with `sandbox`).",
@@ -71,6 +72,10 @@ _DESCRIPTIONS = {
         "warning and reading it again next run."
     ),
     "fail_on_skipped_accounts": "Exit 6 when an account had to be skipped (default: warn, exit 0).",
+    "history_reprobe_days": (
+        "Where the bank serves an account's history only from some day, ask again for the "
+        "days before it at most this often (days; 0: never)."
+    ),
 }
 # Settings shown masked and never echoed (JSON Schema `secret`/`writeOnly`).
 _SECRET_SETTINGS = frozenset({"password"})

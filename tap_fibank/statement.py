@@ -6,7 +6,10 @@ opening + credits - debits = closing, the entries add up to both turnovers and t
 balance chains from entry to entry. That proves no entry is missing from the window.
 
 Across 2026-01-01 a converted BGN account answers with one part per currency; each part is
-proven on its own, and the changeover between them is recognised at the legal rate.
+proven on its own, and the changeover between them is recognised at the legal rate. Where the
+bank names no currency (`ccy`) and the account is listed in euro, the entries before 2026 are
+left *undecided*: their currency comes from the balances across the changeover (changeover.py),
+never from today's account list; one element holding both currencies is proven by its chain.
 """
 
 from __future__ import annotations
@@ -147,6 +150,8 @@ class Part:
     pending: dict[int, str | None] = field(default_factory=dict)
     #: Whether the bank sent negative amounts in this part.
     signed: bool = False
+    #: Entries before 2026 whose currency the bank did not name (their `currency` is None).
+    undecided: bool = False
 
     @property
     def has_summary(self) -> bool:
@@ -171,13 +176,14 @@ class Part:
         self.problems.clear()
         self.summary_note = self._summary_doubt()
         self.trusted = self.summary_note is None and self.has_summary
+        convert = self.undecided and self.date_from < EURO_DAY <= self.date_to
         if not self.trusted:
-            broken = _chain_break_any_order(None, self.entries)
+            broken = _chain_break_any_order(None, self.entries, convert=convert)
             if broken is not None:
                 self.problems.append(broken)
             return
         assert self.opening is not None and self.closing is not None
-        broken = _chain_break_any_order(self.opening, self.entries)
+        broken = _chain_break_any_order(self.opening, self.entries, convert=convert)
         if broken is not None:
             self.problems.append(broken)
         debit_total, credit_total = _totals(self.entries)
@@ -202,6 +208,8 @@ class Part:
         assert self.opening is not None and self.closing is not None
         assert self.debit_turnover is not None and self.credit_turnover is not None
         if self.opening + self.credit_turnover - self.debit_turnover != self.closing:
+            if self.undecided and self.date_from < EURO_DAY <= self.date_to:
+                return "summary rows that mix BGN and EUR across 2026-01-01"
             return "summary rows that do not add up among themselves (OP + CT - DT != CL)"
         return None
 
@@ -255,6 +263,16 @@ class Statement:
         return found
 
     @property
+    def bare(self) -> bool:
+        """No entry and no summary row: an answer that says nothing about its days."""
+        return all(not p.entries and not p.summary_rows and not p.outside for p in self.parts)
+
+    @property
+    def undecided(self) -> bool:
+        """Whether entries before 2026 wait for their currency (see `label_undecided`)."""
+        return any(part.undecided for part in self.parts)
+
+    @property
     def verdict(self) -> str:
         """`unbalanced` if any part is proven incomplete, `balanced` if every part is proven."""
         if self.problems:
@@ -276,14 +294,21 @@ def _totals(entries: list[Entry]) -> tuple[Decimal, Decimal]:
     return debit, credit
 
 
-def _chain_break(opening: Decimal | None, entries: list[Entry]) -> str | None:
+def _chain_break(opening: Decimal | None, entries: list[Entry], *, convert: bool = False) -> str | None:
     """The first entry whose balance after does not follow from the one before, if any.
 
-    Without an opening balance the chain starts at the first entry that has a balance.
+    Without an opening balance the chain starts at the first entry that has a balance. With
+    `convert` (one element holding both currencies) the first entry of 2026 may also follow
+    from the lev balance before it converted at the legal rate.
     """
     running = opening
+    before_euro = True
     for entry in entries:
         change = entry.amount if entry.direction == "credit" else -entry.amount
+        if convert and before_euro and entry.booking_date >= EURO_DAY:
+            before_euro = False
+            if running is not None and entry.balance_after == to_euro(running) + change:
+                running = to_euro(running)
         if running is not None:
             running += change
             if entry.balance_after is not None and entry.balance_after != running:
@@ -295,13 +320,17 @@ def _chain_break(opening: Decimal | None, entries: list[Entry]) -> str | None:
     return None
 
 
-def _chain_break_any_order(opening: Decimal | None, entries: list[Entry]) -> str | None:
+def _chain_break_any_order(
+    opening: Decimal | None, entries: list[Entry], *, convert: bool = False
+) -> str | None:
     """A break in booking order that remains in posting (entry id) order too.
 
     The bank's running balance may follow posting order rather than booking time.
     """
-    broken = _chain_break(opening, entries)
-    if broken is None or _chain_break(opening, sorted(entries, key=lambda e: e.sort_key[1])) is None:
+    broken = _chain_break(opening, entries, convert=convert)
+    if broken is None:
+        return None
+    if _chain_break(opening, sorted(entries, key=lambda e: e.sort_key[1]), convert=convert) is None:
         return None
     return broken
 
@@ -310,16 +339,28 @@ def chain_problems(before: Part, after: Part) -> list[str]:
     """A proven part must open where the previous proven one closed (converted on the changeover)."""
     if not (before.trusted and after.trusted) or before.closing is None or after.opening is None:
         return []
-    expected = before.closing
-    if before.currency == "BGN" and after.currency == "EUR" and after.date_from >= EURO_DAY:
-        expected = to_euro(before.closing)
-    if after.opening != expected:
+    if after.opening not in opening_candidates(before, after.currency, after.date_from):
         return [
             f"the statement opens at {after.opening} {after.currency or ''} on "
             f"{after.date_from} but the previous one closed at {before.closing} "
             f"{before.currency or ''} on {before.date_to}".replace("  ", " ")
         ]
     return []
+
+
+def opening_candidates(before: Part, currency: str | None, day: dt.date) -> tuple[Decimal, ...]:
+    """What may follow a part's closing balance on `day`: itself, or converted on the changeover.
+
+    A part whose currency is undecided may be either: the walk decides which later.
+    """
+    closing = before.closing
+    assert closing is not None
+    crossing = before.date_to < EURO_DAY <= day and currency == "EUR"
+    if crossing and before.currency == "BGN":
+        return (to_euro(closing),)
+    if crossing and before.currency is None:
+        return (closing, to_euro(closing))
+    return (closing,)
 
 
 def parse_statement(
@@ -339,14 +380,60 @@ def parse_statement(
         if _names_another_account(element, iban):
             notes.add("the answer held another account's statement too: it was ignored")
             continue
-        currency = clean_text(element.get("ccy")) or account_currency
-        parts.append(_parse_part(element.get("stmt") or [], window, iban, customer_id, currency, reader))
+        named = clean_text(element.get("ccy"))
+        part = _parse_part(
+            element.get("stmt") or [], window, iban, customer_id, named or account_currency, reader
+        )
+        if named is None and account_currency == "EUR" and part.date_from < EURO_DAY:
+            _leave_undecided(part)
+        parts.append(part)
     if not parts:
         parts.append(Part(account_currency, window.start, window.end))
     parts.sort(key=lambda p: p.date_from)
     for part in parts:
         notes.update(_settle(part, window))
     return Statement(window, parts, notes=sorted(notes))
+
+
+BARE_ANSWER = "an answer with no entries and no summary rows"
+
+
+def bare_answer(payload: Any) -> str | None:
+    """Why a statement answer proves nothing about its days, if it does not.
+
+    An element with no rows at all is what a window without entries looks like where the bank
+    sends no summary rows, and also what a lost read looks like; only the balances on either
+    side can tell the two apart, so the walk asks again when they differ.
+    """
+    if not isinstance(payload, dict) or not isinstance(payload.get("acc"), list):
+        return None
+    elements = payload["acc"]
+    if all(isinstance(e, dict) and not e.get("stmt") for e in elements):
+        return BARE_ANSWER
+    return None
+
+
+def label_undecided(statement: Statement, before: str) -> None:
+    """Give the parts and entries before 2026 the currency the changeover proved (changeover.py)."""
+    for part in statement.parts:
+        if part.currency is not None or part.date_from >= EURO_DAY:
+            continue
+        part.entries = [
+            e._replace(values=e.values._replace(currency=before)) if e.values.currency is None else e
+            for e in part.entries
+        ]
+        part.currency = before if part.date_to < EURO_DAY else "EUR"
+        part.undecided = False
+
+
+def _leave_undecided(part: Part) -> None:
+    """Entries before 2026 without a named currency: not today's currency, but not known yet."""
+    part.undecided = any(e.booking_date < EURO_DAY for e in part.entries)
+    part.currency = None
+    part.entries = [
+        e._replace(values=e.values._replace(currency=None)) if e.booking_date < EURO_DAY else e
+        for e in part.entries
+    ]
 
 
 def _names_another_account(element: dict[str, Any], iban: str) -> bool:

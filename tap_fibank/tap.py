@@ -23,7 +23,13 @@ from typing_extensions import override
 from tap_fibank.bookmarks import stored_partition
 from tap_fibank.client import BankClient
 from tap_fibank.connection import open_client
-from tap_fibank.errors import ConfigError, FibankError, SkippedAccountsError, StoppedError
+from tap_fibank.errors import (
+    ConfigError,
+    FibankError,
+    SkippedAccountsError,
+    StoppedError,
+    UndecidedCurrencyError,
+)
 from tap_fibank.inputs import check_command_line, check_settings, without_nulls
 from tap_fibank.redact import SECRETS, install_redaction
 from tap_fibank.run import Run, WalkSettings
@@ -155,9 +161,12 @@ class TapFibank(Tap):
         for entry in run.unmatched(self.config.get("ibans") or [], self.config.get("customer_ids") or []):
             run.ledger.skip(f"{entry}, which matches nothing this login lists (a typo?)")
         summary, skipped = run.ledger.summary()
+        if run.ledger.undecided:
+            self.logger.warning("%s", summary)
+            raise UndecidedCurrencyError("; ".join(run.ledger.undecided))
         if skipped and self.config.get("fail_on_skipped_accounts"):
             raise SkippedAccountsError(summary + " (fail_on_skipped_accounts is on)")
-        if skipped or run.ledger.unbalanced or run.ledger.unverifiable:
+        if skipped or run.ledger.unbalanced or run.ledger.unverifiable or run.ledger.served:
             self.logger.warning("%s", summary)
         else:
             self.logger.info("%s", summary)

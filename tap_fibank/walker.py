@@ -1,16 +1,20 @@
 """Walking one account's history: which windows to ask for, and which of them can be trusted.
 
 Shared by the transactions and statements streams. The walk starts at the account's bookmark
-minus the lookback (or at `start_date`) and ends today in Sofia. Before anything else it reads
-the newest window: if even that fails, the account is broken and skipped, at the cost of one
-call and its retries (and one single try of its oldest window, if that was read ahead). Windows
-before an account existed may fail too (a bank answering "no data found" with a 500): then the
-first window that answers is found by bisection, and the failing ones before it are walked as
-empty once the first answer opens at zero. The rest is fetched
-ahead in a bounded pool and handed on in order, each window judged: balanced, unverifiable (its
-summary rows cannot prove it; its bookmark still moves), or unbalanced (the bank's own numbers
-prove an entry missing: read once more, then its rows are emitted but the bookmark stays before
-it, so the next run reads it again).
+minus the lookback (or at `start_date`, never before the day the bank's history starts) and ends
+today in Sofia. Before anything else it reads the newest window: if even that fails, the account
+is broken and skipped, at the cost of one call and its retries (and one single try of its oldest
+window, if that was read ahead). Windows before an account existed may fail too (a bank
+answering "no data found" with a 500): then the first window that answers is found by
+bisection; the failing ones before it are walked as empty once the first answer opens at zero,
+and where it opens at another balance that day is where the bank's history starts (kept in the
+state, asked again at most every `history_reprobe_days`). The rest is fetched ahead in a bounded
+pool and handed on in order, each window judged by the bank's two proofs: its summary rows, and
+the balance after every entry, followed across windows and runs (chain.py). Where two balances
+do not follow, the bookmark stays before the earlier entry's day, however many windows lie
+between; an answer with no rows at all between two balances that differ is a failed read, asked
+again like a 5xx. Entries before 2026 whose currency the bank does not name get the one the
+changeover proves, never a guess.
 """
 
 from __future__ import annotations
@@ -18,20 +22,31 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from tap_fibank.bookmarks import (
+    CURRENCY_BEFORE,
+    SERVED_FROM,
+    SERVED_PROBED,
+    hold_bookmark,
+    reprobe_due,
+    served_from,
+)
+from tap_fibank.chain import BalanceChain, Break, stored_point
+from tap_fibank.changeover import Before
 from tap_fibank.client import RequestRefused, ServerError
-from tap_fibank.errors import StatementMismatchError
+from tap_fibank.currency import decide_before
+from tap_fibank.errors import BankProtocolError, StatementMismatchError
 from tap_fibank.fetcher import fetch_in_order
 from tap_fibank.reading import account_plan, read_ahead, read_window, take_ahead
 from tap_fibank.redact import mask_iban
 from tap_fibank.run import Run
-from tap_fibank.statement import Part, Statement, chain_problems
-from tap_fibank.windows import Window
+from tap_fibank.statement import Statement, bare_answer, label_undecided
+from tap_fibank.windows import ONE_DAY, Window, sofia_today
 
 LOGGER = logging.getLogger("tap_fibank.walk")
 # A window that fails after every retry is a gap; this many in a row end the account's walk.
@@ -41,25 +56,38 @@ _FAILED = (ServerError, RequestRefused)
 
 @dataclass(frozen=True)
 class Step:
-    """A fetched window and whether the bookmark may move through it."""
+    """A fetched window and how the bookmark settles after it.
+
+    `verified`: whether the bookmark may move through the window; `hold`: the earlier day of a
+    broken balance chain, which the bookmark must stay before; `point`: the last balance read,
+    for the next run's chain (the state's `chain`).
+    """
 
     statement: Statement
     verified: bool
+    hold: dt.date | None = None
+    point: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class WindowSummary:
-    """What the statements stream needs of a window: its records, span and trust; no entries."""
+    """What the statements stream needs of a window: its records and how to settle; no entries."""
 
     records: list[dict[str, Any]]
     window: Window
     verified: bool
+    hold: dt.date | None = None
+    point: dict[str, Any] | None = None
 
 
 def summarize(step: Step, iban: str, customer_id: str) -> WindowSummary:
     """Reduce a step to its statement records, dropping the entries."""
     records = [part.summary(iban, customer_id) for part in step.statement.parts]
-    return WindowSummary(records, step.statement.window, step.verified)
+    return WindowSummary(records, step.statement.window, step.verified, step.hold, step.point)
+
+
+class _Undecided(Exception):
+    """A window holds entries whose currency the bank's numbers cannot decide: stop before it."""
 
 
 class AccountWalker:
@@ -77,14 +105,23 @@ class AccountWalker:
         self._cache: dict[Window, Statement] = {}
         self._ahead: dict[Window, Future[Statement]] = {}
         self._trusted = True
-        self._previous: Part | None = None
+        self._chain = BalanceChain(stored_point(state))
+        self._held: list[Statement] = []  # answers with no rows, judged by the next balance
+        self._after_gap = False
         self._gaps_in_a_row = 0
+        self._plan: list[Window] = []
+        self._refusal: ServerError | RequestRefused | None = None  # the last probe's failure
+        kept = state.get(CURRENCY_BEFORE)
+        self._before: Before | None = kept if kept in ("BGN", "EUR") else None
 
     def steps(self) -> Iterator[Step]:
         """The account's windows in order, each judged; nothing if the account is broken."""
         plan = account_plan(self._settings, self._state)
         read_ahead(self._run)  # this account's first reads too, if not yet started
         self._ahead = take_ahead(self._run, self.iban)
+        if plan and self._reprobe(plan):
+            plan = account_plan(self._settings, self._state)
+        self._plan = plan
         if not plan:
             return
         try:
@@ -120,6 +157,18 @@ class AccountWalker:
             return ahead
         return self._run.executor.submit(self._read, window)
 
+    def _probe(self, window: Window) -> Statement | None:
+        """A window read out of order (kept for the walk if it is part of it), None if it fails."""
+        if window in self._cache:
+            return self._cache[window]
+        try:
+            statement = self._read(window)
+        except _FAILED:
+            return None
+        if window in self._plan:
+            self._cache[window] = statement
+        return statement
+
     def _checked(self, window: Window, statement: Statement) -> Statement:
         """A window that does not add up is read once more (the bank may have been mid-booking)."""
         if statement.verdict != "unbalanced":
@@ -142,7 +191,8 @@ class AccountWalker:
     def _answers(self, window: Window, retries: int | None = None) -> bool:
         try:
             self._cache[window] = self._read(window, retries)
-        except _FAILED:
+        except _FAILED as exc:
+            self._refusal = exc
             return False
         return True
 
@@ -169,7 +219,12 @@ class AccountWalker:
         return answering
 
     def _before_history(self, plan: list[Window], begin: int) -> Step:
-        """The failing windows before the first that answers: empty if it opens at zero."""
+        """The failing windows before the first that answers: empty if it opens at zero.
+
+        At another balance the account is older than what the bank serves: that day is where its
+        history starts here, kept in the state so no later run walks before it again. Not where
+        the failures were answers that could not be read: that is a broken bank, not a limit.
+        """
         span = Window(plan[0].start, plan[begin - 1].end)
         first = plan[begin].start
         opening = _opening_balance(self._cache[plan[begin]])
@@ -180,12 +235,51 @@ class AccountWalker:
                 f"first one that answers opens at 0, so its history starts there; {span} is walked as empty.",
             )
             return Step(Statement(span, []), verified=True)
-        self._ledger.skip(
-            f"account {self.masked} before {first} (the bank fails those windows, and the first one that "
-            f"answers opens at {opening}, so earlier entries exist); its bookmark stays before them"
+        if opening is None or self._refusal is None or _unreadable(self._refusal):
+            shown = "shows no balance" if opening is None else f"opens at {opening}, so earlier entries exist"
+            self._ledger.skip(
+                f"account {self.masked} before {first} (the bank fails those windows, and the first one "
+                f"that answers {shown}); its bookmark stays before them"
+            )
+            self._trusted = False
+            return Step(Statement(span, []), verified=False)
+        self._state[SERVED_FROM] = first.isoformat()
+        self._state[SERVED_PROBED] = sofia_today().isoformat()
+        self._ledger.served[self.masked] = f"from {first} (opening balance {opening} carried)"
+        return Step(Statement(span, []), verified=True)
+
+    def _reprobe(self, plan: list[Window]) -> bool:
+        """Ask once more for the days before the served history; True if the bank now serves them.
+
+        A single try, at most every `history_reprobe_days`: the bank may extend what it serves.
+        If it does, the history start is forgotten and the account is walked from `start_date`.
+        """
+        first = served_from(self._state)
+        today = sofia_today()
+        if first is None or first <= self._settings.start_date:
+            return False
+        if not reprobe_due(self._state, today, self._settings.reprobe_days):
+            return False
+        before = Window(
+            max(self._settings.start_date, first - dt.timedelta(days=self._settings.window_days)),
+            first - ONE_DAY,
         )
-        self._trusted = False
-        return Step(Statement(span, []), verified=False)
+        self._state[SERVED_PROBED] = today.isoformat()
+        try:
+            answer = self._read(before, retries=0)
+        except _FAILED:
+            return False
+        if answer.bare:
+            return False
+        del self._state[SERVED_FROM]
+        hold_bookmark(self._state, self._settings.start_date - ONE_DAY)
+        LOGGER.warning(
+            "Account %s: the bank now serves days before %s; its history is read again from %s.",
+            self.masked,
+            first,
+            self._settings.start_date,
+        )
+        return True
 
     # -- the walk ------------------------------------------------------------------------------
 
@@ -199,23 +293,74 @@ class AccountWalker:
                 try:
                     statement = self._checked(window, future.result())
                 except _FAILED as exc:
-                    gap = self._gap(window, exc)
-                    if gap is None:
+                    if not (yield from self._failed(window, exc)):
                         return
-                    yield gap
                     continue
                 self._gaps_in_a_row = 0
-                yield self._judge(statement)
+                if statement.bare and self._chain.point is not None:
+                    self._held.append(statement)  # judged by the balance that follows it
+                    continue
+                if not (yield from self._release(statement)):
+                    return
+            for bare in self._held:  # nothing after them to disprove them
+                yield self._judge(bare)
+        except _Undecided:
+            point = self._chain.point
+            hold = min(window.start, point.day) if point is not None else window.start
+            yield Step(Statement(window, []), verified=False, hold=hold)
         finally:
             steps.close()  # type: ignore[attr-defined]
+
+    def _failed(self, window: Window, exc: ServerError | RequestRefused) -> Generator[Step, None, bool]:
+        """A window that failed after every retry, after any held answers, which it leaves unproven."""
+        point = self._chain.point
+        for bare in self._held:
+            yield Step(bare, verified=False, hold=point.day if point is not None else bare.window.start)
+        self._held = []
+        gap = self._gap(window, exc)
+        if gap is None:
+            return False
+        yield gap
+        return True
+
+    def _release(self, statement: Statement) -> Generator[Step, None, bool]:
+        """The held answers with no rows, then this window.
+
+        If this window's first balance follows the last one, they were truly empty. If not, they
+        were failed reads: each is asked again, refusing an answer with no rows like a 5xx.
+        """
+        held, self._held = self._held, []
+        if held and self._chain.check(self._labelled(statement)) is not None:
+            for bare in held:
+                step = self._read_again(bare.window)
+                if step is None:
+                    return False
+                yield step
+        else:
+            for bare in held:
+                yield self._judge(bare)
+        yield self._judge(statement)
+        return True
+
+    def _read_again(self, window: Window) -> Step | None:
+        try:
+            statement = read_window(
+                self._run, self.customer_id, self.iban, window, self._cancel, refuse=bare_answer
+            )
+        except _FAILED as exc:
+            return self._gap(window, exc)
+        self._gaps_in_a_row = 0
+        return self._judge(statement)
 
     def _gap(self, window: Window, exc: ServerError | RequestRefused) -> Step | None:
         """A window that failed after every retry: its bookmark is held; too many end the walk.
 
-        Its entries are unknown, so the next window cannot be chained to the one before it.
+        Its entries are unknown: the balance after it will not follow the one before it, which
+        holds the bookmark before the last entry read, without counting as a window that does
+        not add up.
         """
         self._trusted = False
-        self._previous = None
+        self._after_gap = True
         self._gaps_in_a_row += 1
         if self._gaps_in_a_row >= MAX_GAPS_IN_A_ROW:
             self._ledger.skip(
@@ -230,22 +375,34 @@ class AccountWalker:
         return Step(Statement(window, []), verified=False)
 
     def _judge(self, statement: Statement) -> Step:
-        """Warn about what differed, prove or doubt the window, and say if the bookmark may pass."""
+        """Warn about what differed, prove or doubt the window, and say where the bookmark may go."""
+        statement = self._labelled(statement)
         for note in statement.notes:
             self._ledger.warn_once(f"{self.iban}:{note}", f"Account {self.masked}: {note}.")
         problems = statement.problems
-        if self._previous is not None and statement.parts:
-            problems = problems + chain_problems(self._previous, statement.parts[0])
+        broken = self._chain.check(statement)
+        if broken is not None and not self._after_gap:
+            problems = [*problems, broken.detail]
         if problems:
-            self._unbalanced(statement.window, problems)
+            self._unbalanced(statement.window, problems, broken)
         else:
             for part in statement.parts:
                 if part.summary_note is not None:
                     self._ledger.unverifiable.setdefault(self.masked, part.summary_note)
-        self._remember(statement)
-        return Step(statement, verified=self._trusted)
+        if broken is not None:
+            self._trusted = False
+        if not statement.bare:
+            self._after_gap = False
+        self._chain.advance(statement)
+        point = self._chain.point
+        return Step(
+            statement,
+            verified=self._trusted,
+            hold=broken.since if broken is not None else None,
+            point=point.as_state() if point is not None else None,
+        )
 
-    def _unbalanced(self, window: Window, problems: list[str]) -> None:
+    def _unbalanced(self, window: Window, problems: list[str], broken: Break | None) -> None:
         detail = "; ".join(problems[:3])
         if self._settings.strict:
             msg = (
@@ -253,24 +410,42 @@ class AccountWalker:
                 "strict_statements is on"
             )
             raise StatementMismatchError(msg)
+        since = broken.since if broken is not None else window.start
         LOGGER.warning(
             "The statement of account %s for %s does not add up (%s): its entries are emitted, but the "
             "bookmark stays before %s so the next run reads it again.",
             self.masked,
             window,
             detail,
-            window.start,
+            since,
         )
-        self._ledger.unbalanced.append((self.masked, str(window)))
+        shown = f"{since}..{window.end}" if broken is not None else str(window)
+        self._ledger.unbalanced.append((self.masked, shown))
         self._trusted = False
 
-    def _remember(self, statement: Statement) -> None:
-        """Keep the last proven part to chain the next window to; an unproven one breaks the chain."""
-        for part in statement.parts:
-            if part.trusted:
-                self._previous = part
-            elif part.entries or part.summary_rows:
-                self._previous = None
+    # -- the currency before 2026 ------------------------------------------------------------
+
+    def _labelled(self, statement: Statement) -> Statement:
+        """The window with the currency the changeover proved on entries the bank left unnamed."""
+        if statement.undecided and self._before is None:
+            self._before = self._decide()
+            if self._before is None:
+                raise _Undecided
+            self._state[CURRENCY_BEFORE] = self._before
+        if self._before is not None:
+            label_undecided(statement, self._before)
+        return statement
+
+    def _decide(self) -> Before | None:
+        """Read the balances on either side of 2026-01-01 (windows kept for the walk) and decide."""
+        decided, detail = decide_before(self._probe, self._plan, self._settings.window_days, sofia_today())
+        if decided is None:
+            self._ledger.undecidable(self.masked, detail)
+        return decided
+
+
+def _unreadable(exc: ServerError | RequestRefused) -> bool:
+    return isinstance(exc, ServerError) and exc.exit_code == BankProtocolError.exit_code
 
 
 def _opening_balance(statement: Statement) -> Decimal | None:

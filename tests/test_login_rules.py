@@ -453,7 +453,7 @@ def test_a_signed_in_session_gets_a_new_token_without_the_password(
     assert messages(caplog) == ["The bank issued a new access token for the signed-in session."]
 
 
-# The certificate question: its answer is not needed ---------------------------------------------
+# The certificate question: its answer is not needed, but an answer is ---------------------------
 
 
 @pytest.mark.parametrize("status", [204, 404])
@@ -465,6 +465,39 @@ def test_any_answer_to_the_certificate_question_lets_the_login_go_on(
     assert sign_in(sandbox, session).value
     assert f"The login certificate check answered HTTP {status}; the login goes on." in messages(caplog)
     assert calls(sandbox, "certs") == 1
+
+
+@pytest.mark.parametrize("kind", ["5xx", "429"])
+def test_a_certificate_question_failing_every_time_ends_the_login_before_the_password(
+    sandbox: Sandbox, session: requests.Session, wire: Wire, waits: list[float], kind: str
+) -> None:
+    """A password sent into a session the bank may have lost could count toward the lockout."""
+    sandbox.faults.retry_after = 2
+    sandbox.fail_next(kind, count=3, endpoint="certs")
+    with pytest.raises(BankUnavailableError) as unavailable:
+        sign_in(sandbox, session)
+    assert str(unavailable.value) == unreachable(sandbox, "HTTP 5xx or 429", "login certificate check")
+    assert unavailable.value.exit_code == 4
+    assert calls(sandbox, "certs") == 3
+    assert calls(sandbox, "login_post") == 0
+    assert wire.posts() == []
+    assert len(wire.gets(CERTS)) == 3
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    if kind == "429":
+        assert waits[3:] == [2.0, 2.0]
+    else:
+        assert_backoff(waits[3:])  # and no wait after the last try
+
+
+def test_a_certificate_question_failing_twice_is_asked_a_third_time_and_the_login_goes_on(
+    sandbox: Sandbox, session: requests.Session, wire: Wire, waits: list[float]
+) -> None:
+    sandbox.fail_next("5xx", count=2, endpoint="certs")
+    assert sign_in(sandbox, session).value
+    assert calls(sandbox, "certs") == 3
+    assert calls(sandbox, "login_post") == 1
+    assert [hop.status for hop in wire.gets(CERTS)] == [500, 502, 200]
+    assert_backoff(waits[3:5])
 
 
 # Transient answers to the GETs: retried, bounded, with the promised waits ----------------------

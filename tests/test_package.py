@@ -100,7 +100,7 @@ def test_the_wheel_carries_the_tap_its_sandbox_doctor_and_commands_and_no_reposi
     assert sources - names == set()
     assert {"fibank_report/templates/report.html.j2", f"{info}/licenses/LICENSE"} <= names
     assert not [n for n in names if n.split("/")[0] in {"tests", "transform", "orchestrate", "scripts"}]
-    for command in ("tap-fibank", "tap-fibank-sandbox", "tap-fibank-doctor"):
+    for command in ("tap-fibank", "tap-fibank-sandbox", "tap-fibank-doctor", "tap-fibank-state"):
         assert re.search(rf"^{command} = tap_fibank\.", entry_points, re.M), entry_points
     assert "License-Expression: Apache-2.0" in metadata
     assert "Requires-Python: >=3.10" in metadata

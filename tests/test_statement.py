@@ -601,10 +601,17 @@ def test_an_acc_element_naming_another_account_by_ibanacno_is_ignored():
     assert statement.notes == ["the answer held another account's statement too: it was ignored"]
 
 
-def test_a_part_without_ccy_takes_the_accounts_currency_and_a_missing_stmt_is_empty():
+def test_a_part_without_ccy_before_2026_of_a_euro_account_waits_for_its_currency_and_no_stmt_is_empty():
     statement = parse_statement({"acc": [{"stmt": ROWS[1:2]}, {"ccy": "BGN"}]}, WINDOW, IBAN, "1", "EUR")
-    assert sorted(str(p.currency) for p in statement.parts) == ["BGN", "EUR"]
-    assert [e.record["currency"] for e in statement.entries] == ["EUR"]
+    assert sorted(str(p.currency) for p in statement.parts) == ["BGN", "None"]
+    assert [e.record["currency"] for e in statement.entries] == [None]
+    assert statement.undecided
+
+
+def test_a_part_without_ccy_of_a_dollar_account_takes_the_accounts_currency():
+    statement = parse_statement({"acc": [{"stmt": ROWS[1:2]}]}, WINDOW, IBAN, "1", "USD")
+    assert [e.record["currency"] for e in statement.entries] == ["USD"]
+    assert not statement.undecided
 
 
 def test_a_row_that_is_not_an_object_is_a_clear_error():

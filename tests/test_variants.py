@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 from tapruns import TapRun, run_tap
-from test_faults import RECENT, assert_equals_truth, assert_summary_is_last, broken_iban, truth
+from test_faults import RECENT, TODAY, assert_equals_truth, assert_summary_is_last, broken_iban, truth, upsert
 
 from tap_fibank.sandbox import Faults, Sandbox
+from tap_fibank.windows import windows
 
 # The variant matrix has its own make target (make test-matrix), which .ci/run runs too.
 pytestmark = pytest.mark.matrix
@@ -35,9 +36,12 @@ class Variant:
     name: str
     faults: dict[str, Any]
     from_1993: bool = False  # the default start_date: where windows before an account existed matter
+    start: dt.date | None = None  # another start_date (default: RECENT, or 1993 with from_1993)
     config: dict[str, Any] = field(default_factory=dict)
     profiles: tuple[str, ...] | None = None  # the profiles whose accounts can be read (None: all)
     check: Callable[[Sandbox, TapRun], None] | None = None
+    #: The entries the bank serves, where that is not all of them from the start.
+    served: Callable[[Sandbox, TapRun, dict[tuple[str, int], Any]], dict[tuple[str, int], Any]] | None = None
 
 
 def summary_says(*fragments: str) -> Callable[[Sandbox, TapRun], None]:
@@ -65,6 +69,62 @@ def unverifiable_but_moving(bank: Sandbox, run: TapRun) -> None:
     verdicts = {s["verification"] for s in run.records["statements"]}
     assert "unverifiable" in verdicts and verdicts <= {"unverifiable", "balanced"}, verdicts
     assert "read but unverifiable: ****" in assert_summary_is_last(run)
+
+
+CONVERTED = "BG52FINV91501017006651"  # BGN until 2026-01-01, then EUR
+ACROSS_2026 = dt.date(2025, 11, 1)  # a walk across the changeover, about thirteen windows
+
+
+def currencies_decided(bank: Sandbox, run: TapRun) -> None:
+    """Lev before 2026 (or euro, where the history is shown in euro), kept for the next runs."""
+    before = {r["currency"] for r in run.records["transactions"] if r["iban"] == CONVERTED}
+    assert before >= {"EUR"} and len(before) <= 2, before
+    decided = run.partitions()[CONVERTED]["currency_before_2026"]
+    assert decided == ("EUR" if bank.faults.history == "redenominated" else "BGN")
+    assert "BGN" in before or decided == "EUR"
+    assert_summary_is_last(run)
+
+
+def a_lost_read_is_read_again(bank: Sandbox, run: TapRun) -> None:
+    counters = bank.counters()
+    assert counters["faults"]["bare_window"] == 1
+    asked = [iban for iban, first, _ in counters["statement_ranges"] if first == RECENT.isoformat()]
+    assert len(asked) == len(set(asked)) + 1, "the empty answer was not asked again"
+    assert "no entries and no summary rows" not in assert_summary_is_last(run)
+
+
+SERVED_DAYS = 400
+
+
+def from_the_served_day(
+    bank: Sandbox, run: TapRun, want: dict[tuple[str, int], Any]
+) -> dict[tuple[str, int], Any]:
+    """Each account's entries from the first window the bank answers, which starts within 30 days."""
+    oldest = TODAY - dt.timedelta(days=SERVED_DAYS)
+    served = {
+        iban: dt.date.fromisoformat(p.get("served_from", "1993-02-27"))
+        for iban, p in run.partitions().items()
+    }
+    for iban, day in served.items():
+        assert day == dt.date(1993, 2, 27) or oldest <= day < oldest + dt.timedelta(days=30), (iban, day)
+    return {k: e for k, e in want.items() if e.booking_date >= served[k[0]]}
+
+
+def history_served_from_a_day(bank: Sandbox, run: TapRun) -> None:
+    """Accounts older than what the bank serves start at the first window it answers, named once."""
+    summary = assert_summary_is_last(run)
+    oldest = TODAY - dt.timedelta(days=SERVED_DAYS)
+    boundary = next(w.start for w in windows(FIRST_DAY, TODAY) if w.start >= oldest)
+    named = 0
+    for iban, partition in run.partitions().items():
+        before = [e.balance_after for e in bank.truth()[iban] if e.booking_date < boundary]
+        if iban == broken_iban(bank) or not before or before[-1] == 0:
+            assert "served_from" not in partition, iban  # opened later, or nothing carried over
+            continue
+        assert partition["served_from"] == boundary.isoformat()
+        assert f"****{iban[-4:]} from {boundary} (opening balance {before[-1]} carried)" in summary
+        named += 1
+    assert named >= 3
 
 
 VARIANTS = [
@@ -101,6 +161,38 @@ VARIANTS = [
         check=summary_says("profile Профил без номер (getCustQuery lists it without an ibCustomerId"),
     ),
     Variant(
+        "an answer with no rows and no summary, once, between balances that differ",
+        {"bare_window_start": RECENT.isoformat()},  # the middle of three windows
+        start=RECENT - dt.timedelta(days=30),
+        check=a_lost_read_is_read_again,
+    ),
+    Variant("statement elements without ccy", {"ccy": "absent"}, start=ACROSS_2026, check=currencies_decided),
+    Variant(
+        "one element holding lev and euro across the changeover",
+        {"changeover_element": "mixed"},
+        start=ACROSS_2026,
+        check=currencies_decided,
+    ),
+    Variant(
+        "one mixed element and no ccy anywhere",
+        {"changeover_element": "mixed", "ccy": "absent"},
+        start=ACROSS_2026,
+        check=currencies_decided,
+    ),
+    Variant(
+        "a history re-denominated in euro without ccy",
+        {"history": "redenominated"},
+        start=ACROSS_2026,
+        check=currencies_decided,
+    ),
+    Variant(
+        "a bank that serves only the last 400 days",
+        {"served_days": SERVED_DAYS},
+        from_1993=True,
+        check=history_served_from_a_day,
+        served=from_the_served_day,
+    ),
+    Variant(
         "the business profile's account list answers 403",
         {"business_accounts_status": 403},
         profiles=(PERSON,),
@@ -112,13 +204,13 @@ VARIANTS = [
 @pytest.mark.parametrize("variant", VARIANTS, ids=[v.name for v in VARIANTS])
 def test_every_variant_gets_every_entry_once_and_a_cheap_next_run(variant: Variant, tmp_path: Path) -> None:
     with Sandbox(seed=1, faults=Faults(**variant.faults)) as bank:
-        start = FIRST_DAY if variant.from_1993 else RECENT
+        start = variant.start or (FIRST_DAY if variant.from_1993 else RECENT)
         config = {
             "base_url": bank.base_url,
             "username": bank.username,
             "password": bank.password,
             "max_retries": 1,
-            **({} if variant.from_1993 else {"start_date": RECENT.isoformat()}),
+            **({} if variant.from_1993 else {"start_date": start.isoformat()}),
             **variant.config,
         }
         (tmp_path / "first").mkdir()
@@ -127,7 +219,10 @@ def test_every_variant_gets_every_entry_once_and_a_cheap_next_run(variant: Varia
         healthy = {
             a.iban for a in bank.accounts if variant.profiles is None or a.customer_id in variant.profiles
         }
-        assert_equals_truth(first.records["transactions"], truth(bank, start, healthy))
+        want = truth(bank, start, healthy)
+        if variant.served is not None:
+            want = variant.served(bank, first, want)
+        assert_equals_truth(first.records["transactions"], want)
         assert bank.counters()["longest_range_days"] <= 30
         if variant.check is not None:
             variant.check(bank, first)
@@ -138,6 +233,7 @@ def test_every_variant_gets_every_entry_once_and_a_cheap_next_run(variant: Varia
         calls = bank.counters()["statement_calls"]
         broken = broken_iban(bank)
         assert all(n <= 2 for iban, n in calls.items() if iban != broken), calls
+        assert_equals_truth(second.records["transactions"], want, subset=True)
 
 
 # --- what the matrix does not cover: allow-lists, the device id, failing windows -----------------
@@ -222,3 +318,96 @@ def test_a_window_that_keeps_failing_costs_only_itself_and_the_next_run_recovers
             (r["iban"], r["entry_id"]) for r in run.records["transactions"] + healed.records["transactions"]
         }
         assert loaded == set(truth(bank, start, {busy}))
+
+
+# --- the balance chain decides: lost answers, history the bank does not serve, undecidable currency --
+
+
+@pytest.mark.parametrize("summary_rows", ["full", "none"])
+def test_an_answer_that_stays_empty_between_balances_that_differ_is_a_gap_until_it_is_read(
+    tmp_path: Path, summary_rows: str
+) -> None:
+    with Sandbox(seed=1, faults=Faults(summary_rows=summary_rows)) as bank:
+        busy = next(a.iban for a in bank.accounts if "dst_edges" in a.tags)
+        start = RECENT - dt.timedelta(days=60)
+        lost = start + dt.timedelta(days=30)  # the second of four windows
+        end = lost + dt.timedelta(days=29)
+        bank.faults.bare_window_start, bank.faults.bare_window_mode = lost.isoformat(), "always"
+        config = config_for(bank, ibans=[busy], start_date=start.isoformat())
+        first = run_tap(tmp_path, config)
+        assert first.returncode == 0, first.stderr[-3000:]
+        everything = truth(bank, start, {busy})
+        before = max(e.booking_date for e in everything.values() if e.booking_date < lost)
+        assert_equals_truth(
+            first.records["transactions"],
+            {k: e for k, e in everything.items() if not lost <= e.booking_date <= end},
+        )
+        summary = assert_summary_is_last(first)
+        gap = "(GetCustBal: an answer with no entries and no summary rows, 2 attempts)"
+        assert f"account ****{busy[-4:]} for {lost}..{end} {gap}" in summary
+        held = first.partitions()[busy]["walked_through"]
+        # Before the earlier entry's day; where summary rows prove the window before, before the lost one.
+        proven = before if summary_rows == "none" else lost
+        assert held == (proven - dt.timedelta(days=1)).isoformat(), "the bookmark passed the unproven stretch"
+        # Still lost in the next run (its windows start at the bookmark less the lookback): said
+        # again, and the bookmark still held.
+        again_start = dt.date.fromisoformat(held) + dt.timedelta(days=1 - 7)
+        bank.faults.bare_window_start = again_start.isoformat()
+        (tmp_path / "again").mkdir()
+        again = run_tap(tmp_path / "again", config, first.state)
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert f"****{busy[-4:]} for {again_start}.." in assert_summary_is_last(again)
+        assert again.partitions()[busy]["walked_through"] <= held
+        bank.faults = Faults()
+        (tmp_path / "healed").mkdir()
+        healed = run_tap(tmp_path / "healed", config, again.state)
+        assert healed.returncode == 0, healed.stderr[-3000:]
+        assert set(upsert(first, again, healed)) == set(everything)
+        assert healed.partitions()[busy]["walked_through"] == TODAY.isoformat()
+
+
+def test_the_history_start_is_asked_again_at_most_once_a_week(tmp_path: Path) -> None:
+    with Sandbox(seed=1, faults=Faults(served_days=SERVED_DAYS)) as bank:
+        busy = next(a.iban for a in bank.accounts if "dst_edges" in a.tags)
+        config = config_for(bank, ibans=[busy], start_date=FIRST_DAY.isoformat())
+        first = run_tap(tmp_path, config)
+        assert first.returncode == 0, first.stderr[-3000:]
+        partition = first.partitions()[busy]
+        assert partition["served_probed"] == TODAY.isoformat()
+        bank.reset_counters()
+        (tmp_path / "daily").mkdir()
+        daily = run_tap(tmp_path / "daily", config, first.state)
+        assert bank.counters()["statement_calls"] == {busy: 1}
+        assert "served only from" not in assert_summary_is_last(daily)
+        week_ago = (TODAY - dt.timedelta(days=7)).isoformat()
+        partition = daily.partitions()[busy]
+        partition["served_probed"] = week_ago
+        bank.reset_counters()
+        (tmp_path / "weekly").mkdir()
+        weekly = run_tap(tmp_path / "weekly", config, daily.state)
+        assert weekly.returncode == 0, weekly.stderr[-3000:]
+        served = dt.date.fromisoformat(partition["served_from"])
+        ranges = [(f, t) for _, f, t in bank.counters()["statement_ranges"]]
+        assert (
+            len(ranges) == 2
+            and ((served - dt.timedelta(days=30)).isoformat(), (served - dt.timedelta(days=1)).isoformat())
+            in ranges
+        )
+        assert weekly.partitions()[busy]["served_probed"] == TODAY.isoformat()
+        assert weekly.partitions()[busy]["served_from"] == served.isoformat()
+
+
+def test_a_currency_the_numbers_cannot_decide_is_named_in_one_line_and_never_guessed(tmp_path: Path) -> None:
+    with Sandbox(seed=1, faults=Faults(history="shifted")) as bank:
+        converted = "BG52FINV91501017006651"
+        run = run_tap(tmp_path, config_for(bank, start_date=ACROSS_2026.isoformat()))
+        assert run.returncode == 5, run.stderr[-3000:]
+        (line,) = [x for x in run.stderr.splitlines() if x.startswith("tap-fibank: error:")]
+        assert line.startswith(
+            "tap-fibank: error: the currency of account ****6651 before 2026-01-01 cannot be decided: its "
+            "statements name no currency, and the balance goes from "
+        )
+        assert not [r for r in run.records["transactions"] if r["iban"] == converted]
+        assert run.partitions()[converted].get("walked_through", "") < "2025-11-01"
+        others = truth(bank, ACROSS_2026, {a.iban for a in bank.accounts if a.iban != converted})
+        assert_equals_truth(run.records["transactions"], others)

@@ -87,7 +87,7 @@ def opened_run(
 
 
 def walk(run: Run, bank: Sandbox, iban: str, state: dict[str, Any] | None = None) -> list[Step]:
-    return list(AccountWalker(run, customer_of(bank, iban), iban, state or {}).steps())
+    return list(AccountWalker(run, customer_of(bank, iban), iban, {} if state is None else state).steps())
 
 
 def plan_of(start: dt.date, end: dt.date) -> list[Window]:
@@ -284,7 +284,7 @@ def test_the_empty_history_is_warned_once_per_account_however_often_it_is_walked
     ]
 
 
-def test_a_first_answer_that_does_not_open_at_zero_leaves_the_history_before_it_skipped_and_unverified(
+def test_a_first_answer_that_does_not_open_at_zero_is_where_the_served_history_starts_and_is_kept(
     sandbox, caplog
 ):
     sandbox.faults.before_opening = "500"
@@ -293,14 +293,16 @@ def test_a_first_answer_that_does_not_open_at_zero_leaves_the_history_before_it_
     assert plan[2].start <= dt.date(2016, 3, 14) <= plan[2].end
     sandbox.faults.failing_window_start = plan[2].start.isoformat()  # its opening window fails too
     opening = next(e for e in reversed(sandbox.truth()[BUSY]) if e.booking_date < plan[3].start).balance_after
+    state: dict[str, Any] = {}
     with opened_run(sandbox, start, end) as run:
-        steps = walk(run, sandbox, BUSY)
-        assert spans(steps) == [(Window(start, plan[2].end), False)] + [(w, False) for w in plan[3:]]
+        steps = walk(run, sandbox, BUSY, state)
+        assert spans(steps) == [(Window(start, plan[2].end), True)] + [(w, True) for w in plan[3:]]
         assert read_entries(steps) == truth(sandbox, BUSY, plan[3].start, end)
-        assert run.ledger.skipped == [
-            f"account {mask_iban(BUSY)} before {plan[3].start} (the bank fails those windows, and the first "
-            f"one that answers opens at {opening}, so earlier entries exist); its bookmark stays before them"
-        ]
+        assert run.ledger.skipped == []
+        assert run.ledger.served == {
+            mask_iban(BUSY): f"from {plan[3].start} (opening balance {opening} carried)"
+        }
+    assert state["served_from"] == plan[3].start.isoformat()
     assert opening > 0 and not any("walked as empty" in m for m in warnings_of(caplog))
 
 
@@ -499,9 +501,9 @@ def test_a_window_that_does_not_open_where_the_one_before_closed_is_unverified(s
     assert closed is not None and opens == closed - Decimal("12.34")
     assert asked(sandbox, BUSY) == Counter(plan), "a chain problem is not read again"
     (warning,) = warnings_of(caplog)
-    assert (
-        f"does not add up (the statement opens at {opens} EUR on {plan[2].start} but the previous " in warning
-    )
+    assert f"does not add up (the balance was {closed} at the end of {plan[1].end}, but the next " in warning
+    assert f"on {plan[2].start}, follows from {opens})" in warning
+    assert steps[2].hold == plan[2].start
 
 
 def test_a_window_its_summary_rows_cannot_prove_breaks_the_chain(sandbox, caplog):
@@ -817,13 +819,15 @@ def test_the_warning_names_the_first_three_problems_of_a_window(sandbox, caplog)
     assert f"does not add up ({'; '.join(problems[:3])}): its entries" in warning
 
 
-def test_a_statement_without_its_currency_takes_the_accounts_as_listed():
+def test_a_statement_without_its_currency_takes_the_accounts_as_listed_unless_the_changeover_must_decide():
     window = Window(SPRING, SPRING + dt.timedelta(days=5))
     with ReplaySandbox(Shape(element_keys=["iban", "stmt"])) as bank, opened_run(bank, SPRING, None) as run:
         customer = customer_of(bank, BUSY)
         assert read_window(run, customer, BUSY, window).parts[0].currency is None
-        run.currencies[BUSY] = "EUR"
-        assert [p.currency for p in read_window(run, customer, BUSY, window).parts] == ["EUR"]
+        run.currencies[BUSY] = "USD"
+        assert [p.currency for p in read_window(run, customer, BUSY, window).parts] == ["USD"]
+        run.currencies[BUSY] = "EUR"  # euro today: before 2026 it may have been lev
+        assert read_window(run, customer, BUSY, window).undecided
 
 
 # -- fetching in order ---------------------------------------------------------------------------
@@ -873,3 +877,140 @@ def test_fetching_stopped_early_cancels_what_it_started_and_needs_no_drained():
     fetched.close()  # type: ignore[attr-defined]
     assert [f.cancelled() for f in pending] == [False, True, True, True]
     assert list(fetch_in_order([], start, 3)) == []
+
+
+# -- the balance chain decides (issue: every entry, for good) ------------------------------------
+
+
+def test_an_empty_answer_between_balances_that_differ_is_asked_again_and_its_entries_read(sandbox):
+    start, end = SPRING, SPRING + dt.timedelta(days=80)
+    plan = plan_of(start, end)
+    sandbox.faults.bare_window_start = plan[1].start.isoformat()  # once
+    with opened_run(sandbox, start, end, max_retries=1) as run:
+        steps = walk(run, sandbox, BUSY)
+        assert read_entries(steps) == truth(sandbox, BUSY, start, end)
+        assert spans(steps) == [(w, True) for w in plan]
+        assert run.ledger.skipped == [] and run.ledger.unbalanced == []
+    assert asked(sandbox, BUSY)[plan[1]] == 2
+    assert sandbox.counters()["faults"]["bare_window"] == 1
+
+
+def test_an_empty_answer_that_stays_empty_is_a_gap_holding_the_bookmark_before_the_earlier_balance(sandbox):
+    sandbox.faults.summary_rows = "none"
+    start, end = SPRING, SPRING + dt.timedelta(days=80)
+    plan = plan_of(start, end)
+    sandbox.faults.bare_window_start, sandbox.faults.bare_window_mode = plan[1].start.isoformat(), "always"
+    with opened_run(sandbox, start, end, max_retries=2) as run:
+        steps = walk(run, sandbox, BUSY)
+        last_before = max(e.booking_date for e in sandbox.truth()[BUSY] if e.booking_date < plan[1].start)
+        assert spans(steps) == [(plan[0], True), (plan[1], False), (plan[2], False)]
+        assert [s.hold for s in steps] == [None, None, last_before]
+        assert run.ledger.skipped == [
+            f"account {mask_iban(BUSY)} for {plan[1]} (GetCustBal: an answer with no entries and no summary "
+            "rows, 3 attempts); its entries were not read, and its bookmark stays before it so the next run "
+            "reads it again"
+        ]
+        assert run.ledger.unbalanced == [], "a gap's missing entries are not a window that does not add up"
+    assert asked(sandbox, BUSY)[plan[1]] == 1 + 3
+
+
+def test_an_empty_answer_between_balances_that_agree_is_a_window_without_entries(sandbox):
+    sandbox.faults.summary_rows = "none"
+    start, end = SPRING, SPRING + dt.timedelta(days=80)
+    plan = plan_of(start, end)
+    quiet = next(  # a window of the USD account without entries
+        w
+        for w in plan_of(dt.date(2020, 1, 1), dt.date(2024, 12, 31))
+        if not [e for e in sandbox.truth()[USD] if w.start <= e.booking_date <= w.end]
+    )
+    sandbox.faults.bare_window_start, sandbox.faults.bare_window_mode = quiet.start.isoformat(), "always"
+    around = Window(quiet.start - dt.timedelta(days=30), quiet.end + dt.timedelta(days=60))
+    with opened_run(sandbox, around.start, around.end, max_retries=2) as run:
+        steps = walk(run, sandbox, USD)
+        assert all(verified for _, verified in spans(steps))
+        assert run.ledger.skipped == []
+    assert asked(sandbox, USD)[quiet] == 1, "an empty window whose neighbours agree is not asked again"
+    del plan
+
+
+def test_a_balance_that_does_not_follow_the_stored_one_holds_the_bookmark_before_its_day(sandbox):
+    start, end = SPRING, SPRING + dt.timedelta(days=29)
+    entries = [e for e in sandbox.truth()[BUSY] if e.booking_date < start]
+    stored = {"walked_through": (start - dt.timedelta(days=1)).isoformat()}
+    stored["chain"] = {"day": entries[-1].booking_date.isoformat(), "balance": "1.00", "currency": "EUR"}
+    with opened_run(sandbox, start, end) as run:
+        steps = walk(run, sandbox, BUSY, dict(stored))
+        assert [s.hold for s in steps] == [entries[-1].booking_date]
+        assert [s.verified for s in steps] == [False]
+        assert run.ledger.unbalanced == [(mask_iban(BUSY), f"{entries[-1].booking_date}..{end}")]
+
+
+def test_the_served_history_is_not_walked_again_and_is_reprobed_once_its_interval_has_passed(sandbox):
+    served = dt.date(2024, 1, 15)
+    state = {"walked_through": "2024-03-01", "served_from": served.isoformat(), "served_probed": "2024-02-01"}
+    with opened_run(sandbox, dt.date(2016, 1, 1), dt.date(2024, 3, 10)) as run:
+        sandbox.faults.failing_window_start = (served - dt.timedelta(days=30)).isoformat()
+        walk(run, sandbox, BUSY, state)
+        probe = Window(served - dt.timedelta(days=30), served - dt.timedelta(days=1))
+        assert asked(sandbox, BUSY)[probe] == 1, "the re-probe is a single try"
+        assert state["served_from"] == served.isoformat()
+        assert state["served_probed"] == sofia_today().isoformat()
+        sandbox.reset_counters()
+        walk(run, sandbox, BUSY, state)  # probed today: not again
+        assert probe not in asked(sandbox, BUSY)
+
+
+def test_a_reprobe_that_answers_forgets_the_history_start_and_reads_from_the_start_date(sandbox):
+    served = dt.date(2024, 1, 15)
+    state = {"walked_through": "2024-03-01", "served_from": served.isoformat()}
+    start = dt.date(2023, 11, 1)
+    with opened_run(sandbox, start, dt.date(2024, 3, 10)) as run:
+        steps = walk(run, sandbox, BUSY, state)
+        assert "served_from" not in state
+        assert steps[0].statement.window.start == start
+        assert read_entries(steps) == truth(sandbox, BUSY, start, dt.date(2024, 3, 10))
+
+
+@pytest.mark.parametrize(
+    ("knobs", "before"), [({"ccy": "absent"}, "BGN"), ({"history": "redenominated"}, "EUR")]
+)
+def test_the_currency_before_2026_is_decided_by_the_changeover_balance_and_kept(sandbox, knobs, before):
+    sandbox.faults.update(knobs)
+    start, end = dt.date(2025, 12, 1), dt.date(2026, 1, 31)
+    state: dict[str, Any] = {}
+    with opened_run(sandbox, start, end) as run:
+        run.currencies[CONVERTED] = "EUR"  # as the account list says today
+        steps = walk(run, sandbox, CONVERTED, state)
+        currencies = {
+            (e.booking_date < dt.date(2026, 1, 1), e.values.currency)
+            for s in steps
+            for e in s.statement.entries
+        }
+        assert currencies == {(True, before), (False, "EUR")}
+        assert state["currency_before_2026"] == before
+        assert all(verified for _, verified in spans(steps))
+
+
+def test_a_kept_currency_decision_is_used_without_reading_the_changeover_again(sandbox):
+    sandbox.faults.ccy = "absent"
+    start, end = dt.date(2025, 10, 1), dt.date(2025, 10, 30)
+    with opened_run(sandbox, start, end) as run:
+        run.currencies[CONVERTED] = "EUR"  # as the account list says today
+        steps = walk(run, sandbox, CONVERTED, {"currency_before_2026": "BGN"})
+        assert {e.values.currency for s in steps for e in s.statement.entries} == {"BGN"}
+    assert set(asked(sandbox, CONVERTED)) == {Window(start, end)}
+
+
+def test_numbers_that_cannot_decide_stop_the_walk_before_the_undecided_window(sandbox):
+    sandbox.faults.history = "shifted"
+    start, end = dt.date(2025, 11, 1), dt.date(2026, 1, 31)
+    state: dict[str, Any] = {}
+    with opened_run(sandbox, start, end) as run:
+        run.currencies[CONVERTED] = "EUR"  # as the account list says today
+        steps = walk(run, sandbox, CONVERTED, state)
+        assert [(s.statement.entries, s.verified, s.hold) for s in steps] == [([], False, start)]
+        (line,) = run.ledger.undecided
+        assert line.startswith(
+            f"the currency of account {mask_iban(CONVERTED)} before 2026-01-01 cannot be decided"
+        )
+    assert "currency_before_2026" not in state

@@ -91,7 +91,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "bare_window_mode": ("once", "always"),
     "ccy": ("sent", "absent"),
     "changeover_element": ("split", "mixed"),
-    "history": ("as_booked", "redenominated"),
+    "history": ("as_booked", "redenominated", "shifted"),
 }
 
 

@@ -54,26 +54,26 @@ class Book:
         self.info = info
         self.entries: list[Entry] = list(entries)
         self.days: list[int] = [e.booking_date.toordinal() for e in entries]
-        self._in_euro: list[Entry] | None = None
+        self._in_euro: dict[Decimal, list[Entry]] = {}
 
     @property
     def redenominates(self) -> bool:
         """Whether ``history=redenominated`` changes this book: a converted account, EUR by now."""
         return self.info.converted and self.info.currency == "EUR"
 
-    def in_euro(self) -> list[Entry]:
+    def in_euro(self, shift: Decimal = ZERO) -> list[Entry]:
         """The entries as a bank that re-denominated the lev history shows them (cached until a posting).
 
         Each balance before 2026 becomes its euro value, and each amount the step between two such
         balances, so the chain of balances holds in euro and runs on into 2026 unbroken.
         """
-        if self._in_euro is None:
-            self._in_euro = redenominate(self.entries)
-        return self._in_euro
+        if shift not in self._in_euro:
+            self._in_euro[shift] = redenominate(self.entries, shift)
+        return self._in_euro[shift]
 
-    def euro_segment(self, first: date, last: date) -> Segment:
+    def euro_segment(self, first: date, last: date, shift: Decimal = ZERO) -> Segment:
         """Entries booked from ``first`` to ``last`` as ``in_euro`` shows them, in one EUR segment."""
-        entries = self.in_euro()
+        entries = self.in_euro(shift)
         start = bisect.bisect_left(self.days, first.toordinal())
         stop = bisect.bisect_right(self.days, last.toordinal())
         opening = entries[start - 1].balance_after if start else ZERO
@@ -104,7 +104,7 @@ class Book:
 
     def recompute_from(self, index: int) -> None:
         """Rewrite running balances from ``index`` on, after an entry was inserted there."""
-        self._in_euro = None
+        self._in_euro = {}
         currency = self.entries[index].currency
         balance = self.balance_before(index, currency)
         for position in range(index, len(self.entries)):
@@ -117,11 +117,13 @@ class Book:
                 self.entries[position] = dataclasses.replace(entry, balance_after=balance)
 
 
-def redenominate(entries: list[Entry]) -> list[Entry]:
+def redenominate(entries: list[Entry], shift: Decimal = ZERO) -> list[Entry]:
     """Lev entries restated in euro: balances converted, amounts the steps between them.
 
     The conversion rounds each balance, so an amount is rarely its lev amount converted; a step
-    can even be 0.00. The direction stays (rounding never reverses a step).
+    can even be 0.00. The direction stays (rounding never reverses a step). A `shift` moves every
+    balance before 2026 (``history=shifted``): the chain then holds on either side of the
+    changeover but neither continues nor converts across it.
     """
     shown: list[Entry] = []
     before = ZERO
@@ -130,7 +132,7 @@ def redenominate(entries: list[Entry]) -> list[Entry]:
             shown.append(entry)
             before = entry.balance_after
             continue
-        balance = bgn_to_eur(entry.balance_after)
+        balance = bgn_to_eur(entry.balance_after) + shift
         step = balance - before
         shown.append(
             dataclasses.replace(
@@ -156,7 +158,9 @@ class Ledger:
         book = self.books.get(iban)
         return book.info if book is not None else None
 
-    def statement(self, iban: str, first: date, last: date, redenominated: bool = False) -> list[Segment]:
+    def statement(
+        self, iban: str, first: date, last: date, redenominated: bool = False, shift: Decimal = ZERO
+    ) -> list[Segment]:
         """A statement window, split in two at 2026-01-01 for an account converted to the euro.
 
         With ``redenominated`` such an account's window is one EUR segment (see ``Book.in_euro``).
@@ -164,7 +168,7 @@ class Ledger:
         with self.lock:
             book = self.books[iban]
             if redenominated and book.redenominates:
-                return [book.euro_segment(first, last)]
+                return [book.euro_segment(first, last, shift)]
             if book.info.converted and first < EURO_DAY <= last:
                 return [book.segment(first, EURO_DAY - timedelta(days=1)), book.segment(EURO_DAY, last)]
             return [book.segment(first, last)]

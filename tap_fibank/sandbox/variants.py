@@ -48,7 +48,7 @@ def names_currency(faults: Faults, info: AccountInfo) -> bool:
     """
     if faults.ccy == "absent":
         return False
-    return not (faults.history == "redenominated" and info.converted and info.currency == "EUR")
+    return not (faults.history != "as_booked" and info.converted and info.currency == "EUR")
 
 
 def no_data_found(request: Request) -> Response:

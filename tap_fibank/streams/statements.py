@@ -13,7 +13,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
-from tap_fibank.bookmarks import settle_bookmark
+from tap_fibank.bookmarks import Points, settle_bookmark
 from tap_fibank.streams.accounts import AccountsStream
 from tap_fibank.streams.base import FibankStream
 from tap_fibank.walker import AccountWalker, WindowSummary, summarize
@@ -81,7 +81,11 @@ class StatementsStream(FibankStream):
             walker = AccountWalker(self.run, customer_id, iban, state)
             windows = (summarize(step, iban, customer_id) for step in walker.steps())
         started_at = self.run.started_at
+        points = Points(state)
         for summary in windows:
             for record in summary.records:
                 yield {**record, "run_started_at": started_at}
-            settle_bookmark(state, summary.window, verified=summary.verified)
+            points.add(summary.point)
+            settle_bookmark(
+                state, summary.window, verified=summary.verified, hold=summary.hold, points=points
+            )

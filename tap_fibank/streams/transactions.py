@@ -17,7 +17,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
-from tap_fibank.bookmarks import advance_bookmark, settle_bookmark
+from tap_fibank.bookmarks import Points, advance_bookmark, settle_bookmark
 from tap_fibank.redact import mask_iban
 from tap_fibank.streams.accounts import AccountsStream
 from tap_fibank.streams.base import FibankStream, extra_property
@@ -91,13 +91,17 @@ class TransactionsStream(FibankStream):
         state = self.partition_state(context)
         run = self.run
         kept = run.windows.setdefault(iban, []) if run.statements_wanted else None
+        points = Points(state)
         try:
             for step in AccountWalker(run, customer_id, iban, state).steps():
                 if kept is not None:
                     kept.append(summarize(step, iban, customer_id))
                 self.extracted_at = step.statement.extracted_at
                 yield from self._emit(step, iban, state)
-                settle_bookmark(state, step.statement.window, verified=step.verified)
+                points.add(step.point)
+                settle_bookmark(
+                    state, step.statement.window, verified=step.verified, hold=step.hold, points=points
+                )
                 self.flush_records()  # this window's rows reach the target before the next wait
         finally:
             self.extracted_at = None
