@@ -8,11 +8,12 @@
 --
 -- Each failing row is an unproven stretch: the account (masked), stretch_from and stretch_to
 -- (the booking days of the two entries whose balances do not follow) and the amount missing
--- between them. The tap holds its bookmark before stretch_from while the stretch is unproven,
--- so the next run reads it again (a window the bank answered empty, or an entry lost in a load).
--- If it stays after a run (a bookmark from an older version of the tap, a warehouse restored from
--- a backup), read the account again from stretch_from: `tap-fibank-state reread` (docs/state.md).
--- Also a changed amount, or a balance the bank rewrote behind the lookback (raise lookback_days).
+-- between them. Where the tap could not prove it either (a window the bank answered empty), it
+-- holds its bookmark before stretch_from, so the next run reads the stretch again. If it stays
+-- after a run (entries lost in a load, a warehouse restored from a backup, a bookmark an older
+-- version of the tap moved past it), read the account again from that day:
+-- `tap-fibank-state reread --iban ... --from <stretch_from>` (docs/state.md). A changed amount:
+-- `meltano run --full-refresh`; a balance the bank rewrote behind the lookback: raise lookback_days.
 with entries as (
     select iban, entry_id, booking_date, booked_at_utc, currency, signed_amount, balance_after
     from {{ ref('stg_fibank__transactions') }}
@@ -83,5 +84,5 @@ select
     signed_amount,
     balance_after,
     balance_after - (opening_balance + signed_amount) as missing_amount,
-    'the next tap run reads it again; if it stays: tap-fibank-state reread from stretch_from' as repair
+    'the next tap run reads it again; if it stays: tap-fibank-state reread --from stretch_from (docs/state.md)' as repair
 from unproven
