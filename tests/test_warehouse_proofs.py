@@ -9,28 +9,42 @@ dropping an account) makes every test pass again. Every data test of transform/ 
 of these cases (`test_every_data_test_is_made_to_fail_by_a_case`).
 
 The cases run in file order on the module's warehouse; each ends with the warehouse repaired.
+The last two cases have a warehouse each, because what they change is a first run: the bank answers
+one window with no rows at all (the entry-balance test names each unproven stretch, and the next
+run reads it again), or serves only recent history (dim_accounts says from which day, with the
+balance carried in, and the warehouse is complete from there).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from test_pipeline_e2e import (
+    START,
     DuckDBWarehouse,
     PostgresWarehouse,
     Project,
     Warehouse,
+    bgn_to_eur,
+    expected_entries,
     make_project,
     plugins_installed,  # noqa: F401 - the fixture
     readable_ibans,
+    to_date,
+    to_decimal,
 )
 
-from tap_fibank.sandbox import Sandbox
+from tap_fibank.sandbox import Entry, Sandbox
+from tap_fibank.windows import Window, windows
 
 pytestmark = pytest.mark.warehouse
 
@@ -55,7 +69,7 @@ FAILED_BY = {
     STALE: "the pipeline not run for four days",
     LATEST_BALANCE: "five weeks deleted; the latest balance changed",
     RECONCILED: "an amount changed; the latest balance changed",
-    FOLLOWS: "an amount changed; the latest balance changed",
+    FOLLOWS: "an amount changed; the latest balance changed; a window the bank answered empty",
     SIGNED: "an amount stored with its sign",
     HAS_EUR: "the USD rates missing",
     BALANCED: "a window's closing balance changed",
@@ -128,6 +142,26 @@ class Lab:
         rows = self.wh.rows(f"select account from {self.wh.analytics}_dbt_test__audit.{test}")
         return {r[0] for r in rows}
 
+    def stretches(self) -> set[tuple[str, date, date]]:
+        """The unproven stretches FOLLOWS stored: account (masked), first and last day."""
+        rows = self.wh.rows(
+            f"select account, stretch_from, stretch_to from {self.wh.analytics}_dbt_test__audit.{FOLLOWS}"
+        )
+        return {(str(r[0]), to_date(r[1]), to_date(r[2])) for r in rows}
+
+    def loaded_entries(self) -> Counter[tuple[str, int]]:
+        """How many times each (iban, entry id) is in the marts."""
+        rows = self.wh.rows(f"select iban, entry_id from {self.wh.analytics}.fct_transactions")
+        return Counter((str(r[0]), int(r[1])) for r in rows)
+
+    def history_starts(self) -> dict[str, tuple[date, Decimal]]:
+        """Per readable account, dim_accounts' served_from and opening_balance_carried."""
+        rows = self.wh.rows(
+            f"select iban, served_from, opening_balance_carried from {self.wh.analytics}.dim_accounts"
+        )
+        readable = set(readable_ibans(self.bank))
+        return {str(r[0]): (to_date(r[1]), to_decimal(r[2])) for r in rows if r[0] in readable}
+
     def sql(self, statement: str) -> None:
         self.wh.execute(statement.replace("{raw}", self.wh.raw).replace("{analytics}", self.wh.analytics))
 
@@ -140,31 +174,67 @@ class Lab:
             assert account.iban not in outcome.output, f"{masked(account.iban)} printed in full"
 
 
+@contextmanager
+def new_lab(kind: str, root: Path) -> Iterator[Lab]:
+    """A sandbox bank and a project that loads it into a new warehouse of `kind`; nothing run yet."""
+    wh: Warehouse = DuckDBWarehouse(root) if kind == "duckdb" else PostgresWarehouse()
+    try:
+        with Sandbox(seed=1) as bank:
+            yield Lab(wh, make_project(root, bank, wh.env()), bank, Outcome(0, ""))
+    finally:
+        wh.drop()
+
+
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
 def lab(
     request: pytest.FixtureRequest,
     plugins_installed: None,  # noqa: F811 - the fixture imported above
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Lab]:
-    root = tmp_path_factory.mktemp(f"proofs-{request.param}")
-    wh: Warehouse = DuckDBWarehouse(root) if request.param == "duckdb" else PostgresWarehouse()
-    try:
-        with Sandbox(seed=1) as bank:
-            project = make_project(root, bank, wh.env())
-            lab = Lab(wh, project, bank, Outcome(0, ""))
-            first = lab.job()
-            lab.assert_all_pass(first)
-            # A second run re-reads the lookback days: windows overlap, as every day in real use.
-            lab.normal = lab.job()
-            yield lab
-    finally:
-        wh.drop()
+    with new_lab(request.param, tmp_path_factory.mktemp(f"proofs-{request.param}")) as opened:
+        opened.assert_all_pass(opened.job())
+        # A second run re-reads the lookback days: windows overlap, as every day in real use.
+        opened.normal = opened.job()
+        yield opened
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def unread_lab(
+    request: pytest.FixtureRequest,
+    plugins_installed: None,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> Iterator[Lab]:
+    """A lab of its own whose pipeline has not run yet: its first run is the case's."""
+    with new_lab(request.param, tmp_path) as opened:
+        yield opened
 
 
 def test_after_normal_runs_every_data_test_passes(lab: Lab) -> None:
     lab.assert_all_pass(lab.normal)
     summaries = [line for line in lab.normal.output.splitlines() if "Done. PASS=" in line]
     assert len(summaries) == 2, "the job did not build the models and then test them"
+
+
+def carried_in(bank: Sandbox, first_day: date) -> dict[str, tuple[date, Decimal]]:
+    """Per readable account, `first_day` and the balance before it, in the account's currency now."""
+    truth = bank.truth()
+    found = {}
+    for account in bank.accounts:
+        if account.iban not in readable_ibans(bank):
+            continue
+        before = [e for e in truth[account.iban] if e.booking_date < first_day]
+        balance = before[-1].balance_after if before else Decimal("0.00")
+        if before and before[-1].currency == "BGN" and account.currency == "EUR":
+            balance = bgn_to_eur(balance)
+        found[account.iban] = (first_day, balance)
+    return found
+
+
+def test_dim_accounts_shows_where_each_history_starts_and_the_balance_it_carries_in(lab: Lab) -> None:
+    starts = lab.history_starts()
+    assert starts == carried_in(lab.bank, START)
+    # The demo's accounts are older than START: their first window carries a balance in.
+    assert starts[lab.iban("busy", "person")][1] != 0
 
 
 def test_every_data_test_is_made_to_fail_by_a_case(lab: Lab) -> None:
@@ -277,6 +347,33 @@ def test_a_changed_window_a_gap_a_changed_balance_missing_rates_and_an_unknown_p
     lab.assert_all_pass(lab.job("--full-refresh"))
 
 
+def test_entries_whose_balances_run_in_posting_order_fail_no_test(lab: Lab) -> None:
+    busy = lab.iban("busy", "person")
+    settled = lab.bank.today - timedelta(days=90)
+    by_day: dict[date, list[Entry]] = {}
+    for entry in lab.bank.truth()[busy]:
+        if entry.booking_date <= settled:
+            by_day.setdefault(entry.booking_date, []).append(entry)
+    # Two entries of a day that is not their day's end (its end-of-day balance stays the bank's).
+    first, second = next(
+        day[:2] for day in reversed(by_day.values()) if len(day) >= 3 and day[0].booked_at != day[1].booked_at
+    )
+    swap = (
+        "update {raw}.transactions as t set booked_at = s.other from (select a.entry_id, "
+        "b.booked_at as other from {raw}.transactions as a inner join {raw}.transactions as b "
+        f"on b.iban = a.iban and a.entry_id + b.entry_id = {first.entry_id + second.entry_id} "
+        f"and a.entry_id <> b.entry_id where a.iban = '{busy}' "
+        f"and a.entry_id in ({first.entry_id}, {second.entry_id})) as s "
+        f"where t.iban = '{busy}' and t.entry_id = s.entry_id"
+    )
+    # Booked the other way round: in booking order neither balance follows, in posting order both do.
+    lab.sql(swap)
+    try:
+        lab.assert_all_pass(lab.dbt())
+    finally:
+        lab.sql(swap)
+
+
 def test_a_pipeline_not_run_for_four_days_fails_until_the_next_run(lab: Lab) -> None:
     lab.sql("update {raw}.statements set run_started_at = run_started_at - interval '4 days'")
     stale = lab.dbt()
@@ -299,3 +396,75 @@ def test_the_always_failing_account_fails_a_named_test_until_it_is_dropped(lab: 
     # As the README says: stop listing it (`ibans`) and delete its raw row.
     lab.sql(f"delete from {{raw}}.accounts where iban = '{failing}'")
     lab.assert_all_pass(lab.dbt())
+
+
+# The first run of a new project walks every account from START in windows of 30 days; the bank
+# answers this one (long settled, months before the euro changeover) with no rows at all.
+WINDOW_DAYS = 30
+LOST_WINDOW = 3
+
+
+def unproven_stretches(bank: Sandbox, lost: Window) -> set[tuple[str, date, date]]:
+    """Per account, the stretch the lost window leaves unproven, from the bank's own entries.
+
+    The entries just before and just after the window, where the window held entries that moved
+    the balance: the later balance then does not follow from the earlier one.
+    """
+    found = set()
+    for iban, entries in expected_entries(bank).items():
+        before = [e for e in entries if e.booking_date < lost.start]
+        inside = [e for e in entries if lost.start <= e.booking_date <= lost.end]
+        after = [e for e in entries if e.booking_date > lost.end]
+        if not (before and inside and after):
+            continue
+        previous, following = before[-1], after[0]
+        opening = previous.balance_after
+        if previous.currency == "BGN" and following.currency == "EUR":
+            opening = bgn_to_eur(opening)
+        if opening + following.signed_amount != following.balance_after:
+            found.add((masked(iban), previous.booking_date, following.booking_date))
+    return found
+
+
+def test_a_window_the_bank_answered_empty_is_named_until_the_next_run_reads_it_again(unread_lab: Lab) -> None:
+    lab = unread_lab
+    busy = lab.iban("busy", "person")
+    lost = list(windows(START, lab.bank.today, WINDOW_DAYS))[LOST_WINDOW]
+    expected = unproven_stretches(lab.bank, lost)
+    assert masked(busy) in {account for account, _, _ in expected}, "the window must hold entries"
+    # Every call for the window answers 200 with an empty element, retries included.
+    lab.bank.faults.update({"bare_window_start": lost.start.isoformat(), "bare_window_mode": "always"})
+    env = {"TAP_FIBANK_WINDOW_DAYS": str(WINDOW_DAYS)}
+
+    first = lab.job(env=env)
+    assert first.returncode != 0
+    assert FOLLOWS in first.failed
+    assert lab.stretches() == expected
+    lab.assert_no_full_iban(first)
+
+    # The bank answers again: the next run reads the stretch again, and the warehouse heals.
+    lab.bank.faults.update({"bare_window_start": ""})
+    lab.assert_all_pass(lab.job(env=env))
+    truth = expected_entries(lab.bank)
+    assert lab.loaded_entries() == Counter((iban, e.entry_id) for iban, es in truth.items() for e in es)
+
+
+SERVED_DAYS = 100
+
+
+def test_a_bank_serving_only_recent_history_is_complete_from_the_first_day_it_serves(unread_lab: Lab) -> None:
+    lab = unread_lab
+    # Every window starting before today - SERVED_DAYS answers the bank's "no data found".
+    lab.bank.faults.update({"served_days": SERVED_DAYS})
+    env = {"TAP_FIBANK_WINDOW_DAYS": str(WINDOW_DAYS)}
+    oldest = lab.bank.today - timedelta(days=SERVED_DAYS)
+    served = next(w.start for w in windows(START, lab.bank.today, WINDOW_DAYS) if w.start >= oldest)
+
+    lab.assert_all_pass(lab.job(env=env))
+    lab.assert_all_pass(lab.job(env=env))  # the daily run: the tap remembers where history starts
+    starts = lab.history_starts()
+    assert starts == carried_in(lab.bank, served)
+    assert starts[lab.iban("busy", "person")][1] != 0
+    truth = expected_entries(lab.bank)
+    kept = Counter((iban, e.entry_id) for iban, es in truth.items() for e in es if e.booking_date >= served)
+    assert lab.loaded_entries() == kept

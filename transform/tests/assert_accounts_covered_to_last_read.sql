@@ -1,5 +1,8 @@
 -- Every account the login lists has statement windows, and they reach the day the tap last read
--- it (a run reads up to its own day). Failing rows name the account (masked) and the dates:
+-- it (a run reads up to its own day). Coverage counts from served_from, the first day the
+-- warehouse holds a window of the account: a bank that serves only recent history (its first
+-- window carries a non-zero opening balance in, dim_accounts.opening_balance_carried) is not a
+-- gap. Failing rows name the account (masked) and the dates:
 -- - never read: the bank failed its statement in every run (the tap's log names it); if it will
 --   never be readable, stop listing it (the tap's `ibans`) and delete its row from the raw
 --   accounts table;
@@ -8,8 +11,9 @@
 -- Gaps between windows fail assert_statement_windows_chain.
 select
     {{ mask_iban('iban') }} as account,
-    first_window_date,
+    served_from,
     covered_to,
+    covered_to - served_from + 1 as covered_days,
     last_read_date,
     case
         when last_read_at_utc is null then 'never read'

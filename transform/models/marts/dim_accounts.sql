@@ -1,6 +1,10 @@
 -- Every account the login lists, with its owner and profile, what its entries say (first and
 -- last booking, latest balance), what the bank says (the latest statement window's closing
--- balance, the account list's balance) and when the tap last read it.
+-- balance, the account list's balance), when the tap last read it, and where its history in the
+-- warehouse starts: served_from, the first day of its first statement window, and the opening
+-- balance that window carries in (0 for an account read from its opening; not 0 when the bank
+-- serves no older history, or start_date is later than the opening). Completeness is counted
+-- from served_from.
 with accounts as (
     select * from {{ ref('stg_fibank__accounts') }}
 ),
@@ -43,10 +47,26 @@ windows as (
     where effective_to is not null
 ),
 
+first_window as (
+    select iban, opening_balance, currency
+    from (
+        select
+            iban,
+            opening_balance,
+            currency,
+            row_number() over (
+                partition by iban
+                order by date_from, case when effective_to is null then 1 else 0 end, run_started_at_utc desc
+            ) as position
+        from {{ ref('fct_statement_windows') }}
+    ) as ranked
+    where position = 1
+),
+
 reads as (
     select
         iban,
-        min(date_from) as first_window_date,
+        min(date_from) as served_from,
         max(effective_to) as covered_to,
         max(run_started_at_utc) as last_read_at_utc
     from {{ ref('fct_statement_windows') }}
@@ -80,7 +100,11 @@ select
     end as latest_window_balance,
     lw.verification as latest_window_verification,
     a.bank_balance,
-    r.first_window_date,
+    r.served_from,
+    case
+        when fw.currency = 'BGN' and a.currency = 'EUR' then {{ bgn_to_eur('fw.opening_balance') }}
+        else fw.opening_balance
+    end as opening_balance_carried,
     r.covered_to,
     r.last_read_at_utc,
     {{ sofia_date('r.last_read_at_utc') }} as last_read_date
@@ -95,3 +119,5 @@ left join latest_window as lw
     on a.iban = lw.iban
 left join reads as r
     on a.iban = r.iban
+left join first_window as fw
+    on a.iban = fw.iban

@@ -1,10 +1,11 @@
 -- The end-of-day balance of every account for every day from the first day the tap read (its
--- first statement window, else its first loaded entry) to the last day read: the balance after
--- the day's last entry, carried forward over days without entries, and before the first loaded
--- entry the bank's opening balance of the first window (so an account without entries, a term
--- deposit, has its balance too). On and after 2026-01-01 a BGN balance carried into the euro is
--- shown converted at 1.95583, as the bank converted it; in EUR other currencies are at the ECB
--- rate in force that day.
+-- served_from, the first day of its first statement window, else its first loaded entry) to the
+-- last day read: the balance after the day's last entry, carried forward over days without
+-- entries, and before the first loaded entry the bank's opening balance of the first window (so
+-- an account without entries, a term deposit, has its balance too, and an account the bank serves
+-- only recent history of starts at the balance it carried in). On and after 2026-01-01 a BGN
+-- balance carried into the euro is shown converted at 1.95583, as the bank converted it; in EUR
+-- other currencies are at the ECB rate in force that day.
 with recursive
 
 entries as (
@@ -13,7 +14,7 @@ entries as (
 ),
 
 accounts as (
-    select iban, customer_id, profile, first_window_date, covered_to
+    select iban, customer_id, profile, served_from, covered_to
     from {{ ref('dim_accounts') }}
 ),
 
@@ -62,11 +63,11 @@ bounds as (
         a.iban,
         a.customer_id,
         a.profile,
-        coalesce(least(a.first_window_date, min(e.booking_date)), a.first_window_date, min(e.booking_date)) as first_day
+        coalesce(least(a.served_from, min(e.booking_date)), a.served_from, min(e.booking_date)) as first_day
     from accounts as a
     left join entries as e
         on a.iban = e.iban
-    group by a.iban, a.customer_id, a.profile, a.first_window_date
+    group by a.iban, a.customer_id, a.profile, a.served_from
 ),
 
 span as (
