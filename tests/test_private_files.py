@@ -3,8 +3,8 @@
 Files 0600, the folders made for them 0700, under the usual umask 022: the doctor's capture, the
 report and the writer they share; a config file or .env holding a password that others can read
 gets one warning naming the chmod. The pipeline's own files (the DuckDB warehouse, the JSON Lines
-exports, Meltano's state and logs, the chart) are checked where the pipeline runs, in
-tests/test_pipeline_e2e.py.
+exports, Meltano's state and logs, the chart) are checked where the pipeline runs under umask 022,
+in tests/test_pipeline_e2e.py.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from test_faults import RECENT
+from test_pipeline_e2e import open_to_others
 
 from tap_fibank.private import open_private, write_private_text
 
@@ -30,16 +31,6 @@ USUAL_UMASK = 0o022
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
-
-
-def open_to_others(*roots: Path) -> list[str]:
-    """Every file or folder under `roots` (themselves included) that group or others may use."""
-    found: list[str] = []
-    for root in roots:
-        for path in (root, *root.rglob("*")):
-            if not path.is_symlink() and mode(path) & 0o077:
-                found.append(f"{path} {mode(path):04o}")
-    return found
 
 
 @pytest.fixture
