@@ -206,7 +206,9 @@ def check_config_file(name: str, content: Any) -> None:
         if isinstance(content.get(setting), str):
             msg = f"--config file {name}: {setting} must be a list of texts like {example}, not one text"
             raise ConfigError(msg)
-    exposed = exposed_secret(Path(name)) if content.get("password") else None
+    # meltano writes the file anew for every run, under the umask it runs with.
+    fix = "run meltano under umask 077 (as make run does)" if os.environ.get("MELTANO_PROJECT_ROOT") else None
+    exposed = exposed_secret(Path(name), fix=fix) if content.get("password") else None
     if exposed:
         print(f"tap-fibank: warning: {exposed}", file=sys.stderr, flush=True)
 

@@ -51,8 +51,11 @@ def write_private_text(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def exposed_secret(path: Path, what: str = "a password") -> str | None:
-    """One line when a file holding a secret is open to other users, naming the chmod; else None."""
+def exposed_secret(path: Path, what: str = "a password", fix: str | None = None) -> str | None:
+    """One line when a file holding a secret is open to other users, naming the fix; else None.
+
+    The fix is `chmod 600 FILE` unless the caller knows a better one.
+    """
     try:
         mode = path.stat().st_mode
     except OSError:
@@ -61,5 +64,5 @@ def exposed_secret(path: Path, what: str = "a password") -> str | None:
         return None
     return (
         f"{path} holds {what} and other users of this machine can read or change it "
-        f"(mode {stat.S_IMODE(mode):04o}): chmod 600 {path}"
+        f"(mode {stat.S_IMODE(mode):04o}): {fix or f'chmod 600 {path}'}"
     )

@@ -526,6 +526,8 @@ def test_the_warehouse_and_meltanos_state_and_logs_are_private_under_umask_022(s
     if scenario.warehouse.name == "duckdb":
         assert (project.output / "fibank.duckdb").exists()
     assert open_to_others(project.output, project.sys_dir) == []
+    # The config meltano wrote for the tap (with the password) was private too: no warning.
+    assert "holds a password" not in scenario.first_output + scenario.second_output
 
 
 # --- raw: exactly what the bank booked -------------------------------------------------------------
@@ -921,9 +923,18 @@ def test_file_loader_appends_every_run_with_exact_amounts(plugins_installed: Non
         # A busy account: the second run's lookback days hold entries to append again.
         busy = next(a.iban for a in bank.accounts if "busy" in a.tags and "converted" not in a.tags)
         entries = expected_entries(bank)[busy]
-        project = make_project(tmp_path / "project", bank, {"TAP_FIBANK_IBANS": json.dumps([busy])})
+        # The password from a command, as `meltano config set tap-fibank password_command '[...]'`
+        # stores it (a JSON list as text); it runs once per run.
+        helper = tmp_path / "password.py"
+        helper.write_text(f"open({str(tmp_path / 'runs')!r}, 'a').write('.')\nprint({bank.password!r})\n")
+        login = {
+            "TAP_FIBANK_PASSWORD": "",
+            "TAP_FIBANK_PASSWORD_COMMAND": json.dumps([sys.executable, str(helper)]),
+        }
+        project = make_project(tmp_path / "project", bank, {"TAP_FIBANK_IBANS": json.dumps([busy]), **login})
         folder = project.output / "jsonl"
         project.meltano("run", "tap-fibank", "target-jsonl")
+        assert (tmp_path / "runs").read_text() == "."
         first = read(folder / "transactions.jsonl")
         first_customers = read(folder / "customers.jsonl")
         project.meltano("run", "tap-fibank", "target-jsonl")

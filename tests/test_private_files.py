@@ -153,6 +153,22 @@ def test_a_config_file_with_a_password_that_others_can_read_is_one_warning_namin
     assert "p4ssw0rd" not in result.stderr + result.stdout
 
 
+def test_a_config_meltano_wrote_open_to_others_names_the_umask_not_a_chmod(tmp_path: Path) -> None:
+    # meltano writes the tap's config anew for every run: a chmod would not last.
+    config = write_config(tmp_path / "tap.config.json", {"username": "u", "password": "p4ssw0rd"}, 0o644)
+    result = subprocess.run(
+        [*TAP, "--config", str(config), "--discover"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**clean_env(), "MELTANO_PROJECT_ROOT": str(tmp_path)},
+        check=False,
+    )
+    assert warning_lines(result.stderr) == []
+    (line,) = [line for line in result.stderr.splitlines() if "warning:" in line]
+    assert line.endswith("(mode 0644): run meltano under umask 077 (as make run does)")
+
+
 def test_the_doctor_warns_the_same_way_before_anything_else(tmp_path: Path) -> None:
     settings = {"username": "u", "password": "p4ssw0rd", "base_url": "http://bank.example.com"}
     config = write_config(tmp_path / "config.json", settings, 0o644)
