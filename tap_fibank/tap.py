@@ -81,6 +81,7 @@ class TapFibank(Tap):
             walking_stream_first(stream.child_streams)
 
     @classproperty
+    @override
     def _env_var_config(cls) -> dict[str, Any]:
         """The settings of the environment, `password_command` taken as the text it is.
 
