@@ -41,6 +41,10 @@ AIRFLOW_VENV := $(TOOLS)/airflow
 export UV_COMPILE_BYTECODE := 1
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
+# Bank data, Meltano's state and logs are the user's alone, whatever the shell's umask: each line
+# that writes them runs under scripts/private.sh (umask 077; output/ and .meltano/ closed to others).
+PRIVATE := scripts/private.sh
+
 PIP_HINT := could not install from PyPI: check the network connection (and HTTPS_PROXY / PIP_INDEX_URL if you need them)
 
 .PHONY: install lock meltano-install pipeline-install ecb-rates demo demo-report report run run-duckdb test test-fast test-matrix test-report test-warehouse test-sdk-latest test-package dist chromium lint bench mutate clean help check-python \
@@ -155,7 +159,7 @@ $(REPORT_VENDOR)/.installed: fibank_report/vendor.py $(BIN)/.installed
 # PostgreSQL database of .env (TARGET_POSTGRES_*, DBT_POSTGRES_SCHEMA).
 REPORT_ARGS ?=
 report: $(BIN)/.report-installed $(REPORT_VENDOR)/.installed
-	$(BIN)/python -m fibank_report $(REPORT_ARGS)
+	$(PRIVATE) $(BIN)/python -m fibank_report $(REPORT_ARGS)
 
 # Dagster (with dagster-dbt and dbt-postgres) and Airflow, each in its own venv with orchestrate/.
 $(DAGSTER_VENV)/.installed: orchestrate/pyproject.toml $(MELTANO)
@@ -179,26 +183,23 @@ orchestrate-demo: install orchestrate-install
 
 # Sandbox bank (no credentials, nothing leaves the machine) -> DuckDB -> dbt build -> report.
 demo: pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/.installed
-	@mkdir -p output
-	$(MELTANO) --environment demo run fibank-duckdb
-	$(BIN)/python scripts/demo_report.py --duckdb output/fibank.duckdb --chart output/monthly_debit_credit.png
+	$(PRIVATE) $(MELTANO) --environment demo run fibank-duckdb
+	$(PRIVATE) $(BIN)/python scripts/demo_report.py --duckdb output/fibank.duckdb --chart output/monthly_debit_credit.png
 	@$(MAKE) --no-print-directory report REPORT_ARGS=
 
 demo-report: $(BIN)/.report-installed
-	$(BIN)/python scripts/demo_report.py --duckdb output/fibank.duckdb --chart output/monthly_debit_credit.png
+	$(PRIVATE) $(BIN)/python scripts/demo_report.py --duckdb output/fibank.duckdb --chart output/monthly_debit_credit.png
 
 # Your own account (credentials and the PostgreSQL connection in .env). .env is checked first:
 # each missing or unusable value is named before meltano starts.
 run: pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/.installed
-	@mkdir -p output
 	@$(TAP_PYTHON) scripts/check_env.py postgres
-	$(MELTANO) --environment prod run fibank-postgres
+	$(PRIVATE) $(MELTANO) --environment prod run fibank-postgres
 	@$(MAKE) --no-print-directory report REPORT_ARGS=--postgres
 
 run-duckdb: pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/.installed
-	@mkdir -p output
 	@$(TAP_PYTHON) scripts/check_env.py duckdb
-	$(MELTANO) --environment prod run fibank-duckdb
+	$(PRIVATE) $(MELTANO) --environment prod run fibank-duckdb
 	@$(MAKE) --no-print-directory report REPORT_ARGS=
 
 # The whole suite. The end-to-end tests (tests/test_pipeline*.py) run real meltano and dbt from

@@ -23,6 +23,7 @@ from fibank_report.warehouses import (
     postgres_source,
     read_env,
 )
+from tap_fibank.private import write_private_text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     except (WarehouseError, MissingLibraryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(html, encoding="utf-8")
+    write_private_text(args.out, html)  # a year of someone's transactions: 0600, new folders 0700
     size = len(html.encode("utf-8"))
     print(f"Report: {args.out} ({size // 1024} KiB, opens offline in any browser)")
     return 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -25,6 +26,8 @@ import simplejson
 from dotenv import dotenv_values
 
 from tap_fibank.errors import ConfigError
+from tap_fibank.password import command_argv
+from tap_fibank.private import exposed_secret
 from tap_fibank.tap import SETTINGS, TapFibank
 
 TRUE = {"true", "1", "yes", "on", "y", "t"}
@@ -47,6 +50,14 @@ def _ours(key: str) -> bool:
     return key.startswith(("TAP_FIBANK_", "TARGET_POSTGRES_"))
 
 
+def exposed_passwords(env_file: Path) -> str | None:
+    """A line when .env holds a password and other users can read it (it is not a problem)."""
+    own = dotenv_values(env_file)
+    if not any((own.get(name) or "").strip() for name in ("TAP_FIBANK_PASSWORD", "TARGET_POSTGRES_PASSWORD")):
+        return None
+    return exposed_secret(env_file, "a password")
+
+
 def tap_problems(values: dict[str, str]) -> list[str]:
     """Each TAP_FIBANK_* value that is missing or unusable, then the tap's own verdict."""
     problems: list[str] = []
@@ -63,13 +74,34 @@ def tap_problems(values: dict[str, str]) -> list[str]:
         except (ValueError, InvalidOperation, simplejson.JSONDecodeError):
             problems.append(f"{variable} must be {example}")
     if not config.get("sandbox"):
-        for name, what in (("USERNAME", "user name"), ("PASSWORD", "password")):
-            if not values.get(f"TAP_FIBANK_{name}", "").strip():
-                problems.append(f"TAP_FIBANK_{name} is empty: set it to your Fibank web-bank {what}")
+        problems += login_problems(values)
     try:
         TapFibank(config=config)
     except ConfigError as exc:
         problems.append(f"the tap's settings (TAP_FIBANK_*): {exc}")
+    return problems
+
+
+def login_problems(values: dict[str, str]) -> list[str]:
+    """A username, and a password or a command that prints it (found, though not run here)."""
+    problems: list[str] = []
+    if not values.get("TAP_FIBANK_USERNAME", "").strip():
+        problems.append("TAP_FIBANK_USERNAME is empty: set it to your Fibank web-bank user name")
+    command = values.get("TAP_FIBANK_PASSWORD_COMMAND", "").strip()
+    if not command and not values.get("TAP_FIBANK_PASSWORD", "").strip():
+        problems.append(
+            "TAP_FIBANK_PASSWORD is empty: set it to your Fibank web-bank password, or set "
+            "TAP_FIBANK_PASSWORD_COMMAND to a command that prints it (docs/credentials.md)"
+        )
+    if command:
+        try:
+            program = command_argv(command)[0]
+        except ConfigError:
+            return problems  # the tap's own check names it
+        if shutil.which(program) is None:
+            problems.append(
+                f"TAP_FIBANK_PASSWORD_COMMAND: {program} was not found; install it or give its full path"
+            )
     return problems
 
 
@@ -80,6 +112,8 @@ def _converter(kind: str) -> tuple[Callable[[str], Any], str]:
         return Decimal, "a number like 60"
     if "boolean" in kind:
         return _boolean, "true or false"
+    if "string" in kind:  # password_command: a text, or a list written as JSON text
+        return str, "a text"
     if "array" in kind:
         return _text_list, 'a JSON list like ["BG47FINV91501017006644"]'
     return str, "a text"
@@ -126,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{where} is missing: cp .env.example {where} and fill in {needs}", file=sys.stderr)
         return 2
     values = read_settings(where)
+    exposed = exposed_passwords(where)
+    if exposed:
+        print(f"warning: {exposed}", file=sys.stderr)
     problems = tap_problems(values)
     if args.target == "postgres":
         problems += postgres_problems(values)

@@ -20,6 +20,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from tap_fibank.private import open_private
+
 MONTHS_IN_TABLE = 6
 MONTHS_IN_CHART = 18
 EURO_DAY = date(2026, 1, 1)
@@ -180,8 +182,8 @@ def draw_chart(months: list[Month], out: Path, today: date) -> None:
     ax.set_axisbelow(True)
     ax.legend(loc="upper left", frameon=False)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
+    with open_private(out, "wb") as chart:  # a picture of someone's money: 0600
+        fig.savefig(chart, format="png")
     plt.close(fig)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tap_fibank.client import BankClient
 from tap_fibank.errors import ConfigError
+from tap_fibank.password import read_password
 from tap_fibank.settings import DEFAULT_BASE_URL, checked_base_url
 
 if TYPE_CHECKING:
@@ -25,14 +27,7 @@ def open_client(config: dict[str, Any], pool_size: int) -> tuple[BankClient, San
         sandbox = _start_sandbox()
         base_url, username, password = sandbox.base_url, sandbox.username, sandbox.password
     else:
-        base_url = checked_base_url(str(config.get("base_url") or DEFAULT_BASE_URL))
-        username, password = str(config.get("username") or ""), str(config.get("password") or "")
-        if not username or not password:
-            msg = (
-                "username and password are required (set TAP_FIBANK_USERNAME and "
-                "TAP_FIBANK_PASSWORD), or set sandbox: true to try the tap on the emulator"
-            )
-            raise ConfigError(msg)
+        base_url, username, password = bank_login(config)
     client = BankClient(
         base_url=base_url,
         username=username,
@@ -42,6 +37,23 @@ def open_client(config: dict[str, Any], pool_size: int) -> tuple[BankClient, San
         pool_size=pool_size,
     )
     return client, sandbox
+
+
+def bank_login(config: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The bank's address, the username and the password, read only now that the bank is next.
+
+    A `password_command` runs here, once per run; the checks come first, so a run that cannot
+    log in anyway never asks the password manager.
+    """
+    base_url = checked_base_url(str(config.get("base_url") or DEFAULT_BASE_URL))
+    username = str(config.get("username") or "")
+    if not username or not (config.get("password") or config.get("password_command")):
+        msg = (
+            "username and password are required (set TAP_FIBANK_USERNAME and TAP_FIBANK_PASSWORD, "
+            "or TAP_FIBANK_PASSWORD_COMMAND), or set sandbox: true to try the tap on the emulator"
+        )
+        raise ConfigError(msg)
+    return base_url, username, read_password(config)
 
 
 def _start_sandbox() -> Sandbox:

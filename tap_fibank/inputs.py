@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +29,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from singer_sdk.singerlib import Catalog
 
 from tap_fibank.errors import ConfigError
+from tap_fibank.private import exposed_secret
 from tap_fibank.windows import sofia_today
 
 if TYPE_CHECKING:
@@ -190,7 +192,10 @@ def read_json(option: str, name: str) -> Any:
 
 
 def check_config_file(name: str, content: Any) -> None:
-    """A settings file is one JSON object; a list setting given as one text is caught here."""
+    """A settings file is one JSON object; a list setting given as one text is caught here.
+
+    A file that holds the password and is open to other users is worth a warning, not a stop.
+    """
     if not isinstance(content, dict):
         msg = (
             f"--config file {name} must hold a JSON object of settings like "
@@ -201,6 +206,11 @@ def check_config_file(name: str, content: Any) -> None:
         if isinstance(content.get(setting), str):
             msg = f"--config file {name}: {setting} must be a list of texts like {example}, not one text"
             raise ConfigError(msg)
+    # meltano writes the file anew for every run, under the umask it runs with.
+    fix = "run meltano under umask 077 (as make run does)" if os.environ.get("MELTANO_PROJECT_ROOT") else None
+    exposed = exposed_secret(Path(name), fix=fix) if content.get("password") else None
+    if exposed:
+        print(f"tap-fibank: warning: {exposed}", file=sys.stderr, flush=True)
 
 
 def check_catalog(name: str, content: Any) -> None:

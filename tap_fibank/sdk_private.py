@@ -34,6 +34,18 @@ PRIVATE_NAMES: dict[str, tuple[tuple[str, ...] | None, str]] = {
         ("self", "signum", "frame"),
         "overridden (tap.py): a signal stops the walk at a safe point instead of exiting 0 at once",
     ),
+    "singer_sdk.Tap._env_var_config": (
+        None,
+        "overridden (tap.py): password_command read from the environment as the text it is",
+    ),
+    "singer_sdk.configuration._dict_config.parse_environment_config": (
+        ("config_schema", "prefix", "dotenv_path"),
+        "called by tap.py's _env_var_config, with password_command declared a text",
+    ),
+    "singer_sdk.helpers._classproperty.classproperty": (
+        None,
+        "the SDK's class property, which tap.py's _env_var_config must be too",
+    ),
     "singer_sdk.helpers._catalog.pop_deselected_record_properties": (
         ("record", "schema", "mask", "breadcrumb"),
         "called by the lean record path to drop deselected properties exactly as the SDK does",

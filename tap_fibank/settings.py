@@ -26,6 +26,8 @@ BANK_FIRST_DAY = "1993-02-27"
 _TYPES: tuple[tuple[str, Any, Any], ...] = (
     ("username", th.StringType, None),
     ("password", th.StringType, None),
+    # A list of arguments, or a text split into words as a shell would (see password.py).
+    ("password_command", th.CustomType({"type": ["string", "array"], "items": {"type": "string"}}), None),
     ("start_date", th.DateType, BANK_FIRST_DAY),
     ("end_date", th.DateType, None),
     ("lookback_days", th.IntegerType(minimum=0, maximum=366), 7),
@@ -46,6 +48,11 @@ _DESCRIPTIONS = {
     "password": (
         "Your Fibank e-banking password. Tried once per run: the bank "
         "locks a user after five failed attempts."
+    ),
+    "password_command": (
+        "A command that prints the password on its first line, instead of `password`: a list "
+        'like ["pass", "show", "fibank"] or a text like "secret-tool lookup service fibank" '
+        "(run once per run, without a shell, with a 30-second limit)."
     ),
     "start_date": (
         "First day to read when an account has no bookmark. Default: "

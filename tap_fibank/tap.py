@@ -16,8 +16,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream, Tap
+from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers._classproperty import classproperty
 from typing_extensions import override
 
 from tap_fibank.bookmarks import stored_partition
@@ -31,6 +33,7 @@ from tap_fibank.errors import (
     UndecidedCurrencyError,
 )
 from tap_fibank.inputs import check_command_line, check_settings, without_nulls
+from tap_fibank.password import check_password_settings
 from tap_fibank.redact import SECRETS, install_redaction
 from tap_fibank.run import Run, WalkSettings
 from tap_fibank.settings import SETTINGS, check_date
@@ -73,8 +76,22 @@ class TapFibank(Tap):
         for setting in ("start_date", "end_date"):
             check_date(setting, self.config.get(setting))
         check_settings(self.config)
+        check_password_settings(self.config)
         for stream in self.streams.values():
             walking_stream_first(stream.child_streams)
+
+    @classproperty
+    @override
+    def _env_var_config(cls) -> dict[str, Any]:
+        """The settings of the environment, `password_command` taken as the text it is.
+
+        The SDK would read a text that is not a JSON list as a list split at its commas, with a
+        warning; password.py splits it into words itself.
+        """
+        schema = cls.config_jsonschema
+        cls.append_builtin_config(schema)
+        as_text = {**schema["properties"], "password_command": {"type": ["string", "null"]}}
+        return parse_environment_config({**schema, "properties": as_text}, cls._env_var_prefix)
 
     @override
     def discover_streams(self) -> list[Stream]:

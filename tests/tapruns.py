@@ -85,6 +85,7 @@ def run_tap(
     """Run `python -m tap_fibank --config ... [--state ...]` to completion."""
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))
+    config_path.chmod(0o600)  # as a careful user keeps a file with a password (else a warning)
     command = [*TAP, "--config", str(config_path), *args]
     if state is not None:
         state_path = tmp_path / "state.json"

@@ -34,6 +34,12 @@ def check_env(env_file: Path, target: str = "postgres") -> subprocess.CompletedP
     )
 
 
+def write_env(env_file: Path, text: str, mode: int = 0o600) -> None:
+    """.env as a careful user keeps it: readable by its owner alone (unless `mode` says otherwise)."""
+    env_file.write_text(text, encoding="utf-8")
+    env_file.chmod(mode)
+
+
 def filled(**changes: str) -> str:
     """.env.example with the login filled in and the given lines changed or added."""
     lines = dict(line.split("=", 1) for line in EXAMPLE.splitlines() if line and not line.startswith("#"))
@@ -52,20 +58,22 @@ def test_a_missing_env_file_is_one_line_saying_how_to_make_it(tmp_path: Path) ->
 
 def test_env_example_as_shipped_names_the_login_and_accepts_an_empty_db_password(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text(EXAMPLE, encoding="utf-8")
+    write_env(env_file, EXAMPLE)
     for target in ("postgres", "duckdb"):
         result = check_env(env_file, target)
         assert result.returncode == 2
         assert result.stderr.splitlines() == [
             f"{env_file}: TAP_FIBANK_USERNAME is empty: set it to your Fibank web-bank user name",
-            f"{env_file}: TAP_FIBANK_PASSWORD is empty: set it to your Fibank web-bank password",
+            f"{env_file}: TAP_FIBANK_PASSWORD is empty: set it to your Fibank web-bank password, or set "
+            "TAP_FIBANK_PASSWORD_COMMAND to a command that prints it (docs/credentials.md)",
             f"{env_file}: fix the 2 value(s) above and run again",
         ]
 
 
 def test_every_unusable_value_is_named_and_no_value_is_shown(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text(
+    write_env(
+        env_file,
         filled(
             TAP_FIBANK_WINDOW_DAYS="thirty",
             TAP_FIBANK_IBANS="BG47FINV91501017006644",
@@ -73,7 +81,6 @@ def test_every_unusable_value_is_named_and_no_value_is_shown(tmp_path: Path) -> 
             TARGET_POSTGRES_HOST="",
             TARGET_POSTGRES_PORT="54x2",
         ),
-        encoding="utf-8",
     )
     result = check_env(env_file)
     assert result.returncode == 2
@@ -91,7 +98,7 @@ def test_every_unusable_value_is_named_and_no_value_is_shown(tmp_path: Path) -> 
 
 def test_an_end_before_the_start_is_named_before_meltano_starts(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text(filled(TAP_FIBANK_START_DATE="2025-03-01", TAP_FIBANK_END_DATE="2025-02-01"))
+    write_env(env_file, filled(TAP_FIBANK_START_DATE="2025-03-01", TAP_FIBANK_END_DATE="2025-02-01"))
     result = check_env(env_file, "duckdb")
     assert result.returncode == 2
     assert "end_date 2025-02-01 is before start_date 2025-03-01" in result.stderr
@@ -99,9 +106,72 @@ def test_an_end_before_the_start_is_named_before_meltano_starts(tmp_path: Path) 
 
 def test_a_filled_env_passes_silently(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text(filled(TAP_FIBANK_IBANS='["BG47FINV91501017006644"]', TAP_FIBANK_LOOKBACK_DAYS="10"))
+    write_env(env_file, filled(TAP_FIBANK_IBANS='["BG47FINV91501017006644"]', TAP_FIBANK_LOOKBACK_DAYS="10"))
     result = check_env(env_file)
     assert (result.returncode, result.stderr) == (0, "")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        f"{sys.executable} -c 'print(1234567)'",
+        f'["{sys.executable}", "-c", "print(1234567)"]',
+    ],
+    ids=["words", "json-list"],
+)
+def test_a_password_command_instead_of_the_password_passes_without_being_run(
+    command: str, tmp_path: Path
+) -> None:
+    env_file = tmp_path / ".env"
+    marker = tmp_path / "ran"
+    command = command.replace("print(1234567)", f"open({str(marker)!r}, 'w')")
+    write_env(env_file, filled(TAP_FIBANK_PASSWORD="", TAP_FIBANK_PASSWORD_COMMAND=command))
+    result = check_env(env_file)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert not marker.exists(), "check_env contacts nothing and runs no password manager"
+
+
+@pytest.mark.parametrize(
+    ("command", "named"),
+    [
+        (
+            "no-such-password-manager show fibank",
+            "TAP_FIBANK_PASSWORD_COMMAND: no-such-password-manager was not found",
+        ),
+        ("[pass, show, fibank]", "password_command must be a command like"),
+    ],
+    ids=["not-installed", "list-that-is-not-json"],
+)
+def test_a_password_command_that_cannot_run_is_named(command: str, named: str, tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    write_env(env_file, filled(TAP_FIBANK_PASSWORD="", TAP_FIBANK_PASSWORD_COMMAND=command))
+    result = check_env(env_file)
+    assert result.returncode == 2
+    assert named in result.stderr.splitlines()[0]
+
+
+def test_a_password_and_a_password_command_together_are_refused(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    write_env(env_file, filled(TAP_FIBANK_PASSWORD_COMMAND="pass show fibank"))
+    result = check_env(env_file)
+    assert result.returncode == 2
+    assert "password and password_command are both set: keep one" in result.stderr
+    assert PASSWORD not in result.stderr
+
+
+def test_an_env_file_with_a_password_that_others_can_read_gets_one_warning_with_the_chmod(
+    tmp_path: Path,
+) -> None:
+    env_file = tmp_path / ".env"
+    write_env(env_file, filled(), mode=0o644)
+    result = check_env(env_file)
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        f"warning: {env_file} holds a password and other users of this machine can read or change it "
+        f"(mode 0644): chmod 600 {env_file}"
+    ]
+    env_file.chmod(0o600)
+    assert check_env(env_file).stderr == ""
 
 
 @pytest.mark.e2e

@@ -122,6 +122,7 @@ def doctor(bank: Sandbox, tmp_path: Path, name: str = "capture") -> tuple[int, d
     """Run the doctor in-process (real HTTP to `bank`); its exit code, its capture, its report."""
     config = tmp_path / f"{name}-config.json"
     config.write_text(json.dumps(sandbox_config(bank, "1993-02-27")))
+    config.chmod(0o600)
     capture = tmp_path / f"{name}.json"
     code = run(parse_args(["--config", str(config), "--capture", str(capture)]))
     return code, simplejson.loads(capture.read_text(encoding="utf-8"), use_decimal=True)
@@ -461,6 +462,7 @@ def test_an_unknown_dtkt_replayed_is_read_in_full_with_directions_from_the_balan
 def _cli(tmp_path: Path, config: dict[str, Any]) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "cli-config.json"
     path.write_text(json.dumps(config))
+    path.chmod(0o600)  # a config with a password open to others would add a warning line
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_FIBANK_")}
     return subprocess.run(
         [*DOCTOR, "--config", str(path)], capture_output=True, text=True, timeout=120, env=env, check=False

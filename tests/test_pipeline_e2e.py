@@ -2,8 +2,10 @@
 into the real PostgreSQL on 127.0.0.1:5432, each followed by a real `dbt build`.
 
 Every scenario runs in a copy of the project (meltano.yml and transform/) in a temporary directory,
-with its own Meltano system database, so a developer's `.env`, state and `output/` are never
-touched; the plugins themselves are the ones `make pipeline-install` put in `.meltano/`.
+with its own `.meltano/` (system database, logs, run files), so a developer's `.env`, state and
+`output/` are never touched; the plugins themselves are the ones `make pipeline-install` put in
+`.meltano/`, linked. meltano runs as the Makefile runs it, through scripts/private.sh, under umask
+022: what it writes must still be private.
 
 The tap is pointed at a sandbox started here (base_url + the demo login), so the test knows the
 ground truth (`Sandbox.truth()`) and can read what the bank was asked (`Sandbox.counters()`).
@@ -16,6 +18,7 @@ import csv
 import json
 import os
 import shutil
+import stat
 import struct
 import subprocess
 import sys
@@ -46,6 +49,8 @@ PLUGIN_EXECUTABLES = {
     "dbt-postgres": SYS_DIR / "utilities" / "dbt-postgres" / "venv" / "bin" / "dbt_invoker",
 }
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+PRIVATE = REPO / "scripts" / "private.sh"  # how the Makefile's targets run meltano
+USUAL_UMASK = 0o022
 
 # A recent start keeps runs to seconds; the history still spans the euro changeover.
 START = date(2025, 6, 1)
@@ -91,10 +96,20 @@ class Project:
     def meltano(
         self, *args: str, timeout: float = 900, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        """Run `meltano --environment prod ...`; fail the test with the log's tail when it fails."""
-        command = [str(MELTANO), "--environment", "prod", *args]
+        """Run `meltano --environment prod ...`; fail the test with the log's tail when it fails.
+
+        It runs as the Makefile's targets run it (scripts/private.sh), from a shell with the usual
+        umask 022, so that the files it writes prove they are private whatever the umask.
+        """
+        command = [str(PRIVATE), str(MELTANO), "--environment", "prod", *args]
         proc = subprocess.run(
-            command, cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout
+            command,
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            umask=USUAL_UMASK,
         )
         log = self.root / f"meltano-{len(self.logs) + 1}.log"
         log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
@@ -108,6 +123,11 @@ class Project:
     def output(self) -> Path:
         return self.root / "output"
 
+    @property
+    def sys_dir(self) -> Path:
+        """The project's own `.meltano`: its state, logs and run files (the plugins are linked)."""
+        return self.root / ".meltano"
+
 
 def make_project(root: Path, bank: Sandbox, extra_env: dict[str, str] | None = None) -> Project:
     """Copy meltano.yml and transform/ to `root`; point the tap at `bank` with the demo login."""
@@ -119,13 +139,17 @@ def make_project(root: Path, bank: Sandbox, extra_env: dict[str, str] | None = N
         ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", "__pycache__"),
     )
     (root / "output").mkdir(parents=True)
+    # A `.meltano` of its own, as in a checkout, with the plugins `make pipeline-install` installed.
+    (root / ".meltano").mkdir()
+    for plugins in ("extractors", "loaders", "utilities"):
+        (root / ".meltano" / plugins).symlink_to(SYS_DIR / plugins, target_is_directory=True)
     # Nothing of the caller's own configuration may leak in (a developer's TAP_FIBANK_* etc.).
     prefixes = ("TAP_FIBANK", "TARGET_", "DBT_", "MELTANO_", "FIBANK_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env.update(
         {
-            "MELTANO_SYS_DIR_ROOT": str(SYS_DIR),  # the installed plugins
-            "MELTANO_DATABASE_URI": f"sqlite:///{root / 'meltano.db'}",  # our own state
+            "MELTANO_SYS_DIR_ROOT": str(root / ".meltano"),
+            "MELTANO_DATABASE_URI": f"sqlite:///{root / '.meltano' / 'meltano.db'}",  # our own state
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "UV_COMPILE_BYTECODE": "1",
             "TAP_FIBANK_BASE_URL": bank.base_url,
@@ -144,6 +168,24 @@ def make_project(root: Path, bank: Sandbox, extra_env: dict[str, str] | None = N
     )
     env.update(extra_env or {})
     return Project(root, env)
+
+
+def open_to_others(*roots: Path) -> list[str]:
+    """Every file or folder under `roots` (themselves included) that group or others may use.
+
+    Links are not followed: a project's `.meltano` links to the installed plugins, which hold
+    no bank data.
+    """
+    paths = list(roots)
+    for root in roots:
+        for folder, folders, files in os.walk(root):
+            paths += [Path(folder) / name for name in folders + files]
+    found: list[str] = []
+    for path in paths:
+        mode = path.lstat().st_mode
+        if not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & 0o077:
+            found.append(f"{path} {stat.S_IMODE(mode):04o}")
+    return found
 
 
 # --- the ground truth ------------------------------------------------------------------------------
@@ -472,6 +514,20 @@ def scenario(
             yield run_scenario(wh, project, bank)
     finally:
         wh.drop()
+
+
+# --- private files ---------------------------------------------------------------------------------
+
+
+def test_the_warehouse_and_meltanos_state_and_logs_are_private_under_umask_022(scenario: Scenario) -> None:
+    project = scenario.project
+    assert (project.sys_dir / "meltano.db").exists()  # the bookmarks
+    assert (project.sys_dir / "run" / "tap-fibank" / "state.json").exists()
+    if scenario.warehouse.name == "duckdb":
+        assert (project.output / "fibank.duckdb").exists()
+    assert open_to_others(project.output, project.sys_dir) == []
+    # The config meltano wrote for the tap (with the password) was private too: no warning.
+    assert "holds a password" not in scenario.first_output + scenario.second_output
 
 
 # --- raw: exactly what the bank booked -------------------------------------------------------------
@@ -836,9 +892,10 @@ def test_demo_report_prints_the_months_and_draws_a_readable_chart(scenario: Scen
     proc = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "demo_report.py"), "--duckdb",
          str(scenario.project.output / "fibank.duckdb"), "--chart", str(chart)],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True, text=True, timeout=300, check=False, umask=USUAL_UMASK,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+    assert open_to_others(chart) == [], "the chart is private even without scripts/private.sh"
     months = [line for line in proc.stdout.splitlines() if line[:4].isdigit() and line[4] == "-"]
     assert len(months) == 6, proc.stdout
     data = chart.read_bytes()
@@ -866,9 +923,18 @@ def test_file_loader_appends_every_run_with_exact_amounts(plugins_installed: Non
         # A busy account: the second run's lookback days hold entries to append again.
         busy = next(a.iban for a in bank.accounts if "busy" in a.tags and "converted" not in a.tags)
         entries = expected_entries(bank)[busy]
-        project = make_project(tmp_path / "project", bank, {"TAP_FIBANK_IBANS": json.dumps([busy])})
+        # The password from a command, as `meltano config set tap-fibank password_command '[...]'`
+        # stores it (a JSON list as text); it runs once per run.
+        helper = tmp_path / "password.py"
+        helper.write_text(f"open({str(tmp_path / 'runs')!r}, 'a').write('.')\nprint({bank.password!r})\n")
+        login = {
+            "TAP_FIBANK_PASSWORD": "",
+            "TAP_FIBANK_PASSWORD_COMMAND": json.dumps([sys.executable, str(helper)]),
+        }
+        project = make_project(tmp_path / "project", bank, {"TAP_FIBANK_IBANS": json.dumps([busy]), **login})
         folder = project.output / "jsonl"
         project.meltano("run", "tap-fibank", "target-jsonl")
+        assert (tmp_path / "runs").read_text() == "."
         first = read(folder / "transactions.jsonl")
         first_customers = read(folder / "customers.jsonl")
         project.meltano("run", "tap-fibank", "target-jsonl")
@@ -885,3 +951,4 @@ def test_file_loader_appends_every_run_with_exact_amounts(plugins_installed: Non
     assert {r["entry_id"] for r in second} == {r["entry_id"] for r in first}
     assert len(second_customers) == 2 * len(first_customers) == 2 * len(bank.customers)
     assert not any(folder.glob("*-*.jsonl")), "a timestamped file instead of appending"
+    assert open_to_others(project.output, project.sys_dir) == []

@@ -2,6 +2,8 @@
 
 The file only names environment variables: a file of bank passwords would end up in a checkout,
 a backup or an image, whereas the environment is where every scheduler already keeps secrets.
+A login may instead name the command that prints its password (`password_command` under
+`settings`, secret-free itself), which the tap runs once per run.
 """
 
 from __future__ import annotations
@@ -31,20 +33,27 @@ class Login:
 
     name: str
     username_env: str
-    password_env: str
+    password_env: str | None
     settings: Mapping[str, str] = field(default_factory=dict)
 
     def tap_env(self, environ: Mapping[str, str]) -> dict[str, str]:
-        """The ``TAP_FIBANK_*`` variables of a run for this login, secrets read from ``environ``."""
-        missing = [var for var in (self.username_env, self.password_env) if not environ.get(var)]
+        """The ``TAP_FIBANK_*`` variables of a run for this login, secrets read from ``environ``.
+
+        The password comes from its variable or from the login's ``password_command``, never
+        from a worker-wide ``TAP_FIBANK_PASSWORD``/``_COMMAND`` (the tap refuses both at once).
+        """
+        wanted = [var for var in (self.username_env, self.password_env) if var]
+        missing = [var for var in wanted if not environ.get(var)]
         if missing:
             raise LoginsError(
                 f"login {self.name!r}: set the environment variable(s) {', '.join(missing)} "
                 "(its username and password)"
             )
-        env = {f"TAP_FIBANK_{key.upper()}": value for key, value in self.settings.items()}
+        env = {"TAP_FIBANK_PASSWORD": "", "TAP_FIBANK_PASSWORD_COMMAND": ""}
+        env |= {f"TAP_FIBANK_{key.upper()}": value for key, value in self.settings.items()}
         env["TAP_FIBANK_USERNAME"] = environ[self.username_env]
-        env["TAP_FIBANK_PASSWORD"] = environ[self.password_env]
+        if self.password_env:
+            env["TAP_FIBANK_PASSWORD"] = environ[self.password_env]
         return env
 
 
@@ -90,11 +99,20 @@ def _login(path: Path, entry: Any) -> Login:
             f"{path}: login {name!r} has {', '.join(sorted(secrets))} in the file; remove it and name "
             "the environment variable that holds it with username_env / password_env"
         )
-    for key in ("username_env", "password_env"):
+    command = "password_command" in settings
+    if command and entry.get("password_env"):
+        raise LoginsError(f"{path}: login {name!r} has password_env and a password_command: keep one")
+    for key in ("username_env",) if command else ("username_env", "password_env"):
         if not isinstance(entry.get(key), str) or not entry[key]:
-            raise LoginsError(f"{path}: login {name!r} needs {key}, the environment variable's name")
+            raise LoginsError(
+                f"{path}: login {name!r} needs {key}, the environment variable's name"
+                + ("" if key == "username_env" else " (or settings: {password_command: [...]})")
+            )
     return Login(
-        name, entry["username_env"], entry["password_env"], {str(k): _text(v) for k, v in settings.items()}
+        name,
+        entry["username_env"],
+        None if command else entry["password_env"],
+        {str(k): _text(v) for k, v in settings.items()},
     )
 
 

@@ -19,6 +19,9 @@ from .logins import PROJECT_DIR, Login
 
 # meltano from `make meltano-install`; FIBANK_MELTANO for a worker whose project is elsewhere.
 MELTANO = os.environ.get("FIBANK_MELTANO") or str(PROJECT_DIR / ".tools" / "meltano" / "bin" / "meltano")
+# What meltano, the tap and the loader write (state, logs, run files) is the user's alone: files
+# 0600 and folders 0700, whatever the scheduler's own umask (often 022).
+PRIVATE_UMASK = 0o077
 # The tap's exit codes (tap_fibank/errors.py) and what an orchestrator does about them.
 RETRYABLE = {4: "the bank is unreachable"}
 NEVER_RETRIED = {3: "authentication refused", 2: "configuration error", 5: "the bank's answer changed"}
@@ -86,7 +89,13 @@ def run_login(
     env.update(login_run_dirs(login, base, project_dir))
     with login_lock(login.name, base.get("MELTANO_DATABASE_URI"), project_dir):
         proc = subprocess.run(  # noqa: S603 - meltano, with our own arguments
-            command, cwd=project_dir, env=env, capture_output=True, text=True, check=False
+            command,
+            cwd=project_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            umask=PRIVATE_UMASK,
         )
     outcome = Outcome(login.name, state_id(login, environment), proc.returncode)
     read_log(outcome, proc.stdout + proc.stderr)
@@ -104,7 +113,9 @@ def login_run_dirs(login: Login, environ: Mapping[str, str], project_dir: Path) 
     """
     shared = Path(environ.get("MELTANO_SYS_DIR_ROOT") or project_dir / ".meltano").resolve()
     own = shared / "logins" / login.name
-    own.mkdir(parents=True, exist_ok=True)
+    for folder in (shared, shared / "logins", own):  # closed to other users, as make run leaves them
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)
     for plugins in ("extractors", "loaders", "utilities"):
         link = own / plugins
         if not link.is_symlink():

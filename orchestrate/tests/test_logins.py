@@ -22,7 +22,24 @@ def test_the_example_file_loads_and_its_secrets_come_from_the_environment() -> N
     assert env == {
         "TAP_FIBANK_USERNAME": "anna",
         "TAP_FIBANK_PASSWORD": "s3cret",
+        "TAP_FIBANK_PASSWORD_COMMAND": "",  # a worker-wide one must not mix in
         "TAP_FIBANK_START_DATE": "2020-01-01",
+    }
+
+
+def test_a_login_may_name_the_command_that_prints_its_password_instead_of_a_variable(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "logins:\n  - name: household\n    username_env: U\n"
+        "    settings: {password_command: [pass, show, fibank/household]}\n"
+    )
+    (login,) = load_logins(write(tmp_path, text))
+    env = login.tap_env({"U": "anna", "TAP_FIBANK_PASSWORD": "worker-wide"})
+    assert env == {
+        "TAP_FIBANK_USERNAME": "anna",
+        "TAP_FIBANK_PASSWORD": "",
+        "TAP_FIBANK_PASSWORD_COMMAND": '["pass", "show", "fibank/household"]',
     }
 
 
@@ -38,7 +55,12 @@ def test_the_example_file_loads_and_its_secrets_come_from_the_environment() -> N
             "has password",
         ),
         ("logins:\n  - {name: A b, username_env: U, password_env: P}\n", "must be 1-63 of a-z"),
-        ("logins:\n  - {name: a, username_env: U}\n", "needs password_env"),
+        ("logins:\n  - {name: a, username_env: U}\n", r"needs password_env.*or settings: \{password_command"),
+        (
+            "logins:\n  - {name: a, username_env: U, password_env: P,\n"
+            "     settings: {password_command: [pass]}}\n",
+            "has password_env and a password_command: keep one",
+        ),
         (
             "logins:\n  - {name: a, username_env: U, password_env: P}\n"
             "  - {name: a, username_env: V, password_env: W}\n",

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tap_fibank.connection import bank_login
 from tap_fibank.doctor.capture import write_capture
 from tap_fibank.doctor.checks import run_checks
 from tap_fibank.doctor.collect import collect
@@ -21,8 +22,8 @@ from tap_fibank.doctor.followup import follow_up
 from tap_fibank.doctor.probe import Probe
 from tap_fibank.doctor.report import lines, verdict
 from tap_fibank.errors import ConfigError, FibankError
+from tap_fibank.private import exposed_secret
 from tap_fibank.redact import SECRETS, install_redaction
-from tap_fibank.settings import DEFAULT_BASE_URL, checked_base_url
 from tap_fibank.tap import TapFibank
 from tap_fibank.windows import sofia_today
 
@@ -56,6 +57,9 @@ def settings(paths: list[str]) -> dict[str, Any]:
         if not isinstance(loaded, dict):
             msg = f"--config {path}: expected a JSON object of settings"
             raise ConfigError(msg)
+        exposed = exposed_secret(Path(path)) if loaded.get("password") else None
+        if exposed:
+            print(f"tap-fibank-doctor: warning: {exposed}", file=sys.stderr, flush=True)
         given.update(loaded)
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     tap = TapFibank(config=given, parse_env_config=True, validate_config=True)
@@ -75,11 +79,7 @@ def run(args: argparse.Namespace) -> int:
         sandbox = Sandbox(seed=1).start()
         base_url, username, password = sandbox.base_url, sandbox.username, sandbox.password
     else:
-        base_url = checked_base_url(str(config.get("base_url") or DEFAULT_BASE_URL))
-        username, password = str(config.get("username") or ""), str(config.get("password") or "")
-        if not username or not password:
-            msg = "username and password are required (set TAP_FIBANK_USERNAME and TAP_FIBANK_PASSWORD)"
-            raise ConfigError(msg)
+        base_url, username, password = bank_login(config)
     SECRETS.add(password)
     SECRETS.add(username)
     probe = Probe(base_url, float(config.get("request_timeout", 60)))

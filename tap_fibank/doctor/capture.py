@@ -26,6 +26,7 @@ from tap_fibank.doctor.collect import Account, Observations
 from tap_fibank.doctor.fakes import AMOUNT_FIELDS, Faker, Keep, fake_statement
 from tap_fibank.doctor.probe import Exchange
 from tap_fibank.doctor.report import Verdict
+from tap_fibank.private import write_private_text
 
 FORMAT = "tap-fibank-capture"
 FORMAT_VERSION = 1
@@ -180,10 +181,10 @@ def _int_or_text(value: str | None) -> int | str | None:
 
 
 def write_capture(path: Path, seen: Observations, findings: list[Finding], result: Verdict) -> None:
-    """Write the capture as UTF-8 JSON, decimals exactly as built."""
+    """Write the capture as UTF-8 JSON, decimals exactly as built; 0600, as it describes a person's bank."""
     capture = build_capture(seen, findings, result)
     text = simplejson.dumps(capture, use_decimal=True, ensure_ascii=False, indent=1)
-    path.write_text(text + "\n", encoding="utf-8")
+    write_private_text(path, text + "\n")
 
 
 def read_capture(path: Path) -> dict[str, Any]:

@@ -62,7 +62,10 @@ with DAG(
     ]
     dbt_build = BashOperator(
         task_id="dbt_build",
-        bash_command=f"cd {PROJECT_DIR} && {MELTANO} --environment prod invoke dbt-postgres:build",
+        # umask 077: dbt's files and meltano's are the user's alone, as with run_login.
+        bash_command=(
+            f"cd {PROJECT_DIR} && umask 077 && {MELTANO} --environment prod invoke dbt-postgres:build"
+        ),
         append_env=True,
         trigger_rule="all_done",  # the marts of the logins that loaded, even if one failed
     )
