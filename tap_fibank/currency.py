@@ -56,20 +56,20 @@ def balances_across(statement: Statement) -> tuple[Decimal | None, Decimal | Non
 
 
 def _summary_before(statement: Statement) -> Decimal | None:
-    """Without an entry of 2025: a part's closing if it ends in 2025, else its opening."""
+    """Without an entry of 2025: a part's closing if it ends in 2025, else (unchanged) its opening."""
     for part in reversed(statement.parts):
         if part.date_from < EURO_DAY and not any(e.booking_date < EURO_DAY for e in part.entries):
-            value = part.closing if part.date_to < EURO_DAY else part.opening
+            value = part.closing if part.date_to < EURO_DAY and part.closing is not None else part.opening
             if value is not None:
                 return value
     return None
 
 
 def _summary_after(statement: Statement) -> Decimal | None:
-    """Without an entry of 2026: a part's opening if it starts in 2026, else its closing."""
+    """Without an entry of 2026: a part's opening if it starts in 2026, else (unchanged) its closing."""
     for part in statement.parts:
         if part.date_to >= EURO_DAY and not any(e.booking_date >= EURO_DAY for e in part.entries):
-            value = part.opening if part.date_from >= EURO_DAY else part.closing
+            value = part.opening if part.date_from >= EURO_DAY and part.opening is not None else part.closing
             if value is not None:
                 return value
     return None

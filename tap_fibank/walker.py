@@ -103,6 +103,7 @@ class AccountWalker:
         self._state = state
         self._cancel = threading.Event()  # ends this account's calls still waiting for a retry
         self._cache: dict[Window, Statement] = {}
+        self._started: dict[Window, Future[Statement]] = {}
         self._ahead: dict[Window, Future[Statement]] = {}
         self._trusted = True
         self._chain = BalanceChain(stored_point(state))
@@ -151,20 +152,24 @@ class AccountWalker:
         if cached is not None:
             done: Future[Statement] = Future()
             done.set_result(cached)
-            return done
-        ahead = self._ahead.pop(window, None)
-        if ahead is not None:
-            return ahead
-        return self._run.executor.submit(self._read, window)
+            future = done
+        else:
+            ahead = self._ahead.pop(window, None)
+            future = ahead if ahead is not None else self._run.executor.submit(self._read, window)
+        self._started[window] = future  # until the walk takes it: a probe may need it first
+        return future
 
     def _probe(self, window: Window) -> Statement | None:
         """A window read out of order (kept for the walk if it is part of it), None if it fails."""
         if window in self._cache:
             return self._cache[window]
+        started = self._started.get(window)
         try:
-            statement = self._read(window)
+            statement = started.result() if started is not None else self._read(window)
         except _FAILED:
             return None
+        if started is not None:
+            return statement
         if window in self._plan:
             self._cache[window] = statement
         return statement
@@ -289,6 +294,7 @@ class AccountWalker:
         )
         try:
             for window, future in steps:
+                self._started.pop(window, None)
                 self._run.check_stop()
                 try:
                     statement = self._checked(window, future.result())

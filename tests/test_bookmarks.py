@@ -10,8 +10,10 @@ import pytest
 
 from tap_fibank.bookmarks import (
     BOOKMARK,
+    Points,
     advance_bookmark,
     hold_bookmark,
+    reprobe_due,
     settle_bookmark,
     stored_partition,
     walked_through,
@@ -88,3 +90,67 @@ def test_reading_ahead_finds_an_accounts_stored_partition_and_changes_nothing():
 )
 def test_a_state_without_the_accounts_partition_gives_an_empty_one(state):
     assert stored_partition(state, "transactions", {"iban": "BG1"}) == {}
+
+
+TODAY = dt.date(2026, 12, 4)
+
+
+@pytest.mark.parametrize(
+    ("state", "every", "due"),
+    [
+        ({}, 7, False),  # the bank serves the whole history
+        ({"served_from": "2025-01-01"}, 7, True),  # never probed
+        ({"served_from": "2025-01-01", "served_probed": "2026-11-27"}, 7, True),  # a week ago
+        ({"served_from": "2025-01-01", "served_probed": "2026-11-28"}, 7, False),  # six days ago
+        ({"served_from": "2025-01-01", "served_probed": "2026-12-03"}, 1, True),
+        ({"served_from": "2025-01-01", "served_probed": "2026-12-04"}, 1, False),
+        ({"served_from": "2025-01-01"}, 0, False),  # 0: never
+    ],
+)
+def test_the_history_start_is_probed_again_once_its_interval_has_passed(state, every, due):
+    assert reprobe_due(state, TODAY, every) is due
+
+
+def point(day: str, balance: str, before: str | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {"day": day, "balance": balance, "currency": "EUR"}
+    if before is not None:
+        found["before"] = {"day": before, "balance": "1.00", "currency": "EUR"}
+    return found
+
+
+def test_the_state_keeps_the_last_balance_at_or_before_the_bookmark():
+    state: dict[str, Any] = {}
+    points = Points(state)
+    window = Window(dt.date(2025, 1, 1), dt.date(2025, 1, 30))
+    points.add(point("2025-01-20", "5.00"))
+    points.add(point("2025-01-20", "5.00"))  # the same again: kept once
+    settle_bookmark(state, window, verified=True, points=points)
+    assert state["chain"] == point("2025-01-20", "5.00")
+    points.add(point("2025-02-25", "7.00", before="2025-02-24"))
+    later = Window(dt.date(2025, 1, 31), dt.date(2025, 3, 1))
+    settle_bookmark(state, later, verified=False, hold=dt.date(2025, 2, 25), points=points)
+    assert state[BOOKMARK] == "2025-01-30"
+    assert state["chain"] == point("2025-01-20", "5.00")
+    settle_bookmark(state, later, verified=True, points=points)
+    assert state[BOOKMARK] == "2025-03-01"
+    assert state["chain"] == point("2025-02-25", "7.00")  # without its `before`
+
+
+def test_a_bookmark_held_before_the_day_of_an_entry_keeps_the_balance_at_the_end_of_the_day_before():
+    state: dict[str, Any] = {BOOKMARK: "2025-02-23"}
+    points = Points(state)
+    points.add(point("2025-02-25", "7.00", before="2025-02-24"))
+    hold_bookmark(state, dt.date(2025, 2, 24))
+    points.keep(state)
+    assert state["chain"] == {"day": "2025-02-24", "balance": "1.00", "currency": "EUR"}
+
+
+def test_a_bookmark_held_before_every_balance_keeps_the_earliest_one():
+    state: dict[str, Any] = {BOOKMARK: "2025-01-01", "chain": point("2025-01-10", "3.00")}
+    points = Points(state)
+    points.add(point("2025-02-25", "7.00", before="2025-02-24"))
+    points.keep(state)
+    assert state["chain"] == point("2025-01-10", "3.00")
+    empty: dict[str, Any] = {BOOKMARK: "2025-01-01"}
+    Points(empty).keep(empty)
+    assert "chain" not in empty

@@ -12,7 +12,7 @@ from tap_fibank.chain import BalanceChain, Point, first_link, last_point, stored
 from tap_fibank.changeover import currency_before, to_euro
 from tap_fibank.currency import balances_across, decide_before
 from tap_fibank.statement import Statement, bare_answer, label_undecided, parse_statement
-from tap_fibank.windows import Window
+from tap_fibank.windows import Window, windows
 
 IBAN = "BG47FINV91501017006644"
 FEB = Window(dt.date(2025, 2, 1), dt.date(2025, 2, 28))
@@ -221,3 +221,120 @@ def test_first_link_and_last_point_use_posting_order_too():
     assert link is not None and link.openings == {Decimal("100.00"), Decimal("90.00")}
     point = last_point(statement)
     assert point is not None and point.balances == {Decimal("100.00"), Decimal("110.00")}
+
+
+def test_a_window_without_any_balance_has_no_first_link_or_last_point():
+    assert first_link(bare(MAR)) is None
+    assert last_point(bare(MAR)) is None
+
+
+def test_a_break_names_both_balances_where_posting_order_differs():
+    chain = BalanceChain(Point(dt.date(2025, 1, 31), frozenset({Decimal("1.00"), Decimal("2.00")}), "EUR"))
+    rows = [
+        entry(5, "2025-02-03T10:00:00+0200", "KT", "10.00", "110.00"),
+        entry(4, "2025-02-03T11:00:00+0200", "KT", "10.00", "100.00"),
+    ]
+    broken = chain.check(window_of(FEB, rows))
+    assert broken is not None
+    assert broken.detail == (
+        "the balance was 1.00, 2.00 at the end of 2025-01-31, but the next balance read, on 2025-02-03, "
+        "follows from 100.00, 90.00"
+    )
+
+
+def lev_and_euro(rows_before, rows_after, ccy_before=None):
+    """Two elements on either side of 2026-01-01, the first without ccy unless given."""
+    first = {"stmt": rows_before} if ccy_before is None else {"ccy": ccy_before, "stmt": rows_before}
+    return parse_statement({"acc": [first, {"ccy": "EUR", "stmt": rows_after}]}, DEC, IBAN, "1", "EUR")
+
+
+def test_summary_rows_alone_show_the_balances_on_either_side_of_the_changeover():
+    before = [
+        summary("OP", "195.58", "2025-12-15T00:00:00+0200"),
+        summary("DT", "0.00", "2025-12-31T23:59:59+0200"),
+        summary("CT", "0.00", "2025-12-31T23:59:59+0200"),
+        summary("CL", "195.58", "2025-12-31T23:59:59+0200"),
+    ]
+    after = [
+        summary("OP", "100.00", "2026-01-01T00:00:00+0200"),
+        summary("DT", "0.00", "2026-01-13T23:59:59+0200"),
+        summary("CT", "0.00", "2026-01-13T23:59:59+0200"),
+        summary("CL", "100.00", "2026-01-13T23:59:59+0200"),
+    ]
+    statement = lev_and_euro(before, after)
+    assert [p.currency for p in statement.parts] == [None, "EUR"]
+    assert balances_across(statement) == (Decimal("195.58"), Decimal("100.00"))
+    only_open = [summary("OP", "195.58", "2025-12-15T00:00:00+0200")]
+    only_close = [summary("CL", "100.00", "2026-01-13T23:59:59+0200")]
+    assert balances_across(lev_and_euro(only_open, only_close)) == (Decimal("195.58"), Decimal("100.00"))
+    assert balances_across(bare(DEC)) == (None, None)
+
+
+def test_only_unnamed_parts_before_2026_are_labelled_and_each_of_them():
+    named = [
+        summary("OP", "1.00", "2025-12-15T00:00:00+0200"),
+        entry(1, "2025-12-16T10:00:00+0200", "KT", "1.00", "2.00"),
+    ]
+    unnamed = [
+        summary("OP", "2.00", "2025-12-20T00:00:00+0200"),
+        entry(2, "2025-12-21T10:00:00+0200", "KT", "1.00", "3.00"),
+    ]
+    statement = parse_statement(
+        {"acc": [{"ccy": "USD", "stmt": named}, {"stmt": unnamed}, {"stmt": unnamed[:1]}]},
+        Window(dt.date(2025, 12, 1), dt.date(2025, 12, 30)),
+        IBAN,
+        "1",
+        "EUR",
+    )
+    label_undecided(statement, "BGN")
+    assert [p.currency for p in statement.parts] == ["USD", "BGN", "BGN"]
+    assert [e.record["currency"] for e in statement.entries] == ["USD", "BGN"]
+    assert not any(p.undecided for p in statement.parts)
+
+
+def test_a_split_element_keeps_its_summary_rows_counted_and_what_the_bank_sent_outside():
+    rows = [*MIXED_ROWS, entry(30, "2026-02-20T10:00:00+0200", "KT", "1.00", "1.00")]  # outside the window
+    statement = window_of(DEC, rows, ccy=None)
+    assert [p.summary_rows for p in statement.parts] == [4, 4]
+    assert [p.outside for p in statement.parts] == [1, 1]
+    empty = window_of(DEC, [MIXED_ROWS[0], MIXED_ROWS[-1]], ccy=None)
+    assert len(empty.parts) == 2 and not empty.bare
+
+
+def test_a_plan_that_ends_in_2025_looks_past_its_end_for_the_first_balance_of_2026():
+    plan = [Window(dt.date(2025, 11, 15), dt.date(2025, 12, 14))]
+    read: list[Window] = []
+
+    def probe(window: Window) -> Statement | None:
+        read.append(window)
+        return (
+            window_of(DEC, MIXED_ROWS, ccy=None)
+            if window == Window(dt.date(2025, 12, 15), dt.date(2026, 1, 13))
+            else None
+        )
+
+    assert decide_before(probe, plan, 30, dt.date(2026, 2, 1)) == ("BGN", "")
+    assert read == [Window(dt.date(2025, 12, 15), dt.date(2026, 1, 13))] * 2 or read[0] == plan[0]
+
+
+def test_no_balance_of_2026_near_the_changeover_is_named_as_such():
+    before_only = window_of(
+        Window(dt.date(2025, 11, 15), dt.date(2025, 12, 14)),
+        FEB_ROWS[:0] + [summary("OP", "5.00", "2025-11-15T00:00:00+0200")],
+        ccy=None,
+    )
+    decided, why = decide_before(lambda w: before_only, [before_only.window], 30, dt.date(2025, 12, 14))
+    assert decided is None
+    assert why == "its statements name no currency and no balance of 2026 near the changeover could be read"
+
+
+def test_the_search_for_a_balance_stops_after_a_year_each_way():
+    plan = list(windows(dt.date(2024, 1, 1), dt.date(2027, 6, 4), 30))
+    read: list[Window] = []
+
+    def probe(window: Window) -> Statement | None:
+        read.append(window)
+        return None
+
+    decide_before(probe, plan, 30, dt.date(2027, 6, 4))
+    assert len(read) == 2 * 13

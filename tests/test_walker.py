@@ -989,6 +989,7 @@ def test_the_currency_before_2026_is_decided_by_the_changeover_balance_and_kept(
         assert currencies == {(True, before), (False, "EUR")}
         assert state["currency_before_2026"] == before
         assert all(verified for _, verified in spans(steps))
+    assert set(asked(sandbox, CONVERTED).values()) == {1}, "the windows read to decide are read once"
 
 
 def test_a_kept_currency_decision_is_used_without_reading_the_changeover_again(sandbox):
@@ -1014,3 +1015,41 @@ def test_numbers_that_cannot_decide_stop_the_walk_before_the_undecided_window(sa
             f"the currency of account {mask_iban(CONVERTED)} before 2026-01-01 cannot be decided"
         )
     assert "currency_before_2026" not in state
+
+
+def test_answers_that_could_not_be_read_before_the_first_that_answers_are_not_a_history_start(sandbox):
+    from test_faults import UnreadableFrom
+
+    start, end = SPRING, SPRING + dt.timedelta(days=80)
+    plan = plan_of(start, end)
+    sandbox.faults = UnreadableFrom(sandbox, nth=2)  # the newest window is read whole, nothing after
+    state: dict[str, Any] = {}
+    with opened_run(sandbox, start, end) as run:
+        steps = walk(run, sandbox, BUSY, state)
+        opening = _opening_balance(steps[-1].statement)
+        assert spans(steps) == [(Window(start, plan[1].end), False), (plan[2], False)]
+        assert run.ledger.skipped == [
+            f"account {mask_iban(BUSY)} before {plan[2].start} (the bank fails those windows, and the first "
+            f"one that answers opens at {opening}, so earlier entries exist); its bookmark stays before them"
+        ]
+        assert run.ledger.served == {}
+    assert "served_from" not in state
+
+
+def test_a_gap_after_empty_answers_leaves_them_unproven_before_the_last_balance(sandbox):
+    sandbox.faults.summary_rows = "none"
+    start, end = SPRING, SPRING + dt.timedelta(days=110)
+    plan = plan_of(start, end)
+    sandbox.faults.bare_window_start, sandbox.faults.bare_window_mode = plan[1].start.isoformat(), "always"
+    sandbox.faults.failing_window_start = plan[2].start.isoformat()
+    with opened_run(sandbox, start, end) as run:
+        steps = walk(run, sandbox, BUSY)
+        last = max(e.booking_date for e in sandbox.truth()[BUSY] if e.booking_date < plan[1].start)
+        assert [(s.statement.window, s.verified, s.hold) for s in steps] == [
+            (plan[0], True, None),
+            (plan[1], False, last),
+            (plan[2], False, None),
+            (plan[3], False, last),
+        ]
+        assert run.ledger.unbalanced == []
+        assert len(run.ledger.skipped) == 1 and f"for {plan[2]}" in run.ledger.skipped[0]
