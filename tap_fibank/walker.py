@@ -425,8 +425,7 @@ class AccountWalker:
             detail,
             since,
         )
-        shown = f"{since}..{window.end}" if broken is not None else str(window)
-        self._ledger.unbalanced.append((self.masked, shown))
+        self._ledger.unbalanced.append((self.masked, str(Window(since, window.end))))
         self._trusted = False
 
     # -- the currency before 2026 ------------------------------------------------------------
