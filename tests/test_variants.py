@@ -378,7 +378,7 @@ def test_the_history_start_is_asked_again_at_most_once_a_week(tmp_path: Path) ->
         (tmp_path / "daily").mkdir()
         daily = run_tap(tmp_path / "daily", config, first.state)
         assert bank.counters()["statement_calls"] == {busy: 1}
-        assert "served only from" not in assert_summary_is_last(daily)
+        assert "history the bank serves only from a day" not in assert_summary_is_last(daily)
         week_ago = (TODAY - dt.timedelta(days=7)).isoformat()
         partition = daily.partitions()[busy]
         partition["served_probed"] = week_ago
