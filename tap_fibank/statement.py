@@ -151,7 +151,9 @@ class Part:
     pending: dict[int, str | None] = field(default_factory=dict)
     #: Whether the bank sent negative amounts in this part.
     signed: bool = False
-    #: Entries before 2026 whose currency the bank did not name (their `currency` is None).
+    #: Days before 2026 of an account listed in euro, for which the bank named no currency.
+    unnamed: bool = False
+    #: Such days with entries: their `currency` is None until the walk decides it.
     undecided: bool = False
     #: Cut from one element without a currency that held both sides of 2026-01-01.
     spans_changeover: bool = False
@@ -376,7 +378,7 @@ def parse_statement(
             element.get("stmt") or [], window, iban, customer_id, named or account_currency, reader
         )
         if named is None and account_currency == "EUR" and part.date_from < EURO_DAY:
-            part.currency, part.undecided = None, True  # it may have been lev: the walk decides
+            part.currency, part.unnamed = None, True  # it may have been lev: the walk decides
         parts.append(part)
     if not parts:
         parts.append(Part(account_currency, window.start, window.end))
@@ -404,27 +406,19 @@ def bare_answer(payload: Any) -> str | None:
 
 
 def label_undecided(statement: Statement, before: str) -> None:
-    """Give the parts and entries before 2026 the currency the changeover proved (changeover.py)."""
+    """Give the parts the bank left unnamed, and their entries, the currency the changeover proved."""
     for part in statement.parts:
-        if part.currency is not None or part.date_from >= EURO_DAY:
+        if not part.unnamed:
             continue
-        part.entries = [
-            e._replace(values=e.values._replace(currency=before)) if e.values.currency is None else e
-            for e in part.entries
-        ]
-        part.currency = before if part.date_to < EURO_DAY else "EUR"
-        part.undecided = False
+        part.entries = [e._replace(values=e.values._replace(currency=before)) for e in part.entries]
+        part.currency = before
+        part.unnamed = part.undecided = False
 
 
 def _leave_undecided(part: Part) -> None:
     """Entries before 2026 without a named currency: not today's currency, but not known yet."""
-    if part.date_from >= EURO_DAY:
-        return
-    part.undecided = any(e.booking_date < EURO_DAY for e in part.entries)
-    part.entries = [
-        e._replace(values=e.values._replace(currency=None)) if e.booking_date < EURO_DAY else e
-        for e in part.entries
-    ]
+    part.undecided = bool(part.entries)
+    part.entries = [e._replace(values=e.values._replace(currency=None)) for e in part.entries]
 
 
 def _names_another_account(element: dict[str, Any], iban: str) -> bool:
@@ -444,10 +438,10 @@ def _settle(part: Part, window: Window, notes: set[str]) -> list[Part]:
     if part.pending:
         notes.update(_resolve_directions(part))
     pieces = [part]
-    if part.undecided:
-        pieces = _split_at_changeover(part) if part.date_to >= EURO_DAY else [part]
-        for piece in pieces:
-            _leave_undecided(piece)
+    if part.unnamed:
+        spans = part.date_to >= EURO_DAY or any(e.booking_date >= EURO_DAY for e in part.entries)
+        pieces = _split_at_changeover(part) if spans else [part]
+        _leave_undecided(pieces[0])
     for piece in pieces:
         piece.check()
         if piece.summary_note is not None:
@@ -461,9 +455,10 @@ def _split_at_changeover(part: Part) -> list[Part]:
     Its summary rows cover both sides (a lev opening, a euro closing), so neither part has all
     four; each keeps the one that is its own.
     """
-    last_lev = EURO_DAY - dt.timedelta(days=1)
+    last_lev, last = EURO_DAY - dt.timedelta(days=1), max(part.date_to, EURO_DAY)
     before = Part(None, part.date_from, last_lev, opening=part.opening, summary_rows=part.summary_rows)
-    after = Part("EUR", EURO_DAY, part.date_to, closing=part.closing, summary_rows=part.summary_rows)
+    after = Part("EUR", EURO_DAY, last, closing=part.closing, summary_rows=part.summary_rows)
+    before.unnamed = True
     before.entries = [e for e in part.entries if e.booking_date < EURO_DAY]
     after.entries = [e for e in part.entries if e.booking_date >= EURO_DAY]
     before.outside = after.outside = part.outside

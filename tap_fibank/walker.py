@@ -319,9 +319,9 @@ class AccountWalker:
 
     def _failed(self, window: Window, exc: ServerError | RequestRefused) -> Generator[Step, None, bool]:
         """A window that failed after every retry, after any held answers, which it leaves unproven."""
-        point = self._chain.point
-        for bare in self._held:
-            yield Step(bare, verified=False, hold=point.day if point is not None else bare.window.start)
+        for bare in self._held:  # held only after a balance: there is a point
+            assert self._chain.point is not None
+            yield Step(bare, verified=False, hold=self._chain.point.day)
         self._held = []
         gap = self._gap(window, exc)
         if gap is None:

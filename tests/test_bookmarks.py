@@ -154,3 +154,28 @@ def test_a_bookmark_held_before_every_balance_keeps_the_earliest_one():
     empty: dict[str, Any] = {BOOKMARK: "2025-01-01"}
     Points(empty).keep(empty)
     assert "chain" not in empty
+
+
+def test_a_hold_goes_the_day_before_the_earlier_balance_even_after_the_window_passed():
+    state: dict[str, Any] = {BOOKMARK: "2025-03-30"}
+    later = Window(dt.date(2025, 3, 31), dt.date(2025, 4, 29))
+    settle_bookmark(state, later, verified=False, hold=dt.date(2025, 3, 20))
+    assert state[BOOKMARK] == "2025-03-19"
+
+
+def test_a_window_without_a_balance_adds_no_point_and_a_balance_on_the_bookmark_day_is_kept():
+    state: dict[str, Any] = {BOOKMARK: "2025-01-20"}
+    points = Points(state)
+    points.add(point("2025-01-20", "5.00"))
+    points.add(None)
+    points.keep(state)
+    assert state["chain"] == point("2025-01-20", "5.00")
+
+
+def test_without_a_bookmark_the_earliest_balance_is_kept():
+    state: dict[str, Any] = {}
+    points = Points(state)
+    points.add(point("2025-01-20", "5.00"))
+    points.add(point("2025-02-20", "6.00"))
+    points.keep(state)
+    assert state["chain"] == point("2025-01-20", "5.00")

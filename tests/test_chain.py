@@ -338,3 +338,64 @@ def test_the_search_for_a_balance_stops_after_a_year_each_way():
 
     decide_before(probe, plan, 30, dt.date(2027, 6, 4))
     assert len(read) == 2 * 13
+
+
+def test_a_credit_first_in_2026_opens_at_its_balance_less_the_credit():
+    rows = [dict(r) for r in MIXED_ROWS]
+    euro = to_euro(Decimal("185.58"))
+    rows[2] = entry(21, "2026-01-01T10:00:00+0200", "KT", "1.00", str(euro + 1))
+    statement = window_of(DEC, rows, ccy=None)
+    assert balances_across(statement) == (Decimal("185.58"), euro)
+    assert [p.date_to for p in statement.parts] == [dt.date(2025, 12, 31), DEC.end]
+
+
+def test_an_element_without_ccy_whose_last_summary_day_is_in_2025_is_still_split_by_its_entries():
+    rows = [dict(r) for r in MIXED_ROWS]
+    rows[-1] = summary("CL", str(to_euro(Decimal("185.58")) - 1), "2025-12-31T23:59:59+0200")
+    statement = window_of(DEC, rows, ccy=None)
+    assert [(p.date_from, p.date_to, p.currency) for p in statement.parts] == [
+        (DEC.start, dt.date(2025, 12, 31), None),
+        (dt.date(2026, 1, 1), dt.date(2026, 1, 1), "EUR"),
+    ]
+    assert [e.record["currency"] for e in statement.entries] == [None, "EUR"]
+
+
+def test_a_window_starting_on_the_changeover_of_an_account_without_a_listed_currency_is_not_labelled():
+    january = Window(dt.date(2026, 1, 1), dt.date(2026, 1, 30))
+    statement = parse_statement(
+        {"acc": [{"stmt": [entry(9, "2026-01-01T10:00:00+0200", "KT", "1.00", "1.00")]}]},
+        january,
+        IBAN,
+        "1",
+        None,
+    )
+    label_undecided(statement, "BGN")
+    assert [p.currency for p in statement.parts] == [None]
+    assert [e.record["currency"] for e in statement.entries] == [None]
+
+
+def test_the_search_reads_backwards_from_the_last_window_of_2025_and_forwards_from_the_changeover():
+    plan = list(windows(dt.date(2024, 7, 10), dt.date(2027, 6, 4), 30))  # a window starts on 2026-01-01
+    assert any(w.start == dt.date(2026, 1, 1) for w in plan)
+    read: list[Window] = []
+
+    def probe(window: Window) -> Statement | None:
+        read.append(window)
+        return None
+
+    decide_before(probe, plan, 30, dt.date(2027, 6, 4))
+    assert read[0].end == dt.date(2025, 12, 31) and read[13].start == dt.date(2026, 1, 1)
+    assert [w.start for w in read[:13]] == sorted((w.start for w in read[:13]), reverse=True)
+
+
+def test_past_a_plan_that_ends_in_2025_the_search_uses_the_walks_window_size():
+    plan = [Window(dt.date(2025, 12, 1), dt.date(2025, 12, 10))]
+    read: list[Window] = []
+
+    def probe(window: Window) -> Statement | None:
+        read.append(window)
+        return None
+
+    decide_before(probe, plan, 10, dt.date(2026, 1, 25))
+    assert Window(dt.date(2026, 1, 10), dt.date(2026, 1, 19)) in read
+    assert all(w.days <= 10 for w in read)

@@ -303,6 +303,7 @@ def test_a_first_answer_that_does_not_open_at_zero_is_where_the_served_history_s
             mask_iban(BUSY): f"from {plan[3].start} (opening balance {opening} carried)"
         }
     assert state["served_from"] == plan[3].start.isoformat()
+    assert state["served_probed"] == sofia_today().isoformat()
     assert opening > 0 and not any("walked as empty" in m for m in warnings_of(caplog))
 
 
@@ -1012,7 +1013,8 @@ def test_numbers_that_cannot_decide_stop_the_walk_before_the_undecided_window(sa
         assert [(s.statement.entries, s.verified, s.hold) for s in steps] == [([], False, start)]
         (line,) = run.ledger.undecided
         assert line.startswith(
-            f"the currency of account {mask_iban(CONVERTED)} before 2026-01-01 cannot be decided"
+            f"the currency of account {mask_iban(CONVERTED)} before 2026-01-01 cannot be decided: its "
+            "statements name no currency, and the balance goes from "
         )
     assert "currency_before_2026" not in state
 
@@ -1033,6 +1035,7 @@ def test_answers_that_could_not_be_read_before_the_first_that_answers_are_not_a_
             f"one that answers opens at {opening}, so earlier entries exist); its bookmark stays before them"
         ]
         assert run.ledger.served == {}
+        assert steps[0].statement.entries == []
     assert "served_from" not in state
 
 
@@ -1053,3 +1056,32 @@ def test_a_gap_after_empty_answers_leaves_them_unproven_before_the_last_balance(
         ]
         assert run.ledger.unbalanced == []
         assert len(run.ledger.skipped) == 1 and f"for {plan[2]}" in run.ledger.skipped[0]
+
+
+def test_a_long_walk_decides_the_currency_from_windows_far_ahead_and_reads_each_once(sandbox):
+    sandbox.faults.ccy = "absent"
+    start, end = dt.date(2025, 5, 1), dt.date(2026, 2, 28)
+    state: dict[str, Any] = {}
+    with opened_run(sandbox, start, end) as run:
+        run.currencies[CONVERTED] = "EUR"
+        steps = walk(run, sandbox, CONVERTED, state)
+        in_2025 = {
+            e.values.currency for s in steps for e in s.statement.entries if e.booking_date.year == 2025
+        }
+        assert in_2025 == {"BGN"}
+    assert state["currency_before_2026"] == "BGN"
+    assert set(asked(sandbox, CONVERTED).values()) == {1}
+    assert len(asked(sandbox, CONVERTED)) == len(plan_of(start, end))
+
+
+def test_a_walk_that_ends_in_2025_reads_past_its_end_to_decide_the_currency(sandbox):
+    sandbox.faults.ccy = "absent"
+    start, end = dt.date(2025, 11, 1), dt.date(2025, 12, 20)
+    state: dict[str, Any] = {}
+    with opened_run(sandbox, start, end) as run:
+        run.currencies[CONVERTED] = "EUR"
+        steps = walk(run, sandbox, CONVERTED, state)
+        assert {e.values.currency for s in steps for e in s.statement.entries} == {"BGN"}
+    assert state["currency_before_2026"] == "BGN"
+    beyond = [w for w in asked(sandbox, CONVERTED) if w.end > end]
+    assert beyond and all(w.start > end and w.days <= 30 for w in beyond)
