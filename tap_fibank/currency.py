@@ -56,9 +56,9 @@ def balances_across(statement: Statement) -> tuple[Decimal | None, Decimal | Non
 
 
 def _summary_before(statement: Statement) -> Decimal | None:
-    """Without an entry of 2025: a part's closing if it ends in 2025, else (unchanged) its opening."""
+    """Where the window has no entry of 2025: a part's closing if it ends in 2025, else its opening."""
     for part in reversed(statement.parts):
-        if part.date_from < EURO_DAY and not any(e.booking_date < EURO_DAY for e in part.entries):
+        if part.date_from < EURO_DAY:
             value = part.closing if part.date_to < EURO_DAY and part.closing is not None else part.opening
             if value is not None:
                 return value
@@ -66,9 +66,9 @@ def _summary_before(statement: Statement) -> Decimal | None:
 
 
 def _summary_after(statement: Statement) -> Decimal | None:
-    """Without an entry of 2026: a part's opening if it starts in 2026, else (unchanged) its closing."""
+    """Where the window has no entry of 2026: a part's opening if it starts in 2026, else its closing."""
     for part in statement.parts:
-        if part.date_to >= EURO_DAY and not any(e.booking_date >= EURO_DAY for e in part.entries):
+        if part.date_to >= EURO_DAY:
             value = part.opening if part.date_from >= EURO_DAY and part.opening is not None else part.closing
             if value is not None:
                 return value
@@ -81,11 +81,10 @@ def _opening(entry: Entry) -> Decimal:
 
 
 def _grid(plan: list[Window], window_days: int, today: dt.date) -> list[Window]:
-    """The walk's windows, continued past its end (an `end_date` in 2025) up to today."""
+    """The walk's windows, continued past its end (an `end_date` before today) up to today."""
     if not plan:
         return []
-    extra = list(windows(plan[-1].end + ONE_DAY, today, window_days)) if plan[-1].end < EURO_DAY else []
-    return plan + extra
+    return plan + list(windows(plan[-1].end + ONE_DAY, today, window_days))
 
 
 def _first_found(

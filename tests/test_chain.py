@@ -399,3 +399,76 @@ def test_past_a_plan_that_ends_in_2025_the_search_uses_the_walks_window_size():
     decide_before(probe, plan, 10, dt.date(2026, 1, 25))
     assert Window(dt.date(2026, 1, 10), dt.date(2026, 1, 19)) in read
     assert all(w.days <= 10 for w in read)
+
+
+def parts_only(*parts):
+    """A statement of the given (window, rows) elements without ccy, of an account listed in euro."""
+    window = Window(min(w.start for w, _ in parts), max(w.end for w, _ in parts))
+    return parse_statement({"acc": [{"stmt": rows} for _, rows in parts]}, window, IBAN, "1", "EUR")
+
+
+def test_without_entries_the_balance_of_2025_is_a_closing_in_2025_else_an_opening():
+    ends_2025 = (
+        Window(dt.date(2025, 12, 1), dt.date(2025, 12, 31)),
+        [
+            summary("OP", "10.00", "2025-12-01T00:00:00+0200"),
+            summary("CL", "11.00", "2025-12-31T23:59:59+0200"),
+        ],
+    )
+    assert balances_across(parts_only(ends_2025))[0] == Decimal("11.00")
+    across = Window(dt.date(2025, 12, 3), dt.date(2026, 1, 1))
+    rows = [
+        summary("OP", "10.00", "2025-12-03T00:00:00+0200"),
+        summary("CL", "11.00", "2026-01-01T23:59:59+0200"),
+    ]
+    named = parse_statement({"acc": [{"ccy": "EUR", "stmt": rows}]}, across, IBAN, "1", "EUR")
+    assert balances_across(named)[0] == Decimal("10.00")  # it ends in 2026: its opening
+
+
+def test_without_entries_the_balance_2026_opens_at_is_an_opening_in_2026_else_a_closing():
+    starts_2026 = parse_statement(
+        {
+            "acc": [
+                {
+                    "ccy": "EUR",
+                    "stmt": [
+                        summary("OP", "100.00", "2026-01-01T00:00:00+0200"),
+                        summary("CL", "101.00", "2026-01-30T23:59:59+0200"),
+                    ],
+                }
+            ]
+        },
+        Window(dt.date(2026, 1, 1), dt.date(2026, 1, 30)),
+        IBAN,
+        "1",
+        "EUR",
+    )
+    assert balances_across(starts_2026)[1] == Decimal("100.00")
+    no_opening = parse_statement(
+        {"acc": [{"ccy": "EUR", "stmt": [summary("CL", "101.00", "2026-01-30T23:59:59+0200")]}]},
+        Window(dt.date(2026, 1, 1), dt.date(2026, 1, 30)),
+        IBAN,
+        "1",
+        "EUR",
+    )
+    assert balances_across(no_opening)[1] == Decimal("101.00")
+
+
+def test_a_window_ending_on_the_first_day_of_2026_is_searched_for_the_first_balance_of_2026():
+    plan = [Window(dt.date(2025, 12, 3), dt.date(2026, 1, 1))]
+    rows = [
+        entry(1, "2025-12-10T10:00:00+0200", "KT", "195.58", "195.58"),
+        entry(2, "2026-01-01T10:00:00+0200", "KT", "1.00", "101.00"),
+    ]
+    statement = window_of(plan[0], rows, ccy=None)
+    assert decide_before(lambda w: statement if w == plan[0] else None, plan, 30, dt.date(2026, 1, 1)) == (
+        "BGN",
+        "",
+    )
+
+
+def test_labelled_parts_are_neither_unnamed_nor_undecided():
+    statement = window_of(DEC, MIXED_ROWS, ccy=None)
+    label_undecided(statement, "EUR")
+    assert [(p.unnamed, p.undecided) for p in statement.parts] == [(False, False), (False, False)]
+    assert all(p.undecided is False for p in statement.parts)
