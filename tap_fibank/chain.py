@@ -137,7 +137,7 @@ def _part_link(part: Part) -> Link | None:
     openings = {_opening(e) for e in _ends(part.entries, first=True) if e.balance_after is not None}
     if openings:
         day = min(e.booking_date for e in _ends(part.entries, first=True))
-        return Link(day, frozenset(openings), part.currency if day >= EURO_DAY else _pre(part))
+        return Link(day, frozenset(openings), part.currency)
     if part.trusted and part.opening is not None:
         return Link(part.date_from, frozenset({part.opening}), part.currency)
     return None
@@ -180,14 +180,9 @@ def _ends(entries: list[Entry], *, first: bool) -> list[Entry]:
         return []
     by_id = min(entries, key=lambda e: e.sort_key[1]) if first else max(entries, key=lambda e: e.sort_key[1])
     edge = entries[0] if first else entries[-1]
-    return [edge] if by_id is edge else [edge, by_id]
+    return [edge, by_id]  # the same entry twice where the orders agree: the sets made of them agree
 
 
 def _opening(entry: Entry) -> Decimal:
     assert entry.balance_after is not None
     return entry.balance_after - (entry.amount if entry.direction == "credit" else -entry.amount)
-
-
-def _pre(part: Part) -> str | None:
-    """The currency of a part's entries before 2026 (None while undecided)."""
-    return None if part.undecided else part.currency

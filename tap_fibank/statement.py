@@ -330,8 +330,9 @@ def _chain_break_any_order(opening: Decimal | None, entries: list[Entry]) -> str
 
 def chain_problems(before: Part, after: Part) -> list[str]:
     """A proven part must open where the previous proven one closed (converted on the changeover)."""
-    if not (before.trusted and after.trusted) or before.closing is None or after.opening is None:
+    if not (before.trusted and after.trusted):
         return []
+    assert before.closing is not None and after.opening is not None  # trusted: all four rows read
     if after.opening not in opening_candidates(before, after.currency, after.date_from):
         return [
             f"the statement opens at {after.opening} {after.currency or ''} on "

@@ -166,6 +166,7 @@ def test_a_hold_goes_the_day_before_the_earlier_balance_even_after_the_window_pa
 def test_a_window_without_a_balance_adds_no_point_and_a_balance_on_the_bookmark_day_is_kept():
     state: dict[str, Any] = {BOOKMARK: "2025-01-20"}
     points = Points(state)
+    points.add(point("2025-01-10", "4.00"))
     points.add(point("2025-01-20", "5.00"))
     points.add(None)
     points.keep(state)

@@ -472,3 +472,85 @@ def test_labelled_parts_are_neither_unnamed_nor_undecided():
     label_undecided(statement, "EUR")
     assert [(p.unnamed, p.undecided) for p in statement.parts] == [(False, False), (False, False)]
     assert all(p.undecided is False for p in statement.parts)
+
+
+def test_a_points_state_says_the_balance_at_the_end_of_the_day_before_it():
+    point = last_point(window_of(FEB, FEB_ROWS))
+    assert point is not None and point.opening == Decimal("100.00")
+    assert point.as_state() == {
+        "day": "2025-02-20",
+        "balance": "70.00",
+        "currency": "EUR",
+        "before": {"day": "2025-02-19", "balance": "100.00", "currency": "EUR"},
+    }
+    proven = window_of(
+        FEB,
+        [
+            summary("OP", "0.00"),
+            *FEB_ROWS,
+            summary("DT", "30.00"),
+            summary("CT", "100.00"),
+            summary("CL", "70.00", "2025-02-28T00:00:00+0200"),
+        ],
+    )
+    assert last_point(proven) == Point(
+        dt.date(2025, 2, 28), frozenset({Decimal("70.00")}), "EUR", whole_day=True
+    )
+    assert first_link(proven) is not None and first_link(proven).openings == {Decimal("0.00")}
+
+
+def test_a_window_with_only_proven_summary_rows_links_and_ends_at_them_in_its_currency():
+    rows = [
+        summary("OP", "5.00"),
+        summary("DT", "0.00"),
+        summary("CT", "0.00"),
+        summary("CL", "5.00", "2025-02-28T00:00:00+0200"),
+    ]
+    quiet = window_of(FEB, rows, ccy="BGN", listed="BGN")
+    link, point = first_link(quiet), last_point(quiet)
+    assert link is not None and (link.day, link.openings, link.currency) == (
+        FEB.start,
+        {Decimal("5.00")},
+        "BGN",
+    )
+    assert point is not None and (point.day, point.currency, point.whole_day) == (FEB.end, "BGN", True)
+    unproven = window_of(FEB, rows[:1], ccy="BGN", listed="BGN")  # OP alone proves nothing
+    assert first_link(unproven) is None and last_point(unproven) is None
+
+
+@pytest.mark.parametrize(
+    ("currency", "day", "expected"),
+    [
+        ("BGN", dt.date(2026, 1, 5), {Decimal("100.00")}),  # converted
+        (None, dt.date(2026, 1, 5), {Decimal("195.58"), Decimal("100.00")}),  # either
+        ("EUR", dt.date(2026, 1, 5), {Decimal("195.58")}),  # continues
+        ("BGN", dt.date(2025, 12, 31), {Decimal("195.58")}),  # not yet across
+    ],
+)
+def test_what_may_follow_a_balance_across_the_changeover(currency, day, expected):
+    point = Point(dt.date(2025, 12, 20), frozenset({Decimal("195.58")}), currency)
+    assert point.expected(day, "EUR") == expected
+    assert point.expected(day, "BGN") == {Decimal("195.58")}  # a lev statement after it: no conversion
+
+
+def test_a_balance_on_the_first_day_of_2026_after_one_on_the_last_of_2025_is_across():
+    point = Point(dt.date(2025, 12, 31), frozenset({Decimal("195.58")}), "BGN")
+    assert point.expected(dt.date(2026, 1, 1), "EUR") == {Decimal("100.00")}
+    on_the_day = Point(dt.date(2026, 1, 1), frozenset({Decimal("100.00")}), "EUR")
+    assert on_the_day.expected(dt.date(2026, 1, 2), "EUR") == {Decimal("100.00")}
+
+
+def test_after_the_first_window_the_stored_point_no_longer_excuses_days_read_again():
+    stored = Point(dt.date(2025, 2, 1), frozenset({Decimal("0.00")}), "EUR")
+    chain = BalanceChain(stored)
+    chain.advance(window_of(FEB, FEB_ROWS))  # up to 2025-02-20
+    same_day = window_of(FEB, [entry(3, "2025-02-20T12:00:00+0200", "KT", "5.00", "99.00")])
+    assert chain.check(same_day) is not None
+
+
+def test_within_a_window_a_later_part_is_checked_against_the_earlier_part_not_the_stored_point():
+    stored = Point(dt.date(2025, 12, 25), frozenset({Decimal("1.00")}), "BGN")
+    rows = [dict(r) for r in MIXED_ROWS]
+    rows[2] = entry(21, "2025-12-24T10:00:00+0200", "DT", "1.00", "184.58")  # before the stored day
+    statement = window_of(DEC, rows, ccy="BGN", listed="BGN")
+    assert BalanceChain(stored).check(statement) is None  # days the stored point covers: read again

@@ -1085,3 +1085,10 @@ def test_a_walk_that_ends_in_2025_reads_past_its_end_to_decide_the_currency(sand
     assert state["currency_before_2026"] == "BGN"
     beyond = [w for w in asked(sandbox, CONVERTED) if w.end > end]
     assert beyond and all(w.start > end and w.days <= 30 for w in beyond)
+
+
+def test_a_window_summary_carries_where_the_bookmark_must_stay_and_the_last_balance():
+    window = Window(SPRING, SPRING + dt.timedelta(days=5))
+    point = {"day": "2024-03-02", "balance": "1.00", "currency": "EUR"}
+    summary = summarize(Step(Statement(window, []), verified=False, hold=SPRING, point=point), BUSY, "1")
+    assert (summary.window, summary.verified, summary.hold, summary.point) == (window, False, SPRING, point)
