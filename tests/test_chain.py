@@ -35,6 +35,16 @@ FEB_ROWS = [
 ]
 
 
+# The same entries with summary rows that prove February whole.
+PROVEN_FEB_ROWS = [
+    summary("OP", "0.00"),
+    *FEB_ROWS,
+    summary("DT", "30.00"),
+    summary("CT", "100.00"),
+    summary("CL", "70.00", "2025-02-28T00:00:00+0200"),
+]
+
+
 def test_consecutive_windows_whose_balances_follow_prove_the_days_between():
     chain = BalanceChain(None)
     chain.advance(window_of(FEB, FEB_ROWS))
@@ -54,16 +64,7 @@ def test_a_balance_that_does_not_follow_names_the_stretch_from_the_earlier_entry
 
 
 def test_after_a_proven_closing_the_stretch_starts_the_next_day():
-    proven = window_of(
-        FEB,
-        [
-            summary("OP", "0.00"),
-            *FEB_ROWS,
-            summary("DT", "30.00"),
-            summary("CT", "100.00"),
-            summary("CL", "70.00", "2025-02-28T00:00:00+0200"),
-        ],
-    )
+    proven = window_of(FEB, PROVEN_FEB_ROWS)
     assert proven.verdict == "balanced"
     chain = BalanceChain(None)
     chain.advance(proven)
@@ -483,16 +484,7 @@ def test_a_points_state_says_the_balance_at_the_end_of_the_day_before_it():
         "currency": "EUR",
         "before": {"day": "2025-02-19", "balance": "100.00", "currency": "EUR"},
     }
-    proven = window_of(
-        FEB,
-        [
-            summary("OP", "0.00"),
-            *FEB_ROWS,
-            summary("DT", "30.00"),
-            summary("CT", "100.00"),
-            summary("CL", "70.00", "2025-02-28T00:00:00+0200"),
-        ],
-    )
+    proven = window_of(FEB, PROVEN_FEB_ROWS)
     assert last_point(proven) == Point(
         dt.date(2025, 2, 28), frozenset({Decimal("70.00")}), "EUR", whole_day=True
     )
