@@ -397,8 +397,7 @@ class AccountWalker:
                     self._ledger.unverifiable.setdefault(self.masked, part.summary_note)
         if broken is not None:
             self._trusted = False
-        if not statement.bare:
-            self._after_gap = False
+        self._after_gap = False
         self._chain.advance(statement)
         point = self._chain.point
         return Step(

@@ -546,3 +546,70 @@ def test_within_a_window_a_later_part_is_checked_against_the_earlier_part_not_th
     rows[2] = entry(21, "2025-12-24T10:00:00+0200", "DT", "1.00", "184.58")  # before the stored day
     statement = window_of(DEC, rows, ccy="BGN", listed="BGN")
     assert BalanceChain(stored).check(statement) is None  # days the stored point covers: read again
+
+
+def test_a_closing_the_summary_rows_do_not_prove_is_not_a_point_but_the_last_entry_is():
+    rows = [
+        summary("OP", "0.00"),
+        *FEB_ROWS,
+        summary("DT", "1.00"),
+        summary("CT", "1.00"),
+        summary("CL", "9.00"),
+    ]
+    doubtful = window_of(FEB, rows)
+    assert not doubtful.parts[0].trusted
+    point = last_point(doubtful)
+    assert point is not None and point.balances == {Decimal("70.00")} and not point.whole_day
+
+
+def test_a_day_whose_first_entry_has_no_balance_says_no_balance_before_it():
+    rows = [
+        {**entry(1, "2025-02-03T10:00:00+0200", "KT", "1.00", "1.00"), "acBal": None},
+        entry(2, "2025-02-03T11:00:00+0200", "KT", "1.00", "2.00"),
+    ]
+    point = last_point(window_of(FEB, rows))
+    assert point is not None and point.opening is None and "before" not in point.as_state()
+
+
+def test_a_lev_balance_dated_in_2026_is_not_converted_again():
+    point = Point(dt.date(2026, 1, 1), frozenset({Decimal("195.58")}), "BGN")
+    assert point.expected(dt.date(2026, 1, 5), "EUR") == {Decimal("195.58")}
+
+
+def test_a_part_ending_on_the_first_day_of_2026_gives_its_closing_as_the_balance_2026_opens_at():
+    across = Window(dt.date(2025, 12, 3), dt.date(2026, 1, 1))
+    rows = [
+        summary("OP", "10.00", "2025-12-03T00:00:00+0200"),
+        summary("CL", "11.00", "2026-01-01T23:59:59+0200"),
+    ]
+    named = parse_statement({"acc": [{"ccy": "EUR", "stmt": rows}]}, across, IBAN, "1", "EUR")
+    assert balances_across(named) == (Decimal("10.00"), Decimal("11.00"))
+
+
+def proven(first: str, last: str, opening: str, closing: str):
+    return [
+        summary("OP", opening, f"{first}T00:00:00+0200"),
+        summary("DT", "0.00", f"{last}T23:59:59+0200"),
+        summary("CT", "0.00", f"{last}T23:59:59+0200"),
+        summary("CL", closing, f"{last}T23:59:59+0200"),
+    ]
+
+
+def test_between_parts_without_a_currency_and_outside_the_changeover_nothing_is_converted():
+    window = Window(dt.date(2025, 3, 1), dt.date(2025, 3, 30))
+    elements = [
+        {"stmt": proven("2025-03-01", "2025-03-10", "195.58", "195.58")},
+        {"stmt": proven("2025-03-11", "2025-03-30", "100.00", "100.00")},
+    ]
+    statement = parse_statement({"acc": elements}, window, IBAN, "1", None)
+    assert statement.problems  # 100.00 is 195.58 converted, but nothing changed currency here
+
+
+def test_a_lev_part_ending_on_the_first_day_of_2026_is_followed_unconverted():
+    window = Window(dt.date(2025, 12, 3), dt.date(2026, 1, 30))
+    elements = [
+        {"ccy": "BGN", "stmt": proven("2025-12-03", "2026-01-01", "195.58", "195.58")},
+        {"ccy": "EUR", "stmt": proven("2026-01-02", "2026-01-30", "195.58", "195.58")},
+    ]
+    statement = parse_statement({"acc": elements}, window, IBAN, "1", "EUR")
+    assert statement.problems == []

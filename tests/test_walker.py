@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import logging
 import re
 import threading
@@ -919,13 +920,18 @@ def test_an_empty_answer_between_balances_that_agree_is_a_window_without_entries
     sandbox.faults.summary_rows = "none"
     start, end = SPRING, SPRING + dt.timedelta(days=80)
     plan = plan_of(start, end)
-    quiet = next(  # a window of the USD account without entries
-        w
-        for w in plan_of(dt.date(2020, 1, 1), dt.date(2024, 12, 31))
-        if not [e for e in sandbox.truth()[USD] if w.start <= e.booking_date <= w.end]
+    days = [e.booking_date for e in sandbox.truth()[USD]]
+
+    def has_entries(w: Window) -> bool:
+        return any(w.start <= d <= w.end for d in days)
+
+    grid = plan_of(dt.date(2017, 6, 1), dt.date(2026, 10, 31))
+    quiet = next(  # the first window of the USD account's months without entries
+        w for before, w in itertools.pairwise(grid) if has_entries(before) and not has_entries(w)
     )
+    after = next(w for w in grid if w.start > quiet.start and has_entries(w))
     sandbox.faults.bare_window_start, sandbox.faults.bare_window_mode = quiet.start.isoformat(), "always"
-    around = Window(quiet.start - dt.timedelta(days=30), quiet.end + dt.timedelta(days=60))
+    around = Window(quiet.start - dt.timedelta(days=30), after.end)
     with opened_run(sandbox, around.start, around.end, max_retries=2) as run:
         steps = walk(run, sandbox, USD)
         assert all(verified for _, verified in spans(steps))
@@ -1092,3 +1098,34 @@ def test_a_window_summary_carries_where_the_bookmark_must_stay_and_the_last_bala
     point = {"day": "2024-03-02", "balance": "1.00", "currency": "EUR"}
     summary = summarize(Step(Statement(window, []), verified=False, hold=SPRING, point=point), BUSY, "1")
     assert (summary.window, summary.verified, summary.hold, summary.point) == (window, False, SPRING, point)
+
+
+@pytest.mark.parametrize("summary_rows", ["full", "none"])
+def test_each_step_carries_the_last_balance_read_for_the_state(sandbox, summary_rows):
+    sandbox.faults.summary_rows = summary_rows
+    start, end = SPRING, SPRING + dt.timedelta(days=80)
+    plan = plan_of(start, end)
+    with opened_run(sandbox, start, end) as run:
+        steps = walk(run, sandbox, BUSY)
+    entries = sandbox.truth()[BUSY]
+    for window, step in zip(plan, steps, strict=True):
+        last = [e for e in entries if e.booking_date <= window.end][-1]
+        if summary_rows == "full":  # the proven closing: the whole window
+            assert step.point == {
+                "day": window.end.isoformat(),
+                "balance": str(last.balance_after),
+                "currency": "EUR",
+            }
+            continue
+        first_of_day = next(e for e in entries if e.booking_date == last.booking_date)
+        before = first_of_day.balance_after - first_of_day.signed_amount
+        assert step.point == {
+            "day": last.booking_date.isoformat(),
+            "balance": str(last.balance_after),
+            "currency": "EUR",
+            "before": {
+                "day": (last.booking_date - dt.timedelta(days=1)).isoformat(),
+                "balance": str(before),
+                "currency": "EUR",
+            },
+        }
