@@ -1129,3 +1129,15 @@ def test_each_step_carries_the_last_balance_read_for_the_state(sandbox, summary_
                 "currency": "EUR",
             },
         }
+
+
+def test_an_undecided_window_after_a_stored_balance_holds_the_bookmark_before_that_balance(sandbox):
+    sandbox.faults.history = "shifted"
+    start, end = dt.date(2025, 11, 1), dt.date(2026, 1, 31)
+    state: dict[str, Any] = {"chain": {"day": "2025-10-20", "balance": "1.00", "currency": "BGN"}}
+    with opened_run(sandbox, start, end) as run:
+        run.currencies[CONVERTED] = "EUR"
+        steps = walk(run, sandbox, CONVERTED, state)
+    assert [(s.statement.window, s.statement.entries, s.verified, s.hold) for s in steps] == [
+        (plan_of(start, end)[0], [], False, dt.date(2025, 10, 20))
+    ]
