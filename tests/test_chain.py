@@ -613,3 +613,8 @@ def test_a_lev_part_ending_on_the_first_day_of_2026_is_followed_unconverted():
     ]
     statement = parse_statement({"acc": elements}, window, IBAN, "1", "EUR")
     assert statement.problems == []
+
+
+def test_a_stored_point_with_a_currency_that_is_not_text_has_none():
+    point = stored_point({"chain": {"day": "2025-02-20", "balance": "70.00", "currency": 5}})
+    assert point is not None and point.currency is None

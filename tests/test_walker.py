@@ -955,7 +955,7 @@ def test_a_balance_that_does_not_follow_the_stored_one_holds_the_bookmark_before
 def test_the_served_history_is_not_walked_again_and_is_reprobed_once_its_interval_has_passed(sandbox):
     served = dt.date(2024, 1, 15)
     state = {"walked_through": "2024-03-01", "served_from": served.isoformat(), "served_probed": "2024-02-01"}
-    with opened_run(sandbox, dt.date(2016, 1, 1), dt.date(2024, 3, 10)) as run:
+    with opened_run(sandbox, dt.date(2016, 1, 1), dt.date(2024, 3, 10), max_retries=2) as run:
         sandbox.faults.failing_window_start = (served - dt.timedelta(days=30)).isoformat()
         walk(run, sandbox, BUSY, state)
         probe = Window(served - dt.timedelta(days=30), served - dt.timedelta(days=1))
@@ -967,13 +967,17 @@ def test_the_served_history_is_not_walked_again_and_is_reprobed_once_its_interva
         assert probe not in asked(sandbox, BUSY)
 
 
-def test_a_reprobe_that_answers_forgets_the_history_start_and_reads_from_the_start_date(sandbox):
+def test_a_reprobe_that_answers_forgets_the_history_start_and_reads_from_the_start_date(sandbox, caplog):
     served = dt.date(2024, 1, 15)
     state = {"walked_through": "2024-03-01", "served_from": served.isoformat()}
     start = dt.date(2023, 11, 1)
     with opened_run(sandbox, start, dt.date(2024, 3, 10)) as run:
         steps = walk(run, sandbox, BUSY, state)
         assert "served_from" not in state
+        assert warnings_of(caplog) == [
+            f"Account {mask_iban(BUSY)}: the bank now serves days before {served}; its history is read "
+            f"again from {start}."
+        ]
         assert steps[0].statement.window.start == start
         assert read_entries(steps) == truth(sandbox, BUSY, start, dt.date(2024, 3, 10))
 
@@ -1141,3 +1145,36 @@ def test_an_undecided_window_after_a_stored_balance_holds_the_bookmark_before_th
     assert [(s.statement.window, s.statement.entries, s.verified, s.hold) for s in steps] == [
         (plan_of(start, end)[0], [], False, dt.date(2025, 10, 20))
     ]
+
+
+def test_a_history_start_bounds_the_plan_and_on_the_start_date_is_never_probed(sandbox):
+    start = dt.date(2024, 1, 15)
+    state = {
+        "walked_through": "2023-06-01",
+        "served_from": start.isoformat(),
+        "served_probed": str(sofia_today()),
+    }
+    with opened_run(sandbox, dt.date(2016, 1, 1), dt.date(2024, 3, 10)) as run:
+        assert account_plan(run.settings, state)[0].start == start  # not before the served day
+        walk(run, sandbox, BUSY, state)
+    assert min(w.start for w in asked(sandbox, BUSY)) == start
+    assert state["served_from"] == start.isoformat()
+    same = {"walked_through": "2024-03-01", "served_from": "2016-01-01"}
+    with opened_run(sandbox, dt.date(2016, 1, 1), dt.date(2024, 3, 10)) as run:
+        sandbox.reset_counters()
+        walk(run, sandbox, BUSY, same)  # the history starts where the walk may: nothing before to ask
+    assert "served_probed" not in same
+    assert min(w.start for w in asked(sandbox, BUSY)) == dt.date(2024, 3, 2)  # lookback_days 0
+
+
+@pytest.mark.parametrize(("kept", "read_again"), [("EUR", False), ("BGN", False), ("XYZ", True)])
+def test_only_a_kept_currency_decision_that_names_a_currency_is_used(sandbox, kept, read_again):
+    sandbox.faults.ccy = "absent"
+    start, end = dt.date(2025, 10, 1), dt.date(2025, 10, 30)
+    state: dict[str, Any] = {"currency_before_2026": kept}
+    with opened_run(sandbox, start, end) as run:
+        run.currencies[CONVERTED] = "EUR"
+        steps = walk(run, sandbox, CONVERTED, state)
+    labels = {e.values.currency for s in steps for e in s.statement.entries}
+    assert labels == ({"BGN"} if read_again else {kept})
+    assert (set(asked(sandbox, CONVERTED)) != {Window(start, end)}) is read_again
