@@ -618,3 +618,23 @@ def test_a_lev_part_ending_on_the_first_day_of_2026_is_followed_unconverted():
 def test_a_stored_point_with_a_currency_that_is_not_text_has_none():
     point = stored_point({"chain": {"day": "2025-02-20", "balance": "70.00", "currency": 5}})
     assert point is not None and point.currency is None
+
+
+def test_an_unnamed_element_starting_on_the_changeover_is_euro():
+    january = Window(dt.date(2026, 1, 1), dt.date(2026, 1, 30))
+    statement = window_of(january, [entry(9, "2026-01-02T10:00:00+0200", "KT", "1.00", "1.00")], ccy=None)
+    assert [(p.currency, p.unnamed, p.undecided) for p in statement.parts] == [("EUR", False, False)]
+
+
+@pytest.mark.parametrize(
+    ("closing_day", "entry_day"),
+    [
+        ("2026-01-01T23:59:59+0200", "2025-12-10T10:00:00+0200"),
+        ("2025-12-31T23:59:59+0200", "2026-01-01T10:00:00+0200"),
+    ],
+)
+def test_an_unnamed_element_reaching_the_first_day_of_2026_is_split(closing_day, entry_day):
+    across = Window(dt.date(2025, 12, 3), dt.date(2026, 1, 1))
+    rows = [summary("OP", "0.00", "2025-12-03T00:00:00+0200"), entry(1, entry_day, "KT", "1.00", "1.00")]
+    statement = window_of(across, [*rows, summary("CL", "1.00", closing_day)], ccy=None)
+    assert [p.currency for p in statement.parts] == [None, "EUR"]
