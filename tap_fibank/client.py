@@ -181,14 +181,13 @@ class BankClient:
         Retried (`retries`, default `max_retries`): connection failures, timeouts, 5xx, 429 (after
         `Retry-After`), and bodies that are not valid JSON (a cut connection looks like that). An
         expired token (401, 403, or the login page) logs in again, once per expiry however many
-        threads saw it; more than `MAX_RENEWALS_PER_CALL` in one call mean the bank refuses fresh
-        tokens. `cancel` ends the waiting early. `refuse` names what makes a decoded answer a
-        failed read, retried like a 5xx. Errors name the endpoint and status, never the body.
+        threads saw it (more than `MAX_RENEWALS_PER_CALL` in a call: fresh tokens are refused).
+        `cancel` ends the waiting early; `refuse` names an answer that is a failed read, retried
+        like a 5xx. Errors name the endpoint and status, never the body.
         """
         name = endpoint.rsplit("/", 1)[-1]
         limit = self.max_retries if retries is None else retries
-        expiries = 0
-        failures = 0
+        expiries = failures = 0
         while True:
             token, generation = self._current_token()
             outcome = self._attempt(endpoint, params, customer_id, token)
