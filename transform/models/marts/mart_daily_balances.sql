@@ -20,7 +20,7 @@ day_totals as (
     select
         iban,
         booking_date,
-        count(*) as entry_count,
+        cast(count(*) as bigint) as entry_count,
         {{ to_money("sum(case when direction = 'debit' then amount else 0 end)") }} as debit_total,
         {{ to_money("sum(case when direction = 'credit' then amount else 0 end)") }} as credit_total
     from entries
