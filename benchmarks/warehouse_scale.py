@@ -63,7 +63,8 @@ def generate(con: duckdb.DuckDBPyConnection, shape: Shape) -> None:
     per_account = shape.entries // shape.accounts
     con.execute(f"""
         create or replace table gen_accounts as
-        select n, 'BG' || lpad(cast(n as varchar), 20, '0') as iban, 'C' || cast(n // 2 as varchar) as customer_id,
+        select n, 'BG' || lpad(cast(n as varchar), 20, '0') as iban,
+            'C' || cast(n // 2 as varchar) as customer_id,
             case when n % 10 < 6 then 'converted' when n % 10 < 9 then 'EUR' else 'USD' end as kind,
             cast(10000000 as hugeint) as opening_cents
         from range({shape.accounts}) as t(n)
@@ -72,7 +73,8 @@ def generate(con: duckdb.DuckDBPyConnection, shape: Shape) -> None:
         create or replace table gen_entries as
         with raw as (
             select a.n, a.iban, a.customer_id, a.kind, a.opening_cents, k,
-                date '{shape.first_day}' + cast(hash(a.n, k, 'day') % {shape.days} as integer) as booking_date,
+                date '{shape.first_day}'
+                    + cast(hash(a.n, k, 'day') % {shape.days} as integer) as booking_date,
                 hash(a.n, k, 'credit') % 100 < 50 as is_credit,
                 cast(100 + hash(a.n, k, 'cents') % 50000 as hugeint) as cents,
                 cast(hash(a.n, k, 'code') % 1000 as integer) as pick
@@ -108,9 +110,11 @@ def generate_windows(con: duckdb.DuckDBPyConnection, shape: Shape) -> None:
         with months as (
             select a.iban, a.customer_id, a.kind, a.opening_cents,
                 greatest(cast(m as date), date '{shape.first_day}') as date_from,
-                least(cast(m + interval 1 month - interval 1 day as date), date '{yesterday}') as date_to, 1 as batch
+                least(cast(m + interval 1 month - interval 1 day as date), date '{yesterday}') as date_to,
+                1 as batch
             from gen_accounts as a,
-                range(date_trunc('month', date '{shape.first_day}'), date '{shape.today}', interval 1 month) as r(m)
+                range(date_trunc('month', date '{shape.first_day}'), date '{shape.today}', interval 1 month)
+                    as r(m)
             union all
             select iban, customer_id, kind, opening_cents, date '{shape.today}', date '{shape.today}', 2
             from gen_accounts
@@ -129,7 +133,8 @@ def generate_windows(con: duckdb.DuckDBPyConnection, shape: Shape) -> None:
             group by all
         ),
         bgn as (
-            select iban, sum(credit_cents - debit_cents) as net from windows where currency = 'BGN' group by iban
+            select iban, sum(credit_cents - debit_cents) as net
+            from windows where currency = 'BGN' group by iban
         )
         select w.*,
             case when w.kind = 'converted' and w.currency = 'EUR'
@@ -151,18 +156,22 @@ def raw_selects(shape: Shape, batch: int) -> dict[str, str]:
     return {
         "customers": f"""
             select distinct customer_id, 'Customer ' || customer_id as customer_name,
-                case when (n // 2) % 4 < 3 then '{{"customerType": "FL"}}' else '{{"customerType": "UL"}}' end as extra
+                case when (n // 2) % 4 < 3 then '{{"customerType": "FL"}}'
+                    else '{{"customerType": "UL"}}' end as extra
             from gen_accounts where {batch} = 1""",
         "accounts": f"""
             select a.iban, a.customer_id, case when a.kind = 'USD' then 'USD' else 'EUR' end as currency,
-                '{{"curBal": ' || cast(cast(e.balance_cents as decimal(20, 0)) / 100 as varchar) || '}}' as extra
+                '{{"curBal": '
+                    || cast(cast(e.balance_cents as decimal(20, 0)) * cast(0.01 as decimal(3, 2)) as varchar)
+                    || '}}' as extra
             from gen_accounts as a
             inner join (select iban, max_by(balance_cents, entry_id) as balance_cents from gen_entries
                         where {entry_batch} or booking_date < date '{shape.today}' group by iban) as e
                 on a.iban = e.iban""",
         "transactions": f"""
             select iban, customer_id, entry_id, cast(booking_date as varchar) as booking_date,
-                cast(booking_date as timestamp) + interval 6 hour + to_seconds(cast(k % 40000 as bigint)) as booked_at,
+                cast(booking_date as timestamp) + interval 6 hour
+                    + to_seconds(cast(k % 40000 as bigint)) as booked_at,
                 cast(booking_date as varchar) as value_date,
                 case when is_credit then 'credit' else 'debit' end as direction,
                 cast(cents as double) / 100 as amount, cast(signed_cents as double) / 100 as signed_amount,
@@ -177,10 +186,12 @@ def raw_selects(shape: Shape, batch: int) -> dict[str, str]:
                 false as load_as_new, null as remittance_information
             from gen_entries where {entry_batch}""",
         "statements": f"""
-            select iban, customer_id, cast(date_from as varchar) as date_from, cast(date_to as varchar) as date_to,
+            select iban, customer_id, cast(date_from as varchar) as date_from,
+                cast(date_to as varchar) as date_to,
                 currency, cast(open_cents as double) / 100 as opening_balance,
                 cast(open_cents + credit_cents - debit_cents as double) / 100 as closing_balance,
-                cast(debit_cents as double) / 100 as debit_turnover, cast(credit_cents as double) / 100 as credit_turnover,
+                cast(debit_cents as double) / 100 as debit_turnover,
+                cast(credit_cents as double) / 100 as credit_turnover,
                 entry_count, cast(debit_cents as double) / 100 as entries_debit_total,
                 cast(credit_cents as double) / 100 as entries_credit_total,
                 timestamp '{run_at:%Y-%m-%d %H:%M:%S}' as run_started_at, true as is_balanced,
@@ -278,12 +289,12 @@ class PostgresWarehouse(Warehouse):
                     pg.execute(f"create table {self.raw}.{table} ({PG_TYPES[table]})")
                 if table == "accounts":
                     pg.execute(f"truncate {self.raw}.accounts")
-                with pg.cursor().copy(f"copy {self.raw}.{table} from stdin (format csv)") as copy:
-                    with csv.open("rb") as handle:
-                        while chunk := handle.read(1 << 20):
-                            copy.write(chunk)
+                statement = f"copy {self.raw}.{table} from stdin (format csv)"
+                with pg.cursor().copy(statement) as copy, csv.open("rb") as handle:
+                    while chunk := handle.read(1 << 20):
+                        copy.write(chunk)
                 csv.unlink()
-            pg.execute(f"analyze")
+            pg.execute("analyze")
 
     def dbt_env(self) -> dict[str, str]:
         p = self.params
@@ -333,7 +344,8 @@ def report(label: str, build: Build) -> None:
     total = sum(seconds for _, seconds, _ in build.nodes)
     failed = [node for node, _, status in build.nodes if status not in ("success", "pass")]
     print(
-        f"\n{label}: {build.wall:.1f} s wall, {total:.1f} s in {len(build.nodes)} nodes, exit {build.returncode}"
+        f"\n{label}: {build.wall:.1f} s wall, {total:.1f} s in {len(build.nodes)} nodes, "
+        f"exit {build.returncode}"
     )
     for node, seconds, status in sorted(build.nodes, key=lambda n: -n[1])[:12]:
         flag = "  <-- over 20% of the build" if seconds > NODE_SHARE * total else ""
@@ -348,10 +360,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=500)
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--warehouse", choices=["duckdb", "postgres"], default="duckdb")
+    parser.add_argument(
+        "--keep", type=Path, help="work in this directory and keep the warehouse (to profile it)"
+    )
     args = parser.parse_args(argv)
     shape = Shape(args.entries, args.accounts, args.years, datetime.now(ZoneInfo("Europe/Sofia")).date())
     with tempfile.TemporaryDirectory(prefix="warehouse-scale-") as tmp:
-        workdir = Path(tmp)
+        workdir = args.keep or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         wh: Warehouse = DuckDBWarehouse(workdir) if args.warehouse == "duckdb" else PostgresWarehouse(workdir)
         gen = duckdb.connect(str(workdir / "generator.duckdb"))
         try:
@@ -361,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
             count = gen.execute(f"select count(*) from gen_entries where booking_date < date '{shape.today}'")
             print(f"{wh.name}: {count.fetchone()[0]:,} entries over {shape.accounts} accounts, "  # type: ignore[index]
                   f"{shape.first_day} to {shape.today - timedelta(days=1)}, generated and loaded in "
-                  f"{time.perf_counter() - started:.1f} s; load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+                  f"{time.perf_counter() - started:.1f} s; load avg {os.getloadavg()[0]:.2f}")  # fmt: skip
             full = dbt_build(wh, workdir)
             report("full build", full)
             wh.load(gen, shape, 2)
@@ -370,7 +386,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\ndaily / full: {daily.wall / full.wall:.2f}; load average {os.getloadavg()[0]:.2f}")
         finally:
             gen.close()
-            wh.drop()
+            if not args.keep:
+                wh.drop()
     return 0
 
 
