@@ -77,6 +77,7 @@ FAILED_BY = {
     MATCH: "an amount changed",
     POSITIVE: "an amount stored with its sign",
     PROFILE: "a profile of an unknown type",
+    "assert_net_worth_change_is_flows_plus_revaluation": "a USD amount changed, its balances kept",
 }
 
 RESULT = re.compile(r"(Failure|Warning) in test (\S+) \(")
@@ -468,3 +469,28 @@ def test_a_bank_serving_only_recent_history_is_complete_from_the_first_day_it_se
     truth = expected_entries(lab.bank)
     kept = Counter((iban, e.entry_id) for iban, es in truth.items() for e in es if e.booking_date >= served)
     assert lab.loaded_entries() == kept
+
+
+NET_CHANGE = "assert_net_worth_change_is_flows_plus_revaluation"
+
+
+def test_a_usd_amount_that_its_balances_do_not_follow_breaks_the_eur_reconciliation(lab: Lab) -> None:
+    usd = lab.iban("quiet_gap")
+    moved = lab.wh.rows(
+        f"select sum(abs(fx_revaluation_eur)), sum(abs(rounding_eur)) "
+        f"from {lab.wh.analytics}.mart_revaluation_monthly where iban = '{usd}'"
+    )
+    assert all(to_decimal(v) > 0 for v in moved[0]), "no revaluation: the test proves nothing"
+    old = lab.bank.today - timedelta(days=90)
+    lab.sql(
+        "update {raw}.transactions set amount = amount + 1, signed_amount = signed_amount "
+        "+ case when direction = 'credit' then 1 else -1 end "
+        f"where iban = '{usd}' and entry_id = (select min(entry_id) from {{raw}}.transactions "
+        f"where iban = '{usd}' and cast(booking_date as date) >= date '{old}')"
+    )
+    broken = lab.dbt()
+    assert broken.returncode != 0
+    assert NET_CHANGE in broken.failed
+    assert lab.flagged(NET_CHANGE) == {masked(usd)}
+    lab.assert_no_full_iban(broken)
+    lab.assert_all_pass(lab.job("--full-refresh"))

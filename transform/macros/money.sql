@@ -60,16 +60,7 @@
 {%- endmacro %}
 
 
-{#- The first day of the month of a date, as a date. -#}
+{#- The first day of the month of a date, as a date (dbt.date_trunc gives a timestamp). -#}
 {% macro month_of(expression) -%}
-    cast(date_trunc('month', {{ expression }}) as date)
-{%- endmacro %}
-
-
-{#- The ECB rate in force on a day: the rate of that day, else of the last day before it with one
-    (weekends, holidays, and after the seed's last day). `rates` is stg_ecb__rates. -#}
-{% macro rate_in_force(rates, currency, day) -%}
-    {{ rates }}.currency = {{ currency }}
-    and {{ day }} >= {{ rates }}.rate_date
-    and ({{ rates }}.next_rate_date is null or {{ day }} < {{ rates }}.next_rate_date)
+    cast({{ dbt.date_trunc('month', expression) }} as date)
 {%- endmacro %}

@@ -8,6 +8,16 @@
     cast({{ column }} as timestamp)
 {%- endmacro %}
 
+{% macro postgres__utc_timestamp(column) -%}
+    {#- target-postgres stores the instant in a `timestamp` column, in UTC (meltano.yml: PGTZ).
+        A `timestamptz` (or text with its offset) from another loader is turned into UTC here,
+        not by the session's time zone, which dbt's connection does not pin. -#}
+    case
+        when pg_typeof({{ column }}) = 'timestamp without time zone'::regtype then cast({{ column }} as timestamp)
+        else cast({{ column }} as timestamptz) at time zone 'UTC'
+    end
+{%- endmacro %}
+
 
 {#- The Sofia calendar date of a UTC timestamp (without time zone): the bank's day. -#}
 {% macro sofia_date(utc_column) -%}

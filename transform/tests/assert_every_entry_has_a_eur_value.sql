@@ -7,6 +7,6 @@ select
     min(booking_date) as first_day,
     max(booking_date) as last_day,
     count(*) as entries
-from {{ ref('stg_fibank__transactions') }}
+from {{ ref('int_transactions_converted_to_eur') }}
 where amount_eur is null
 group by iban, currency

@@ -8,6 +8,6 @@ select
     direction,
     amount,
     signed_amount
-from {{ ref('stg_fibank__transactions') }}
+from {{ ref('int_transactions_converted_to_eur') }}
 where signed_amount <> case when direction = 'credit' then amount else -amount end
    or signed_amount_eur <> case when direction = 'credit' then amount_eur else -amount_eur end

@@ -2,7 +2,7 @@
 -- EUR value and whether it only moved money between the login's own accounts: the table to query
 -- by hand.
 with transactions as (
-    select * from {{ ref('stg_fibank__transactions') }}
+    select * from {{ ref('int_transactions_converted_to_eur') }}
 ),
 
 customers as (

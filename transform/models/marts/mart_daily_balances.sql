@@ -6,9 +6,7 @@
 -- only recent history of starts at the balance it carried in). On and after 2026-01-01 a BGN
 -- balance carried into the euro is shown converted at 1.95583, as the bank converted it; in EUR
 -- other currencies are at the ECB rate in force that day.
-with recursive
-
-entries as (
+with entries as (
     select iban, booking_date, booked_at_utc, entry_id, direction, amount, balance_after, currency
     from {{ ref('fct_transactions') }}
 ),
@@ -22,7 +20,7 @@ day_totals as (
     select
         iban,
         booking_date,
-        count(*) as entry_count,
+        cast(count(*) as bigint) as entry_count,
         {{ to_money("sum(case when direction = 'debit' then amount else 0 end)") }} as debit_total,
         {{ to_money("sum(case when direction = 'credit' then amount else 0 end)") }} as credit_total
     from entries
@@ -81,12 +79,11 @@ span as (
     from bounds
 ),
 
-calendar (calendar_day) as (
-    select first_day from span where first_day is not null
-    union all
-    select cast(calendar_day + 1 as date)
-    from calendar
-    where calendar_day < (select last_day from span)
+calendar as (
+    select d.calendar_day
+    from {{ ref('int_calendar_days') }} as d
+    inner join span as s
+        on d.calendar_day between s.first_day and s.last_day
 ),
 
 carried as (
@@ -146,7 +143,7 @@ select
     b.end_of_day_balance,
     {{ amount_in_eur('b.end_of_day_balance', 'b.currency', 'r.units_per_eur') }} as end_of_day_balance_eur,
     {{ units_per_eur('b.currency', 'r.units_per_eur') }} as units_per_eur,
-    coalesce(r.next_rate_date is null and b.balance_date > r.rate_date, false) as eur_rate_is_last_known,
+    coalesce(r.is_last_known, false) as eur_rate_is_last_known,
     b.last_entry_date,
     coalesce(t.entry_count, 0) as entry_count,
     coalesce(t.debit_total, 0) as debit_total,
@@ -154,5 +151,5 @@ select
 from balances as b
 left join day_totals as t
     on b.iban = t.iban and b.balance_date = t.booking_date
-left join {{ ref('stg_ecb__rates') }} as r
-    on {{ rate_in_force('r', 'b.currency', 'b.balance_date') }}
+left join {{ ref('int_ecb_rates_daily') }} as r
+    on b.currency = r.currency and b.balance_date = r.calendar_day

@@ -13,8 +13,10 @@ select
     {{ to_money("sum(case when direction = 'credit' and not is_own_account_transfer then amount_eur else 0 end)") }} as received_eur,
     {{ to_money("sum(case when direction = 'debit' and is_own_account_transfer then amount else 0 end)") }} as own_transfers_out,
     {{ to_money("sum(case when direction = 'credit' and is_own_account_transfer then amount else 0 end)") }} as own_transfers_in,
-    sum(case when direction = 'debit' and not is_own_account_transfer then 1 else 0 end) as debit_count,
-    sum(case when direction = 'credit' and not is_own_account_transfer then 1 else 0 end) as credit_count,
+    cast(sum(case when direction = 'debit' and not is_own_account_transfer then 1 else 0 end) as bigint) as debit_count,
+    cast(sum(case when direction = 'credit' and not is_own_account_transfer then 1 else 0 end) as bigint) as credit_count,
+    -- Left out of spent_eur / received_eur: no rate converts them.
+    cast(sum(case when amount_eur is null then 1 else 0 end) as bigint) as entries_not_in_eur,
     min(booking_date) as first_booking_date,
     max(booking_date) as last_booking_date
 from {{ ref('fct_transactions') }}
