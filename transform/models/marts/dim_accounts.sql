@@ -1,5 +1,5 @@
--- Every account the login lists, with its owner and profile, what its entries say (first and
--- last booking, latest balance), what the bank says (the latest statement window's closing
+-- Every account the logins list, with the login that lists it, its owner and profile, what its
+-- entries say (first and last booking, latest balance), what the bank says (the latest statement window's closing
 -- balance, the account list's balance), when the tap last read it, and where its history in the
 -- warehouse starts: served_from, the first day of its first statement window, and the opening
 -- balance that window carries in (0 for an account read from its opening; not 0 when the bank
@@ -81,13 +81,14 @@ latest_window as (
 
 select
     a.iban,
+    a.login,
     a.customer_id,
     c.customer_name,
     c.profile,
     a.currency,
     act.first_booking_date,
     act.last_booking_date,
-    coalesce(act.entry_count, 0) as entry_count,
+    cast(coalesce(act.entry_count, 0) as bigint) as entry_count,
     -- Balances in the account's currency now (a BGN balance from before 2026-01-01 of a converted
     -- account is shown converted, as the bank converted it).
     case
