@@ -106,7 +106,10 @@ select
     -- Money moved between this login's own accounts: neither spending nor income.
     c.is_own_account_transfer,
     coalesce(
-        min(c.named_counterparty) over (partition by lower(c.named_counterparty)),
+        -- The spelling of the name's first entry: the same on every warehouse, whatever its collation.
+        first_value(c.named_counterparty) over (
+            partition by lower(c.named_counterparty) order by c.booked_at_utc, c.iban, c.entry_id
+        ),
         case
             when c.category in ('fee', 'commission', 'interest', 'correction') then 'Fibank'
             when c.category = 'cash_withdrawal' then 'Cash (ATM)'
