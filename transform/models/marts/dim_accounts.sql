@@ -91,12 +91,21 @@ select
     cast(coalesce(act.entry_count, 0) as bigint) as entry_count,
     -- Balances in the account's currency now (a BGN balance from before 2026-01-01 of a converted
     -- account is shown converted, as the bank converted it).
-    {{ to_money("case when le.currency = 'BGN' and a.currency = 'EUR' then " ~ bgn_to_eur('le.balance_after') ~ " else le.balance_after end") }} as latest_entry_balance,
-    {{ to_money("case when lw.currency = 'BGN' and a.currency = 'EUR' then " ~ bgn_to_eur('lw.closing_balance') ~ " else lw.closing_balance end") }} as latest_window_balance,
+    {{ to_money(
+        "case when le.currency = 'BGN' and a.currency = 'EUR' then "
+        ~ bgn_to_eur('le.balance_after') ~ " else le.balance_after end"
+    ) }} as latest_entry_balance,
+    {{ to_money(
+        "case when lw.currency = 'BGN' and a.currency = 'EUR' then "
+        ~ bgn_to_eur('lw.closing_balance') ~ " else lw.closing_balance end"
+    ) }} as latest_window_balance,
     lw.verification as latest_window_verification,
     a.bank_balance,
     r.served_from,
-    {{ to_money("case when fw.currency = 'BGN' and a.currency = 'EUR' then " ~ bgn_to_eur('fw.opening_balance') ~ " else fw.opening_balance end") }} as opening_balance_carried,
+    {{ to_money(
+        "case when fw.currency = 'BGN' and a.currency = 'EUR' then "
+        ~ bgn_to_eur('fw.opening_balance') ~ " else fw.opening_balance end"
+    ) }} as opening_balance_carried,
     r.covered_to,
     r.last_read_at_utc,
     {{ sofia_date('r.last_read_at_utc') }} as last_read_date

@@ -39,4 +39,4 @@ select
     cast(sum(case when amount_eur is null then 1 else 0 end) as bigint) as entries_not_in_eur,
     cast(sum(case when eur_rate_is_last_known then 1 else 0 end) as bigint) as entries_at_last_known_rate
 from flows
-group by grouping sets ((booking_month, profile), (booking_month))
+group by grouping sets ((booking_month, profile), (booking_month))  -- noqa: PRS

@@ -12,4 +12,4 @@ select
     sum(case when end_of_day_balance_eur is null then 1 else 0 end) as accounts_without_rate,
     sum(case when eur_rate_is_last_known then 1 else 0 end) as accounts_at_last_known_rate
 from {{ ref('mart_daily_balances') }}
-group by grouping sets ((balance_date, profile), (balance_date))
+group by grouping sets ((balance_date, profile), (balance_date))  -- noqa: PRS
