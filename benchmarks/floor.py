@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import re
 import sys
 import uuid
@@ -203,7 +204,16 @@ def statement_answers(
                 )
 
 
+def login_column() -> str:
+    """The tap's default `login` column for the command line's user (tap_fibank.client.login_key)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--username", default="demo")
+    username = parser.parse_known_args()[0].username
+    return "login-" + hashlib.sha256(f"tap-fibank login {username}".encode()).hexdigest()[:12]
+
+
 def main() -> None:
+    login = login_column()
     # Its own 64 KiB buffer: the same whether or not PYTHONUNBUFFERED is set (it is, here).
     out = open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False)  # noqa: SIM115
     for customer_id, account, answer in statement_answers(__doc__.split("\n", 1)[0], decoder.decode):
@@ -217,6 +227,7 @@ def main() -> None:
         ]
         rows.sort(key=lambda pair: pair[0])
         for _, rec in rows:
+            rec["login"] = login
             out.write(
                 encoder.encode(
                     {"type": "RECORD", "stream": "transactions", "record": rec, "time_extracted": extracted}

@@ -93,6 +93,15 @@ def device_id(username: str) -> str:
     return hashlib.sha256(f"tap-fibank device {username}".encode()).hexdigest()[:10].upper()
 
 
+def login_key(username: str) -> str:
+    """The `login` column's default: stable per user, unlike the device id not sent to the bank.
+
+    A different hash from `device_id`, so the column (which is not a secret) never gives away a
+    header value.
+    """
+    return "login-" + hashlib.sha256(f"tap-fibank login {username}".encode()).hexdigest()[:12]
+
+
 class BankClient:
     """Authenticated, retrying access to `/EBank/api/v1/`."""
 
@@ -118,6 +127,8 @@ class BankClient:
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._device_id = device_id(username)
+        #: What the records' `login` column holds unless the `login` setting names it.
+        self.default_login = login_key(username)
         self._lock = threading.Lock()
         self._token: AccessToken | None = None
         self._generation = 0

@@ -356,6 +356,13 @@ def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> N
             "leave end_date out to read through today"
         )
         raise ConfigError(msg)
+    login, username = config.get("login"), config.get("username")
+    if login and username and str(login).strip().casefold() == str(username).strip().casefold():
+        msg = (
+            "login must not be your username: it is written in every record; choose another name "
+            "(or leave login out for an id derived from the username)"
+        )
+        raise ConfigError(msg)
 
 
 def _day(value: Any) -> dt.date | None:

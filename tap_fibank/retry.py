@@ -1,9 +1,10 @@
 """One retry policy for every call to the bank: how long to wait before trying again.
 
-Exponential backoff with jitter, capped (the schedule is the `backoff` library's, which the SDK
-installs), unless the bank says how long with `Retry-After` (in either of its forms: seconds, or
-an HTTP date). The loops around it stay the tap's own: an expired token means a new login, not a
-wait, and the password POST must never be retried, rules no retry library knows. Which answers
+Exponential backoff with jitter, capped (the schedule is the `backoff` module's, from the
+`python-backoff` distribution the SDK depends on), unless the bank says how long with
+`Retry-After` (in either of its forms: seconds, or an HTTP date). The loops around it stay the
+tap's own: an expired token means a new login, not a wait, and the password POST must never be
+retried, rules no retry library knows. Which answers
 are worth a retry, and how many tries a call gets, is decided by the caller: the API client
 (client.py) and the login's page requests (login.py).
 """

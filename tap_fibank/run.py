@@ -120,6 +120,8 @@ class Run:
     settings: WalkSettings
     check_stop: Callable[[], None]
     statements_wanted: bool
+    #: The `login` column of every record: which login's data a shared warehouse row is.
+    login: str
     #: When the run started (UTC, ISO): the statements' `run_started_at`.
     started_at: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat())
     ledger: Ledger = field(default_factory=Ledger)

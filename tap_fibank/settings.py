@@ -42,6 +42,7 @@ _TYPES: tuple[tuple[str, Any, Any], ...] = (
     ("strict_statements", th.BooleanType, False),
     ("fail_on_skipped_accounts", th.BooleanType, False),
     ("history_reprobe_days", th.IntegerType(minimum=0, maximum=366), 7),
+    ("login", th.StringType(min_length=1, max_length=64), None),
 )
 _DESCRIPTIONS = {
     "username": "Your Fibank e-banking username (not needed with `sandbox`).",
@@ -82,6 +83,10 @@ _DESCRIPTIONS = {
     "history_reprobe_days": (
         "Where the bank serves an account's history only from some day, ask again for the "
         "days before it at most this often (days; 0: never)."
+    ),
+    "login": (
+        "A name for this login, written in every record's `login` column so that logins sharing "
+        "a warehouse stay apart (default: an id derived from the username that does not reveal it)."
     ),
 }
 # Settings shown masked and never echoed (JSON Schema `secret`/`writeOnly`).

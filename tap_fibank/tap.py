@@ -127,6 +127,7 @@ class TapFibank(Tap):
             settings=WalkSettings.from_config(dict(self.config)),
             check_stop=self.check_stop,
             statements_wanted=self.streams["statements"].selected,
+            login=str(self.config.get("login") or self.client.default_login),
             state_for=functools.partial(stored_partition, self.state, self._walking_stream()),
         )
 

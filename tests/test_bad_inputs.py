@@ -205,6 +205,16 @@ def test_settings_that_leave_nothing_to_read_are_configuration_errors(
     assert_nothing_sent(bank)
 
 
+def test_a_login_name_that_is_the_username_is_refused_without_echoing_it(
+    tmp_path: Path, bank: Sandbox
+) -> None:
+    config = write(tmp_path, "config.json", good_config(bank, login=f" {bank.username.upper()} "))
+    line = error_line(run_cli(tmp_path, "--config", config))
+    assert "login must not be your username" in line
+    assert bank.username not in line.lower()
+    assert_nothing_sent(bank)
+
+
 def test_a_whole_number_setting_in_the_environment_that_is_not_one_is_named(
     tmp_path: Path, bank: Sandbox
 ) -> None:

@@ -50,3 +50,14 @@ def test_retry_after_as_a_date_without_a_zone_is_read_as_utc() -> None:
     text = email.utils.format_datetime(when)
     assert text.endswith("-0000")
     assert 27 <= retry_after(text) <= 30
+
+
+def test_the_backoff_module_comes_from_the_one_distribution_the_sdk_depends_on() -> None:
+    # `backoff` and `python-backoff` both install the module `backoff`; with both, the last one
+    # installed would win and the SDK could run on a backoff it did not ask for.
+    import importlib.metadata
+
+    assert importlib.metadata.packages_distributions()["backoff"] == ["python-backoff"]
+    requires = importlib.metadata.requires("tap-fibank") or []
+    assert any(r.startswith("python-backoff") for r in requires)
+    assert not any(r.split(">")[0].split("=")[0].strip() == "backoff" for r in requires)

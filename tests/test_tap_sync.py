@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from tapruns import TAP, broken_iban, parse_output, run_tap, sandbox_config
 
+from tap_fibank.client import login_key
 from tap_fibank.sandbox import Sandbox
 from tap_fibank.windows import sofia_today
 
@@ -132,6 +133,28 @@ def test_the_broken_account_is_skipped_with_a_masked_warning_and_no_bookmark(ful
     assert "walked_through" not in run.partitions().get(iban, {})
     others = run.partitions()
     assert all("walked_through" in p for i, p in others.items() if i != iban)
+
+
+def test_every_record_of_every_stream_names_its_login_without_revealing_the_username(full):
+    bank, run, _ = full
+    expected = login_key(bank.username)
+    streams = ("customers", "accounts", "transactions", "statements")
+    assert all(run.records[stream] for stream in streams)
+    for stream in streams:
+        assert {record["login"] for record in run.records[stream]} == {expected}, stream
+        assert "login" in run.schemas[stream]["properties"], stream
+    assert expected != login_key(bank.username + "x")
+    assert bank.username not in expected
+
+
+def test_the_login_setting_names_every_record(tmp_path):
+    with Sandbox(seed=1) as bank:
+        config = tap_config(bank, start_date=str(sofia_today()), login="alice", ibans=[bank.accounts[0].iban])
+        run = run_tap(tmp_path, config)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.records["accounts"]
+    for stream in ("customers", "accounts", "transactions", "statements"):
+        assert {record["login"] for record in run.records[stream]} <= {"alice"}, stream
 
 
 def test_secrets_never_reach_the_output(full):

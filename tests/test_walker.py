@@ -79,7 +79,15 @@ def opened_run(
         start_date=start, end_date=end, lookback_days=0, window_days=30, strict=strict, prefetch=prefetch
     )
     executor = ThreadPoolExecutor(max_workers=workers)
-    run = Run(client, executor, settings, check_stop, statements_wanted=True, state_for=state_for)
+    run = Run(
+        client,
+        executor,
+        settings,
+        check_stop,
+        statements_wanted=True,
+        login="login-test",
+        state_for=state_for,
+    )
     try:
         yield run
     finally:

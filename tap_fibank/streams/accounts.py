@@ -13,7 +13,7 @@ from tap_fibank.client import RequestRefused, ServerError
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.redact import mask_iban
 from tap_fibank.run import compact_iban
-from tap_fibank.streams.base import FibankStream, extra_property
+from tap_fibank.streams.base import FibankStream, extra_property, login_property
 from tap_fibank.streams.customers import CustomersStream
 
 
@@ -38,6 +38,7 @@ class AccountsStream(FibankStream):
             description="The account's currency now (ccy); BGN accounts became EUR on 2026-01-01.",
         ),
         extra_property("account"),
+        login_property(),
     ).to_dict()
 
     @override

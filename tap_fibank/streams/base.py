@@ -86,6 +86,16 @@ def widen_stdout() -> None:
     )
 
 
+def login_property() -> th.Property[Any]:
+    """The column that keeps logins apart where several load into one warehouse."""
+    return th.Property(
+        "login",
+        th.StringType,
+        required=True,
+        description="The login that read this row: the `login` setting, or an id derived from the username.",
+    )
+
+
 def extra_property(what: str) -> th.Property[Any]:
     """The column that keeps every field the bank sent beyond the typed ones: nothing is dropped."""
     return th.Property(
@@ -117,6 +127,11 @@ class FibankStream(Stream):
     def run(self) -> Run:
         """The run's shared objects: the client, the pool, the ledger, the window cache."""
         return self._run_source()
+
+    @override
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        row["login"] = self.run.login
+        return row
 
     # -- the lean record path ----------------------------------------------------------------
 

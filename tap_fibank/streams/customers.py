@@ -10,7 +10,7 @@ from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
 from tap_fibank.errors import BankProtocolError
-from tap_fibank.streams.base import FibankStream, extra_property
+from tap_fibank.streams.base import FibankStream, extra_property, login_property
 
 _NAME_KEYS = ("customerName", "custName", "name", "fullName", "ibCustomerName", "customerNameBg")
 
@@ -35,6 +35,7 @@ class CustomersStream(FibankStream):
         ),
         th.Property("customer_name", th.StringType, description="The profile's name, if sent."),
         extra_property("profile"),
+        login_property(),
     ).to_dict()
 
     @override

@@ -15,7 +15,7 @@ from typing_extensions import override
 
 from tap_fibank.bookmarks import Points, settle_bookmark
 from tap_fibank.streams.accounts import AccountsStream
-from tap_fibank.streams.base import FibankStream
+from tap_fibank.streams.base import FibankStream, login_property
 from tap_fibank.walker import AccountWalker, WindowSummary, summarize
 
 _MONEY = th.NumberType
@@ -53,6 +53,7 @@ STATEMENT_SCHEMA = th.PropertiesList(
         description="balanced (proven complete); unbalanced (the bank's own numbers prove an "
         "entry missing: read again next run); unverifiable (no usable summary rows to prove it).",
     ),
+    login_property(),
 ).to_dict()
 
 

@@ -20,7 +20,7 @@ from typing_extensions import override
 from tap_fibank.bookmarks import Points, advance_bookmark, settle_bookmark
 from tap_fibank.redact import mask_iban
 from tap_fibank.streams.accounts import AccountsStream
-from tap_fibank.streams.base import FibankStream, extra_property
+from tap_fibank.streams.base import FibankStream, extra_property, login_property
 from tap_fibank.walker import AccountWalker, Step, summarize
 from tap_fibank.windows import ONE_DAY
 
@@ -64,6 +64,7 @@ TRANSACTION_SCHEMA = th.PropertiesList(
     _prop("remittance_3", _TEXT, "Remittance information, line 3 (remIii)."),
     _prop("remittance_information", _TEXT, "The three remittance lines joined."),
     extra_property("entry"),
+    login_property(),
 ).to_dict()
 
 
