@@ -514,8 +514,8 @@ KEY_TESTS = {
 SEED_CODE = "unique_transaction_types_transaction_type"
 FCT_KEY = "unique_fct_transactions_transaction_key"
 PROFILE_NOT_NULL = "not_null_fct_transactions_profile"
-CUSTOMER_EXISTS = "relationships_fct_transactions_customer_id__customer_id__ref_stg_fibank__customers_"
-ACCOUNT_EXISTS = "relationships_fct_transactions_iban__iban__ref_stg_fibank__accounts_"
+CUSTOMER_EXISTS = "relationships_fct_transactions_customer_id"
+ACCOUNT_EXISTS = "relationships_fct_transactions_iban"
 
 FAILED_BY.update(dict.fromkeys(KEY_TESTS, "every key repeated and left null"))
 FAILED_BY.update(
