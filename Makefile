@@ -63,7 +63,7 @@ help:
 	@echo "make test-orchestrate  Dagster and Airflow end to end against the sandbox and PostgreSQL (about 6 minutes)"
 	@echo "make test-package  build the wheel and sdist, twine check, run the tap from the wheel in a fresh Meltano project"
 	@echo "make dist     dist/: the wheel and the sdist, checked with twine check --strict"
-	@echo "make lint     ruff and mypy"
+	@echo "make lint     ruff, mypy and sqlfluff (transform/.sqlfluff)"
 	@echo "make lock     regenerate requirements/dev.lock (the development and CI environment) from pyproject.toml"
 	@echo "make bench    throughput, latency, incremental and memory figures (about 3 minutes)"
 	@echo "make mutate   mutation testing of the core logic against its fast tests (see README, Development)"
@@ -294,10 +294,23 @@ mutate: install
 
 LINT_PATHS := $(wildcard tap_fibank fibank_report tests benchmarks scripts orchestrate)
 
-lint: install
+# SQL lint: sqlfluff with its dbt templater, next to the dbt and duckdb that meltano.yml pins, in a
+# venv of its own. It compiles transform/ against an empty DuckDB file (the ECB seed must exist).
+SQLFLUFF_VENV := $(TOOLS)/sqlfluff
+SQLFLUFF_PINS := sqlfluff==4.4.0 sqlfluff-templater-dbt==4.4.0 dbt-core~=1.11.0 dbt-duckdb==1.11.1 duckdb==1.2.2
+
+$(SQLFLUFF_VENV)/.installed:
+	@$(MAKE) --no-print-directory check-python
+	$(PYTHON) -m venv $(SQLFLUFF_VENV)
+	$(SQLFLUFF_VENV)/bin/python -m pip install --quiet $(SQLFLUFF_PINS) || { echo "$(PIP_HINT)"; exit 1; }
+	@touch $@
+
+lint: install $(SQLFLUFF_VENV)/.installed $(ECB_SEED)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
+	@mkdir -p transform/target/sqlfluff
+	cd transform && DBT_DUCKDB_PATH=target/sqlfluff/lint.duckdb ../$(SQLFLUFF_VENV)/bin/sqlfluff lint models tests
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .meltano output transform/target transform/logs $(ECB_SEED) mutants

@@ -137,9 +137,11 @@ def test_file_loader_appends_to_one_file_per_stream() -> None:
 
 def test_jobs_load_each_warehouse_and_then_build_dbt() -> None:
     jobs = {j["name"]: j["tasks"] for j in PROJECT["jobs"]}
-    # Models first, tests after: a failing test must not leave the marts stale.
-    assert jobs["fibank-duckdb"] == ["tap-fibank target-duckdb dbt-duckdb:models dbt-duckdb:test"]
-    assert jobs["fibank-postgres"] == ["tap-fibank target-postgres dbt-postgres:models dbt-postgres:test"]
+    # Models first, tests after: a failing test must not leave the marts stale. Between them, how
+    # long ago the bank was read (dbt source freshness).
+    for warehouse in ("duckdb", "postgres"):
+        dbt = " ".join(f"dbt-{warehouse}:{command}" for command in ("models", "freshness", "test"))
+        assert jobs[f"fibank-{warehouse}"] == [f"tap-fibank target-{warehouse} {dbt}"]
     assert jobs["fibank-jsonl"] == ["tap-fibank target-jsonl"]
 
 

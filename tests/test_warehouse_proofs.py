@@ -81,6 +81,7 @@ FAILED_BY = {
 }
 
 RESULT = re.compile(r"(Failure|Warning) in test (\S+) \(")
+DATA_TEST_PREFIXES = ("assert_", "positive_", "accepted_values_", "unique_", "not_null_", "relationships_")
 
 
 def masked(iban: str) -> str:
@@ -242,7 +243,7 @@ def test_every_data_test_is_made_to_fail_by_a_case(lab: Lab) -> None:
     ran = set(re.findall(r"PASS (\S+) \.", lab.normal.output)) - set(
         re.findall(r"OK created \S+ \S+ model \S+?\.(\S+) ", lab.normal.output)
     )
-    tests = {name for name in ran if name.startswith(("assert_", "positive_", "accepted_values_"))}
+    tests = {name for name in ran if name.startswith(DATA_TEST_PREFIXES)}
     assert tests == set(FAILED_BY), "a data test without a case that fails it, or a case for none"
 
 
@@ -494,3 +495,192 @@ def test_a_usd_amount_that_its_balances_do_not_follow_breaks_the_eur_reconciliat
     assert lab.flagged(NET_CHANGE) == {masked(usd)}
     lab.assert_no_full_iban(broken)
     lab.assert_all_pass(lab.job("--full-refresh"))
+
+
+# --- Keys, statement windows by each run's range, logins -----------------------------------------
+
+# Each keyed relation, the key column a case sets to null, and its unique test (not_null_... is
+# named alike): the built marts (analytics), the seeds (analytics_staging), and the raw tables the
+# staging views read.
+MART_KEYS = {
+    "fct_transactions": ("transaction_key", "unique_fct_transactions_transaction_key"),
+    "dim_accounts": ("iban", "unique_dim_accounts_iban"),
+    **{
+        mart: (column, f"unique_{mart}_key")
+        for mart, column in {
+            "fct_statement_windows": "iban",
+            "mart_monthly_debit_credit": "iban",
+            "mart_monthly_debit_credit_eur": "booking_month",
+            "mart_spending_by_counterparty": "customer_id",
+            "mart_fees_monthly": "iban",
+            "mart_daily_balances": "iban",
+            "mart_monthly_balances": "iban",
+            "mart_net_worth_daily": "balance_date",
+            "mart_net_worth_monthly": "balance_month",
+            "mart_monthly_reconciliation": "iban",
+        }.items()
+    },
+}
+SEED_KEYS = {
+    "transaction_types": ("transaction_type", "unique_transaction_types_transaction_type"),
+    "ecb_rates": ("currency", "unique_ecb_rates_key"),
+}
+RAW_KEYS = {
+    "customers": ("customer_id", "unique_stg_fibank__customers_customer_id"),
+    "accounts": ("iban", "unique_stg_fibank__accounts_iban"),
+    "transactions": ("iban", "unique_stg_fibank__transactions_transaction_key"),
+    "statements": ("iban", "unique_stg_fibank__statements_key"),
+}
+KEY_TESTS = {
+    name.replace("unique_", prefix, 1)
+    for keys in (MART_KEYS, SEED_KEYS, RAW_KEYS)
+    for _, name in keys.values()
+    for prefix in ("unique_", "not_null_")
+}
+SEED_CODE = "unique_transaction_types_transaction_type"
+FCT_KEY = "unique_fct_transactions_transaction_key"
+PROFILE_NOT_NULL = "not_null_fct_transactions_profile"
+CUSTOMER_EXISTS = "relationships_fct_transactions_customer_id"
+ACCOUNT_EXISTS = "relationships_fct_transactions_iban"
+
+FAILED_BY.update(dict.fromkeys(KEY_TESTS, "every key repeated and left null"))
+FAILED_BY.update(
+    {
+        SEED_CODE: "a code repeated in the category seed; every key repeated and left null",
+        FCT_KEY: "a code repeated in the category seed; every key repeated and left null",
+        PROFILE_NOT_NULL: "a customer row missing",
+        CUSTOMER_EXISTS: "a customer row missing",
+        ACCOUNT_EXISTS: "an account row missing",
+    }
+)
+
+
+def test_a_repeated_seed_code_and_a_missing_customer_are_named_and_all_stays_one_row(lab: Lab) -> None:
+    # A second POS line in the category seed (as its description invites one to add codes).
+    lab.sql(
+        "insert into {analytics}_staging.transaction_types "
+        "select * from {analytics}_staging.transaction_types where transaction_type = 'POS'"
+    )
+    # One customer row lost (a failed load, a hand delete): its entries have no profile.
+    business = next(c.customer_id for c in lab.bank.customers if c.kind == "business")
+    lab.sql(f"delete from {{raw}}.customers where customer_id = '{business}'")
+    # And one account row: its entries name an account the warehouse does not list.
+    usd = lab.iban("quiet_gap")
+    lab.sql(f"delete from {{raw}}.accounts where iban = '{usd}'")
+
+    broken = lab.dbt()
+    assert broken.returncode != 0
+    assert {SEED_CODE, FCT_KEY, PROFILE_NOT_NULL, CUSTOMER_EXISTS, ACCOUNT_EXISTS} <= broken.failed
+    eur = f"{lab.wh.analytics}.mart_monthly_debit_credit_eur"
+    doubled = lab.wh.rows(
+        f"select booking_month from {eur} where profile = 'all' group by 1 having count(*) > 1"
+    )
+    assert doubled == [], "a month with two 'all' rows"
+    assert lab.wh.rows(f"select count(*) from {eur} where profile = 'unknown'")[0][0] > 0
+    lab.assert_no_full_iban(broken)
+
+    # The next run loads the seed from its file, the customers and accounts again.
+    lab.assert_all_pass(lab.job())
+
+
+def test_every_key_repeated_and_left_null_fails_its_key_tests(lab: Lab) -> None:
+    cascade = " cascade" if lab.wh.name == "postgres" else ""
+    # The raw tables without their loaders' primary keys (a hand load, another loader).
+    for table in RAW_KEYS:
+        lab.sql(f"alter table {{raw}}.{table} rename to {table}_keyed")
+        lab.sql(f"create table {{raw}}.{table} as select * from {{raw}}.{table}_keyed")
+    try:
+        for schema, keys in (("{raw}", RAW_KEYS), ("{analytics}_staging", SEED_KEYS)):
+            for table, (column, _) in keys.items():
+                lab.sql(f"insert into {schema}.{table} select * from {schema}.{table} limit 1")
+                lab.sql(f"insert into {schema}.{table} ({column}) values (null)")
+        lab.project.meltano("invoke", f"dbt-{lab.wh.name}", "run")
+        for table, (column, _) in MART_KEYS.items():
+            lab.sql(f"insert into {{analytics}}.{table} select * from {{analytics}}.{table} limit 1")
+            lab.sql(f"insert into {{analytics}}.{table} ({column}) values (null)")
+        proc = lab.project.meltano("invoke", f"dbt-{lab.wh.name}", "test", check=False)
+        broken = Outcome(proc.returncode, proc.stdout + proc.stderr)
+        assert broken.returncode != 0
+        assert broken.failed >= KEY_TESTS, KEY_TESTS - broken.failed
+    finally:
+        for table in RAW_KEYS:
+            lab.sql(f"drop table {{raw}}.{table}{cascade}")
+            lab.sql(f"alter table {{raw}}.{table}_keyed rename to {table}")
+        # The next run loads the seeds from their files and rebuilds every model.
+        repaired = lab.job()
+    lab.assert_all_pass(repaired)
+
+
+REREAD_FROM, REREAD_TO = date(2025, 9, 1), date(2025, 9, 30)
+
+
+def test_a_bounded_re_read_takes_over_only_the_days_it_read(lab: Lab) -> None:
+    # The documented way to read a past stretch again: start_date and end_date, from no bookmark.
+    env = {"TAP_FIBANK_START_DATE": REREAD_FROM.isoformat(), "TAP_FIBANK_END_DATE": REREAD_TO.isoformat()}
+    dim = (
+        f"select iban, covered_to, last_read_date, latest_window_balance from {lab.wh.analytics}.dim_accounts"
+    )
+    before = {r[0]: (to_date(r[1]), to_decimal(r[3])) for r in lab.wh.rows(dim)}
+    lab.assert_all_pass(lab.job("--full-refresh", env=env))
+    windows = f"{lab.wh.analytics}.fct_statement_windows"
+    reread = lab.wh.rows(
+        f"select count(*) from {windows} where date_from >= date '{REREAD_FROM}' "
+        f"and date_to <= date '{REREAD_TO}' and effective_to is not null"
+    )
+    assert reread[0][0] > 0, "the re-read's windows are the latest word for its days"
+    # Every account is still covered to the day it was read, with the same latest balance.
+    after = lab.wh.rows(dim)
+    assert {r[0]: (to_date(r[1]), to_decimal(r[3])) for r in after} == before
+    assert all(to_date(r[1]) == to_date(r[2]) for r in after)
+    lab.assert_all_pass(lab.job())  # the daily run after it: the bookmark is the re-read's end
+
+
+def own_transfer_target(lab: Lab) -> str:
+    """The account that most own-account transfers of the sandbox go to."""
+    counts = Counter(
+        (e.trn_account or "").replace(" ", "").upper()
+        for entries in expected_entries(lab.bank).values()
+        for e in entries
+        if e.direction == "debit"
+        and (e.trn_account or "").replace(" ", "").upper() in readable_ibans(lab.bank)
+    )
+    return counts.most_common(1)[0][0]
+
+
+def test_two_logins_in_one_warehouse_keep_their_own_transfers_and_latest_runs(lab: Lab) -> None:
+    other = own_transfer_target(lab)
+    tables = ("accounts", "transactions", "statements")
+    present = lab.wh.rows(
+        "select count(*) from information_schema.columns where lower(column_name) = 'login' "
+        f"and table_schema = '{lab.wh.raw}' and table_name = 'accounts'"
+    )[0][0]
+    for table in ("customers", *tables):
+        if not present:  # a table an older tap loaded
+            lab.sql(f"alter table {{raw}}.{table} add column login varchar")
+        lab.sql(f"update {{raw}}.{table} set login = coalesce(login, 'default')")
+    (login,) = {r[0] for r in lab.wh.rows(f"select login from {lab.wh.raw}.accounts")}
+    # The target account belongs to a second login, read by that login's own run an hour earlier.
+    for table in tables:
+        lab.sql(f"update {{raw}}.{table} set login = '{login}-other' where iban = '{other}'")
+    shift = (
+        "update {raw}.statements set run_started_at = run_started_at %s interval '1 hour' where iban = '%s'"
+    )
+    lab.sql(shift % ("-", other))
+    try:
+        outcome = lab.dbt()
+        lab.assert_all_pass(outcome)  # its account is not "not read in the latest run"
+        flagged = lab.wh.rows(
+            f"select count(*) from {lab.wh.analytics}.fct_transactions where iban <> '{other}' "
+            f"and is_own_account_transfer and replace(upper(counterparty_account), ' ', '') = '{other}'"
+        )
+        assert flagged[0][0] == 0, "a transfer to another login's account is spending, not an own transfer"
+        spent = lab.wh.rows(
+            f"select count(*) from {lab.wh.analytics}.fct_transactions where iban <> '{other}' "
+            f"and direction = 'debit' and replace(upper(counterparty_account), ' ', '') = '{other}'"
+        )
+        assert spent[0][0] > 0
+    finally:
+        lab.sql(shift % ("+", other))
+        for table in tables:
+            lab.sql(f"update {{raw}}.{table} set login = '{login}' where iban = '{other}'")
+    lab.assert_all_pass(lab.dbt())

@@ -6,3 +6,15 @@
         {%- if column | lower in names -%}{{ column }}{%- else -%}{{ fallback }}{%- endif -%}
     {%- else -%}{{ fallback }}{%- endif -%}
 {%- endmacro %}
+
+{#- The login that read a raw row: the tap's `login` column (a stable key that is not a secret),
+    or 'default' in a table an older tap loaded (one login per warehouse then). -#}
+{% macro login_of(relation) -%}
+    cast(coalesce({{ column_or(relation, 'login', 'null') }}, 'default') as varchar)
+{%- endmacro %}
+
+{#- `and <column> = '<login>'` when the build is for one login (`--vars '{login: ...}'`), so a
+    test fails only on that login's rows; nothing when the var is unset (every login). -#}
+{% macro for_login(column) -%}
+    {%- if var('login', none) is not none %} and {{ column }} = '{{ var("login") | replace("'", "''") }}'{% endif -%}
+{%- endmacro %}

@@ -1,4 +1,4 @@
--- Every account the login lists has statement windows, and they reach the day the tap last read
+-- Every account a login lists has statement windows, and they reach the day the tap last read
 -- it (a run reads up to its own day). Coverage counts from served_from, the first day the
 -- warehouse holds a window of the account: a bank that serves only recent history (its first
 -- window carries a non-zero opening balance in, dim_accounts.opening_balance_carried) is not a
@@ -11,6 +11,7 @@
 -- Gaps between windows fail assert_statement_windows_chain.
 select
     {{ mask_iban('iban') }} as account,
+    login,
     served_from,
     covered_to,
     covered_to - served_from + 1 as covered_days,
@@ -20,5 +21,4 @@ select
         else 'windows end before the day it was last read'
     end as problem
 from {{ ref('dim_accounts') }}
-where last_read_at_utc is null
-   or covered_to < last_read_date
+where (last_read_at_utc is null or covered_to < last_read_date){{ for_login('login') }}

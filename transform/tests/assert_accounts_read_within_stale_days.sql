@@ -4,8 +4,9 @@
 -- failing, see the tap's log. (`dbt build --vars '{stale_days: 7}'` allows longer.)
 select
     {{ mask_iban('iban') }} as account,
+    login,
     last_read_date,
     {{ sofia_today() }} as today,
     {{ var('stale_days') }} as stale_days
 from {{ ref('dim_accounts') }}
-where last_read_date < cast({{ sofia_today() }} - {{ var('stale_days') }} as date)
+where last_read_date < cast({{ sofia_today() }} - {{ var('stale_days') }} as date){{ for_login('login') }}

@@ -1,6 +1,8 @@
 -- Each account's windows chain: the effective parts follow each other day after day, and each
--- window opens where the previous one closed. Where a later run took over inside the previous
--- window, "closed" is that window's opening plus the loaded entries of its effective part. Across
+-- part opens where the previous one closed. Where a later run took over the end of the previous
+-- window, "closed" is that window's opening plus the loaded entries of its effective part; where a
+-- bounded re-read took over the start of this one, "opens" is its opening plus the loaded entries
+-- before its effective part. Across
 -- the euro changeover (a BGN part followed by an EUR part) the BGN balance is converted at 1.95583,
 -- half up to the cent. An unverifiable window still has to follow on in dates, but proves no
 -- balance. Failing rows name the account (masked) and the windows: a gap or overlap in what was
@@ -9,7 +11,7 @@
 with current_windows as (
     select
         *,
-        row_number() over (partition by iban order by date_from) as position
+        row_number() over (partition by iban order by effective_from) as position
     from {{ ref('fct_statement_windows') }}
     where effective_to is not null
 ),
@@ -19,6 +21,7 @@ pairs as (
         b.iban,
         b.date_from,
         b.date_to,
+        b.effective_from,
         b.currency,
         b.opening_balance,
         b.verification,
@@ -37,12 +40,18 @@ pairs as (
 moved as (
     select
         p.iban,
-        p.date_from,
-        coalesce(sum(t.signed_amount), 0) as signed_total
+        p.effective_from,
+        coalesce(sum(case when t.booking_date <= p.previous_effective_to then t.signed_amount end), 0)
+            as previous_signed_total,
+        coalesce(sum(case when t.booking_date >= p.date_from then t.signed_amount end), 0) as head_signed_total
     from pairs as p
     left join {{ ref('stg_fibank__transactions') }} as t
-        on t.iban = p.iban and t.booking_date between p.previous_from and p.previous_effective_to
-    group by p.iban, p.date_from
+        on t.iban = p.iban
+        and (
+            t.booking_date between p.previous_from and p.previous_effective_to
+            or (t.booking_date >= p.date_from and t.booking_date < p.effective_from)
+        )
+    group by p.iban, p.effective_from
 ),
 
 expected as (
@@ -50,24 +59,25 @@ expected as (
         p.*,
         case
             when p.previous_effective_to = p.previous_to then p.previous_closing
-            else p.previous_opening + m.signed_total
-        end as previous_end_balance
+            else p.previous_opening + m.previous_signed_total
+        end as previous_end_balance,
+        p.opening_balance + m.head_signed_total as effective_opening
     from pairs as p
     inner join moved as m
-        on m.iban = p.iban and m.date_from = p.date_from
+        on m.iban = p.iban and m.effective_from = p.effective_from
 )
 
 select
     {{ mask_iban('iban') }} as account,
     previous_from,
     previous_effective_to,
-    date_from,
+    effective_from,
     date_to,
     previous_end_balance,
-    opening_balance
+    effective_opening as opening_balance
 from expected
-where date_from <> cast(previous_effective_to + 1 as date)
-   or (verification <> 'unverifiable' and previous_verification <> 'unverifiable' and opening_balance <> case
+where effective_from <> cast(previous_effective_to + 1 as date)
+   or (verification <> 'unverifiable' and previous_verification <> 'unverifiable' and effective_opening <> case
         when previous_currency = 'BGN' and currency = 'EUR' then {{ bgn_to_eur('previous_end_balance') }}
         else previous_end_balance
     end)

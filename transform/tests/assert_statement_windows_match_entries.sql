@@ -1,12 +1,13 @@
 -- The loaded entries of every window that is wholly the bank's latest word are exactly the ones
 -- the bank counted: as many, and adding up to its debit and credit turnovers. A deleted, missing
--- or duplicated entry fails here and names its window. (Windows a later run took over inside are
+-- or duplicated entry fails here and names its window. (Windows a later run took over in part are
 -- checked through the chain test; unverifiable windows have no bank totals to match.) Failing
 -- rows name the account (masked) and the window: `meltano run --full-refresh`.
 with whole as (
     select *
     from {{ ref('fct_statement_windows') }}
-    where effective_to = date_to
+    where effective_from = date_from
+      and effective_to = date_to
       and verification <> 'unverifiable'
 ),
 

@@ -1,5 +1,5 @@
--- Every account the login lists, with its owner and profile, what its entries say (first and
--- last booking, latest balance), what the bank says (the latest statement window's closing
+-- Every account the logins list, with the login that lists it, its owner and profile, what its
+-- entries say (first and last booking, latest balance), what the bank says (the latest statement window's closing
 -- balance, the account list's balance), when the tap last read it, and where its history in the
 -- warehouse starts: served_from, the first day of its first statement window, and the opening
 -- balance that window carries in (0 for an account read from its opening; not 0 when the bank
@@ -81,30 +81,31 @@ latest_window as (
 
 select
     a.iban,
+    a.login,
     a.customer_id,
     c.customer_name,
     c.profile,
     a.currency,
     act.first_booking_date,
     act.last_booking_date,
-    coalesce(act.entry_count, 0) as entry_count,
+    cast(coalesce(act.entry_count, 0) as bigint) as entry_count,
     -- Balances in the account's currency now (a BGN balance from before 2026-01-01 of a converted
     -- account is shown converted, as the bank converted it).
-    case
-        when le.currency = 'BGN' and a.currency = 'EUR' then {{ bgn_to_eur('le.balance_after') }}
-        else le.balance_after
-    end as latest_entry_balance,
-    case
-        when lw.currency = 'BGN' and a.currency = 'EUR' then {{ bgn_to_eur('lw.closing_balance') }}
-        else lw.closing_balance
-    end as latest_window_balance,
+    {{ to_money(
+        "case when le.currency = 'BGN' and a.currency = 'EUR' then "
+        ~ bgn_to_eur('le.balance_after') ~ " else le.balance_after end"
+    ) }} as latest_entry_balance,
+    {{ to_money(
+        "case when lw.currency = 'BGN' and a.currency = 'EUR' then "
+        ~ bgn_to_eur('lw.closing_balance') ~ " else lw.closing_balance end"
+    ) }} as latest_window_balance,
     lw.verification as latest_window_verification,
     a.bank_balance,
     r.served_from,
-    case
-        when fw.currency = 'BGN' and a.currency = 'EUR' then {{ bgn_to_eur('fw.opening_balance') }}
-        else fw.opening_balance
-    end as opening_balance_carried,
+    {{ to_money(
+        "case when fw.currency = 'BGN' and a.currency = 'EUR' then "
+        ~ bgn_to_eur('fw.opening_balance') ~ " else fw.opening_balance end"
+    ) }} as opening_balance_carried,
     r.covered_to,
     r.last_read_at_utc,
     {{ sofia_date('r.last_read_at_utc') }} as last_read_date

@@ -1,6 +1,7 @@
--- Every booked entry with its customer and profile (person / business), category, counterparty,
--- EUR value and whether it only moved money between the login's own accounts: the table to query
--- by hand.
+-- Every booked entry with its login, customer and profile (person / business), category,
+-- counterparty, EUR value and whether it only moved money between the login's own accounts: the
+-- table to query by hand. Several logins may share one warehouse: "own" means an account of the
+-- same login, never another login's.
 with transactions as (
     select * from {{ ref('int_transactions_converted_to_eur') }}
 ),
@@ -9,8 +10,8 @@ customers as (
     select * from {{ ref('stg_fibank__customers') }}
 ),
 
-own_accounts as (
-    select iban from {{ ref('stg_fibank__accounts') }}
+accounts as (
+    select login, iban from {{ ref('stg_fibank__accounts') }}
 ),
 
 transaction_types as (
@@ -38,10 +39,48 @@ categorised as (
     from transactions as t
     left join transaction_types as tt
         on t.transaction_type = tt.transaction_type
+),
+
+with_login as (
+    select
+        c.*,
+        a.login,
+        nullif(replace(upper(c.counterparty_account), ' ', ''), '') as counterparty_iban,
+        -- Trimmed, inner spaces collapsed; one spelling per name whatever its case.
+        nullif(regexp_replace(trim(coalesce(c.counterparty_name, '')), '\s+', ' ', 'g'), '') as name_clean,
+        nullif(regexp_replace(trim(coalesce(c.ordering_or_beneficiary_party, '')), '\s+', ' ', 'g'), '') as party_clean
+    from categorised as c
+    left join accounts as a
+        on c.iban = a.iban
+),
+
+-- A debit to another account of the same login. Its credit leg on that account (where that
+-- account is loaded) is own too, even where the bank names no counterparty account on it.
+own_debits as (
+    select distinct w.login, w.counterparty_iban as iban, w.booking_date, w.amount, w.currency
+    from with_login as w
+    inner join accounts as a
+        on a.login = w.login and a.iban = w.counterparty_iban
+    where w.direction = 'debit' and w.counterparty_iban <> w.iban
+),
+
+flagged as (
+    select
+        w.*,
+        coalesce(own.iban is not null or leg.iban is not null, false) as is_own_account_transfer,
+        coalesce(w.name_clean, w.party_clean) as named_counterparty
+    from with_login as w
+    left join accounts as own
+        on own.login = w.login and own.iban = w.counterparty_iban and own.iban <> w.iban
+    left join own_debits as leg
+        on w.direction = 'credit' and w.counterparty_iban is null
+        and leg.login = w.login and leg.iban = w.iban and leg.booking_date = w.booking_date
+        and leg.amount = w.amount and leg.currency = w.currency
 )
 
 select
     c.transaction_key,
+    c.login,
     c.iban,
     c.entry_id,
     c.customer_id,
@@ -65,14 +104,12 @@ select
     c.category,
     c.category in ('fee', 'commission') as is_bank_charge,
     -- Money moved between this login's own accounts: neither spending nor income.
+    c.is_own_account_transfer,
     coalesce(
-        replace(upper(c.counterparty_account), ' ', '') <> c.iban
-        and replace(upper(c.counterparty_account), ' ', '') in (select iban from own_accounts),
-        false
-    ) as is_own_account_transfer,
-    coalesce(
-        nullif(trim(c.counterparty_name), ''),
-        nullif(trim(c.ordering_or_beneficiary_party), ''),
+        -- The spelling of the name's first entry: the same on every warehouse, whatever its collation.
+        first_value(c.named_counterparty) over (
+            partition by lower(c.named_counterparty) order by c.booked_at_utc, c.iban, c.entry_id
+        ),
         case
             when c.category in ('fee', 'commission', 'interest', 'correction') then 'Fibank'
             when c.category = 'cash_withdrawal' then 'Cash (ATM)'
@@ -91,6 +128,6 @@ select
     c.is_ebank_operation,
     c.is_payment,
     c.load_as_new
-from categorised as c
+from flagged as c
 left join customers as cu
     on c.customer_id = cu.customer_id

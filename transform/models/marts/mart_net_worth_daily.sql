@@ -4,10 +4,12 @@
 -- out of the sum), accounts_at_last_known_rate those valued at the seed's last rate.
 select
     balance_date,
-    coalesce(profile, 'all') as profile,
+    -- grouping() tells the total apart from a group whose profile is null (an entry whose
+    -- customer row is missing: 'unknown', which the not_null test on profile names).
+    case when grouping(profile) = 1 then 'all' else coalesce(profile, 'unknown') end as profile,
     {{ to_money('coalesce(sum(end_of_day_balance_eur), 0)') }} as net_worth_eur,
     count(*) as account_count,
     sum(case when end_of_day_balance_eur is null then 1 else 0 end) as accounts_without_rate,
     sum(case when eur_rate_is_last_known then 1 else 0 end) as accounts_at_last_known_rate
 from {{ ref('mart_daily_balances') }}
-group by grouping sets ((balance_date, profile), (balance_date))
+group by grouping sets ((balance_date, profile), (balance_date))  -- noqa: PRS

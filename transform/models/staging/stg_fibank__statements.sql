@@ -9,6 +9,7 @@ with source as (
 )
 
 select
+    {{ login_of(source('fibank', 'statements')) }} as login,
     cast(iban as varchar) as iban,
     cast(customer_id as varchar) as customer_id,
     cast(date_from as date) as date_from,
