@@ -62,7 +62,7 @@ reconciled as (
         end as bank_closing_balance
     from months as m
     left join months as p
-        on p.iban = m.iban and p.balance_month = cast(m.balance_month - interval '1' month as date)
+        on p.iban = m.iban and p.balance_month = cast({{ dbt.dateadd('month', -1, 'm.balance_month') }} as date)
     left join first_opening as o
         on o.iban = m.iban
     left join flows as f
