@@ -142,9 +142,7 @@ def main() -> int:
         f"raw tables in {schemas.raw}, marts in {schemas.marts} ({where}); Meltano state in {schemas.state}."
     )
     if code == LOCAL_CHECKS_FAIL:
-        print(
-            "A check fails for the accounts named on their login's line: what you see when one fails."
-        )
+        print("A check fails for the accounts named on their login's line: what you see when one fails.")
     print(
         f"Runs in the Dagster UI: cd orchestrate && DAGSTER_HOME={home} FIBANK_LOGINS_FILE={home}/logins.yml "
         "../.tools/dagster/bin/dagster dev"

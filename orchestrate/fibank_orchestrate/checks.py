@@ -61,12 +61,19 @@ def accounts_by_login(relation: str, params: Mapping[str, Any]) -> dict[str, lis
 
 
 def attribute(by_login: Mapping[str, list[str]], summaries: Mapping[str, str]) -> dict[str, list[str]]:
-    """Rows without a login go to the login whose tap named that account (it skipped it), if any."""
-    named: dict[str, list[str]] = {login: list(accounts) for login, accounts in by_login.items() if login}
-    for account in by_login.get(UNKNOWN, []):
-        owners = [login for login, summary in summaries.items() if account in summary] or [UNKNOWN]
-        for owner in owners:
-            named.setdefault(owner, []).append(account)
-    if UNKNOWN in by_login and not by_login[UNKNOWN]:
-        named.setdefault(UNKNOWN, [])
+    """Failing accounts per login of the tick.
+
+    Rows of no such login (a table an older tap loaded) go to the login whose tap named that
+    account (it skipped it), else stay UNKNOWN.
+    """
+    named: dict[str, list[str]] = {}
+    for login, accounts in by_login.items():
+        if login in summaries:
+            named.setdefault(login, []).extend(a for a in accounts if a not in named[login])
+            continue
+        for account in accounts or [""]:
+            owners = [name for name, summary in summaries.items() if account and account in summary]
+            for owner in owners or [UNKNOWN]:
+                listed = named.setdefault(owner, [])
+                listed.extend([account] if account and account not in listed else [])
     return named

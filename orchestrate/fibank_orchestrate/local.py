@@ -95,10 +95,10 @@ def marts_line(result: ExecuteInProcessResult | None, seconds: float) -> dict[st
     line["failed_logins"] = [
         n for n in result.dagster_run.tags.get("fibank/failed_logins", "").split(",") if n
     ]
-    models, failing, passed = 0, [], 0
+    keys, failing, passed = [], [], 0
     for event in result.all_events:
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-            models += 1
+            keys.append(event.asset_key)
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             check = event.asset_check_evaluation_data
             if check.passed:
@@ -114,7 +114,8 @@ def marts_line(result: ExecuteInProcessResult | None, seconds: float) -> dict[st
             )
         elif event.event_type == DagsterEventType.STEP_FAILURE and event.step_failure_data.error:
             line["error"] = event.step_failure_data.error.message.strip()[:2000]
-    line.update({"materialized": models, "checks_passed": passed, "checks_failing": failing})
+    line.update({"materialized": len(keys), "assets": len(set(keys)), "checks_passed": passed})
+    line["checks_failing"] = failing
     return line
 
 
