@@ -52,6 +52,7 @@ STATUS = """query($ids: [String!]) { runsOrError(filter: {runIds: $ids}) {
 MARTS = """query($tick: String!) { runsOrError(filter: {pipelineName: "fibank_marts",
   tags: [{key: "fibank/tick", value: $tick}]}) { ... on Runs { results { runId } } } }"""
 ENDED = ("SUCCESS", "FAILURE", "CANCELED")
+SUFFIXES = ("staging", "intermediate", "dbt_test__audit")
 LOCATIONS = """{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"""
 
 
@@ -96,6 +97,7 @@ def environment(bank: Sandbox, home: Path, token: str, days: int) -> dict[str, s
             "TARGET_POSTGRES_PASSWORD": p["password"],
             "TARGET_POSTGRES_DATABASE": p["dbname"],
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": f"bench_raw_{token}",
+            "DBT_POSTGRES_SCHEMA": f"bench_{token}",
             "TAP_FIBANK_BASE_URL": bank.base_url,
             "TAP_FIBANK_START_DATE": (bank.today - dt.timedelta(days=days)).isoformat(),
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -265,15 +267,17 @@ def main() -> int:
             location = start(url, server)
             names = [login.username for login in bank.logins[1:]]
             one = tick(url, location, names[:1])
+            print(
+                f"one login alone: raw load {one['loads']:.1f} s, one build {one['build']:.1f} s", flush=True
+            )
             idle = sum(rss for _, rss, _ in tree(server.pid).values())
             sampler.start()
             many = tick(url, location, names[1 : args.logins + 1])
             sampler.stop.set()
+            report(args, one, many, idle, sampler)
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=60)
+            stop(server)
             cleanup(token, home)
-    report(args, one, many, idle, sampler)
     return 0 if not one["failed"] and not many["failed"] and many["most"] <= args.cap else 1
 
 
@@ -329,9 +333,25 @@ def start(url: str, server: subprocess.Popen[bytes]) -> str:
     raise RuntimeError("dagster dev did not come up in 5 minutes")
 
 
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """`dagster dev` and everything it started; killed when it takes over a minute to stop."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=60)
+
+
 def cleanup(token: str, home: Path) -> None:
     with psycopg.connect(**pg(), autocommit=True) as connection:  # type: ignore[arg-type]
-        for schema in (f"bench_state_{token}", f"bench_raw_{token}"):
+        marts = f"bench_{token}"  # and dbt's schemas beside it
+        for schema in (
+            f"bench_state_{token}",
+            f"bench_raw_{token}",
+            marts,
+            *(f"{marts}_{x}" for x in SUFFIXES),
+        ):
             connection.execute(f"drop schema if exists {schema} cascade")  # type: ignore[arg-type]
     shutil.rmtree(home, ignore_errors=True)
 
