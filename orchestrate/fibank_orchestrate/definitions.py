@@ -63,6 +63,7 @@ LOGIN_TAG = "fibank/login"
 DBT_POOL = "fibank_dbt"
 # The logins' runs started together, how many there are, and those that failed (on the build).
 TICK_TAG, TICK_SIZE_TAG, FAILED_TAG = "fibank/tick", "fibank/tick_size", "fibank/failed_logins"
+BOUNDS = ("warn_after", "error_after")  # a dbt source's freshness thresholds
 SENSOR_SECONDS = int(os.environ.get("FIBANK_MARTS_SENSOR_SECONDS", "30"))
 UNREACHABLE_RETRIES = int(os.environ.get("FIBANK_UNREACHABLE_RETRIES", "3"))
 UNREACHABLE_WAIT_SECONDS = float(os.environ.get("FIBANK_UNREACHABLE_WAIT_SECONDS", "300"))
@@ -242,16 +243,19 @@ def _with_failing_accounts(
 
 def _source_freshness(context: AssetExecutionContext, dbt: DbtCliResource) -> None:
     """`dbt source freshness`, when a source declares how fresh it must be: logged, never fatal."""
-    sources = DBT_MANIFEST["sources"].values()
-    if not any(
-        (source.get("freshness") or {}).get(bound, {}).get("count")
-        for source in sources
-        for bound in ("warn_after", "error_after")
-    ):
+    bounds = [
+        (s.get("freshness") or {}).get(b) or {} for s in DBT_MANIFEST["sources"].values() for b in BOUNDS
+    ]
+    if not any(bound.get("count") for bound in bounds):
         return
     run = dbt.cli(["source", "freshness"], raise_on_error=False).wait()
-    for result in (run.get_artifact("sources.json") or {}).get("results", []):
-        context.log.info(f"source freshness {result['unique_id']}: {result['status']}")
+    try:
+        results = run.get_artifact("sources.json").get("results", [])
+    except (OSError, ValueError):
+        results = []
+    for result in results:
+        log = context.log.info if result.get("status") == "pass" else context.log.warning
+        log(f"source freshness of {result.get('unique_id')}: {result.get('status')}")
 
 
 fibank_login_job = define_asset_job(
