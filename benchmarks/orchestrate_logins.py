@@ -108,10 +108,10 @@ def environment(bank: Sandbox, home: Path, token: str, days: int) -> dict[str, s
 
 
 KINDS = (
-    ("tap", "tap-fibank"),
-    ("target", "target-postgres"),
-    ("dbt", "/dbt "),
-    ("meltano", "meltano"),
+    ("tap", "bin/tap-fibank"),
+    ("target", "bin/target-postgres"),
+    ("dbt", "bin/dbt "),
+    ("meltano", "bin/meltano"),
     ("run worker", "spawn_main"),  # the code server's process for each run
 )
 TICK = os.sysconf("SC_CLK_TCK")
@@ -157,12 +157,13 @@ def tree(root: int) -> dict[int, tuple[str, int, float]]:
             continue
         try:
             stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            program = b" ".join(argv[:3]).decode(errors="replace")  # the interpreter, its script
         except OSError:
             continue
         parents[int(entry.name)] = int(stat[1])
         rss = int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
-        facts[int(entry.name)] = (kind_of(cmdline + " "), rss, (int(stat[11]) + int(stat[12])) / TICK)
+        facts[int(entry.name)] = (kind_of(program + " "), rss, (int(stat[11]) + int(stat[12])) / TICK)
     inside = {root}
     changed = True
     while changed:
