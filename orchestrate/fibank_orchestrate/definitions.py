@@ -218,6 +218,8 @@ def fibank_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[
             failing.append(event)
         else:
             yield event
+    if tests.process.wait() not in (0, 1):  # 1: some test failed; 2: dbt itself could not run
+        raise Failure(description=f"dbt test could not run (exit {tests.process.returncode}); see the log")
     yield from _with_failing_accounts(context, failing, checks.relations(tests.target_path))
     _source_freshness(context, dbt)
 
