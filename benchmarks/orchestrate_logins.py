@@ -158,7 +158,7 @@ def tree(root: int) -> dict[int, tuple[str, int, float]]:
         try:
             stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             argv = (entry / "cmdline").read_bytes().split(b"\0")
-            program = b" ".join(argv[:3]).decode(errors="replace")  # the interpreter, its script
+            program = b" ".join(argv[:4]).decode(errors="replace")  # the interpreter, its script
         except OSError:
             continue
         parents[int(entry.name)] = int(stat[1])
