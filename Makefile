@@ -10,7 +10,7 @@
 #   make test    the whole test suite, end-to-end pipeline tests included
 #   make test-warehouse  every dbt data test made to fail on purpose, on DuckDB and PostgreSQL
 #   make run     your own account -> PostgreSQL -> dbt build (needs .env, see .env.example)
-#   make orchestrate-demo  three sandbox logins through the Dagster job into PostgreSQL
+#   make orchestrate-demo  three sandbox logins through Dagster into PostgreSQL, one account failing
 #   make test-orchestrate  Dagster and Airflow end to end (.tools/dagster, .tools/airflow)
 #   make dist    dist/: the wheel and the sdist, checked with `twine check --strict`
 #   make test-package  the wheel and sdist, installed from the wheel into a fresh Meltano project
@@ -59,7 +59,7 @@ help:
 	@echo "make run-duckdb  your own account -> output/fibank.duckdb -> dbt"
 	@echo "make test-warehouse  the warehouse's proofs: each dbt test made to fail on purpose (DuckDB and PostgreSQL)"
 	@echo "make ecb-rates  regenerate transform/seeds/ecb_rates.csv (ECB_CURRENCIES=\"USD GBP CHF\")"
-	@echo "make orchestrate-demo  three sandbox logins through the Dagster job into PostgreSQL (PG* variables)"
+	@echo "make orchestrate-demo  three sandbox logins through Dagster into PostgreSQL (PG* variables), one account failing"
 	@echo "make test-orchestrate  Dagster and Airflow end to end against the sandbox and PostgreSQL (about 6 minutes)"
 	@echo "make test-package  build the wheel and sdist, twine check, run the tap from the wheel in a fresh Meltano project"
 	@echo "make dist     dist/: the wheel and the sdist, checked with twine check --strict"

@@ -1,13 +1,19 @@
-"""Many logins through Dagster: wall time of 20 logins under a cap of 4 runs, against one login.
+"""Many logins through Dagster: N logins' loads under a cap of 4 runs, then one build of the marts.
 
-A sandbox bank with 21 logins runs in this process. `dagster dev` (webserver and daemon, from
+A sandbox bank with N+1 logins runs in this process. `dagster dev` (webserver and daemon, from
 `.tools/dagster`) serves the code location with the instance configuration of
-`orchestrate/dagster.yaml` (one run per login, at most `--cap` runs at once). One login's
-`fibank_login_raw` run is launched alone and timed; then the other `--logins` are launched at once
-and the queue works through them. Every run is a real `meltano run` into PostgreSQL (PG*
-variables, schemas of its own, dropped afterwards). The peak memory is the largest sum of the
-resident sizes of every process under `dagster dev` (run workers, meltano, tap, loader) sampled
-every 0.2 s, and the most runs seen in progress at once is checked against the cap.
+`orchestrate/dagster.yaml` (one run per login, at most `--cap` runs at once). First one login's
+`fibank_login` run is launched alone as a tick of its own, and the sensor builds the marts after
+it: that times one raw load and one dbt build. Then the other `--logins` are launched at once as
+one tick; the queue works through them and the sensor builds the marts once they have all ended.
+The goal: the wall time from launch to the end of that build within 1.3x of
+ceil(N / cap) x one raw load + one dbt build.
+
+Every run is a real `meltano run` into PostgreSQL (PG* variables, schemas of its own, dropped
+afterwards). Every 0.2 s the processes under `dagster dev` are sampled: the peak of their summed
+resident sizes, the CPU time of each process (the last sample before it ends: a process living
+under 0.2 s is missed), summed by kind (run worker, meltano, tap, target, dbt). The most runs seen
+in progress at once is checked against the cap.
 
     python benchmarks/orchestrate_logins.py [--logins 20] [--cap 4] [--days 60]
 
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import shutil
 import signal
@@ -42,6 +49,10 @@ LAUNCH = """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) {
   __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
 STATUS = """query($ids: [String!]) { runsOrError(filter: {runIds: $ids}) {
   ... on Runs { results { runId status startTime endTime } } } }"""
+MARTS = """query($tick: String!) { runsOrError(filter: {pipelineName: "fibank_marts",
+  tags: [{key: "fibank/tick", value: $tick}]}) { ... on Runs { results { runId } } } }"""
+ENDED = ("SUCCESS", "FAILURE", "CANCELED")
+SUFFIXES = ("staging", "intermediate", "dbt_test__audit")
 LOCATIONS = """{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"""
 
 
@@ -86,39 +97,73 @@ def environment(bank: Sandbox, home: Path, token: str, days: int) -> dict[str, s
             "TARGET_POSTGRES_PASSWORD": p["password"],
             "TARGET_POSTGRES_DATABASE": p["dbname"],
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": f"bench_raw_{token}",
+            "DBT_POSTGRES_SCHEMA": f"bench_{token}",
             "TAP_FIBANK_BASE_URL": bank.base_url,
             "TAP_FIBANK_START_DATE": (bank.today - dt.timedelta(days=days)).isoformat(),
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "FIBANK_MARTS_SENSOR_SECONDS": "2",  # the daemon's own loop still waits some seconds
         }
     )
     return env
 
 
-class Memory(threading.Thread):
-    """The largest total RSS of a process tree, sampled until stopped."""
+KINDS = (
+    ("tap", "bin/tap-fibank"),
+    ("target", "bin/target-postgres"),
+    ("dbt", "bin/dbt "),
+    ("meltano", "bin/meltano"),
+    ("run worker", "spawn_main"),  # the code server's process for each run
+)
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+class Sampler(threading.Thread):
+    """The processes under a root, every 0.2 s: the peak summed RSS, each process's CPU seconds."""
 
     def __init__(self, root: int) -> None:
         super().__init__(daemon=True)
         self.root, self.peak, self.stop = root, 0, threading.Event()
+        self.cpu: dict[int, tuple[str, float]] = {}  # pid -> (kind, CPU seconds at its last sample)
+        self.kind_peak: dict[str, int] = {}
 
     def run(self) -> None:
         while not self.stop.wait(0.2):
-            self.peak = max(self.peak, tree_rss(self.root))
+            processes = tree(self.root)
+            self.peak = max(self.peak, sum(rss for _, rss, _ in processes.values()))
+            by_kind: dict[str, int] = {}
+            for pid, (kind, rss, cpu) in processes.items():
+                self.cpu[pid] = (kind, cpu)
+                by_kind[kind] = by_kind.get(kind, 0) + rss
+            for kind, rss in by_kind.items():
+                self.kind_peak[kind] = max(self.kind_peak.get(kind, 0), rss)
+
+    def cpu_by_kind(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for kind, cpu in self.cpu.values():
+            totals[kind] = totals.get(kind, 0.0) + cpu
+        return totals
 
 
-def tree_rss(root: int) -> int:
+def kind_of(cmdline: str) -> str:
+    return next((kind for kind, marker in KINDS if marker in cmdline), "dagster dev")
+
+
+def tree(root: int) -> dict[int, tuple[str, int, float]]:
+    """pid -> (kind, RSS bytes, CPU seconds) of every process under root."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
+    facts: dict[int, tuple[str, int, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            status = (entry / "status").read_text()
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            program = b" ".join(argv[:4]).decode(errors="replace")  # the interpreter, its script
         except OSError:
             continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        parents[int(entry.name)] = int(fields.get("PPid", "0").strip())
-        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0]) * 1024
+        parents[int(entry.name)] = int(stat[1])
+        rss = int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+        facts[int(entry.name)] = (kind_of(program + " "), rss, (int(stat[11]) + int(stat[12])) / TICK)
     inside = {root}
     changed = True
     while changed:
@@ -127,7 +172,7 @@ def tree_rss(root: int) -> int:
             if parent in inside and pid not in inside:
                 inside.add(pid)
                 changed = True
-    return sum(rss.get(pid, 0) for pid in inside if pid != root)
+    return {pid: facts[pid] for pid in inside if pid != root and pid in facts}
 
 
 def graphql(url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -136,15 +181,23 @@ def graphql(url: str, query: str, variables: dict[str, Any] | None = None) -> di
     return dict(answer.json()["data"])
 
 
-def launch(url: str, location: str, login: str) -> str:
+def launch(url: str, location: str, login: str, tick: str, size: int) -> str:
     params = {
         "selector": {
             "repositoryLocationName": location,
             "repositoryName": "__repository__",
-            "jobName": "fibank_login_raw",
+            "jobName": "fibank_login",
         },
         "executionMetadata": {
-            "tags": [{"key": "dagster/partition", "value": login}, {"key": "fibank/login", "value": login}]
+            "tags": [
+                {"key": key, "value": value}
+                for key, value in {
+                    "dagster/partition": login,
+                    "fibank/login": login,
+                    "fibank/tick": tick,
+                    "fibank/tick_size": str(size),
+                }.items()
+            ]
         },
     }
     result = graphql(url, LAUNCH, {"p": params})["launchRun"]
@@ -153,15 +206,32 @@ def launch(url: str, location: str, login: str) -> str:
     return str(result["run"]["runId"])
 
 
-def wait(url: str, run_ids: list[str], cap: int) -> tuple[float, int, list[dict[str, Any]]]:
+def wait(url: str, run_ids: list[str]) -> tuple[float, int, list[dict[str, Any]]]:
     """Seconds until every run ended, the most runs seen started at once, the runs."""
     started, most = time.monotonic(), 0
     while True:
         runs = graphql(url, STATUS, {"ids": run_ids})["runsOrError"]["results"]
         most = max(most, sum(run["status"] in ("STARTING", "STARTED") for run in runs))
-        if all(run["status"] in ("SUCCESS", "FAILURE", "CANCELED") for run in runs):
+        if all(run["status"] in ENDED for run in runs):
             return time.monotonic() - started, most, runs
         time.sleep(0.5)
+
+
+def tick(url: str, location: str, names: list[str]) -> dict[str, Any]:
+    """Launch the logins as one tick; wait for their runs, then for the build the sensor starts."""
+    stamp = f"bench:{uuid.uuid4().hex[:8]}"
+    started = time.monotonic()
+    loads, most, runs = wait(url, [launch(url, location, name, stamp, len(names)) for name in names])
+    while not (build := graphql(url, MARTS, {"tick": stamp})["runsOrError"]["results"]):
+        time.sleep(0.5)
+    _, _, (marts,) = wait(url, [build[0]["runId"]])
+    return {
+        "loads": loads,
+        "wall": time.monotonic() - started,
+        "build": marts["endTime"] - marts["startTime"],
+        "most": most,
+        "failed": [run for run in [*runs, marts] if run["status"] != "SUCCESS"],
+    }
 
 
 def main() -> int:
@@ -193,31 +263,58 @@ def main() -> int:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        memory = Memory(server.pid)
+        sampler = Sampler(server.pid)
         try:
             location = start(url, server)
             names = [login.username for login in bank.logins[1:]]
-            one, _, _ = wait(url, [launch(url, location, names[0])], args.cap)
-            baseline = tree_rss(server.pid)
-            memory.start()
-            many, most, runs = wait(
-                url, [launch(url, location, name) for name in names[1 : args.logins + 1]], args.cap
+            one = tick(url, location, names[:1])
+            print(
+                f"one login alone: raw load {one['loads']:.1f} s, one build {one['build']:.1f} s", flush=True
             )
-            memory.stop.set()
+            idle = sum(rss for _, rss, _ in tree(server.pid).values())
+            sampler.start()
+            many = tick(url, location, names[1 : args.logins + 1])
+            sampler.stop.set()
+            report(args, one, many, idle, sampler)
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=60)
+            stop(server)
             cleanup(token, home)
-    failed = [run for run in runs if run["status"] != "SUCCESS"]
-    print(f"one login (first run, {args.days} days): {one:.1f} s from launch to end")
+    return 0 if not one["failed"] and not many["failed"] and many["most"] <= args.cap else 1
+
+
+def report(
+    args: argparse.Namespace, one: dict[str, Any], many: dict[str, Any], idle: int, sampler: Sampler
+) -> None:
+    n, cap = args.logins, args.cap
+    goal = math.ceil(n / cap) * one["loads"] + one["build"]
     print(
-        f"{args.logins} logins, at most {args.cap} runs at once: {many:.1f} s ({many / one:.1f}x one login)"
+        f"one login alone ({args.days} days): raw load {one['loads']:.1f} s; "
+        f"one dbt build {one['build']:.1f} s"
     )
-    print(f"most runs seen in progress at once: {most} (cap {args.cap}); failed runs: {len(failed)}")
-    idle, peak = baseline / 2**20, memory.peak / 2**20
-    print(f"memory of the processes under `dagster dev`: idle {idle:.0f} MB, peak {peak:.0f} MB")
+    print(
+        f"{n} logins, at most {cap} runs at once: loads {many['loads']:.1f} s, "
+        f"the build {many['build']:.1f} s, "
+        f"{many['wall']:.1f} s from launch to the marts built"
+    )
+    verdict = "PASS" if many["wall"] <= 1.3 * goal else "FAIL"
+    print(
+        f"goal: ceil({n}/{cap}) x {one['loads']:.1f} + {one['build']:.1f} = {goal:.1f} s; "
+        f"{many['wall'] / goal:.2f}x: {verdict}"
+    )
+    print(
+        f"most runs seen in progress at once: {many['most']} (cap {cap}); failed runs: {len(many['failed'])}"
+    )
+    cpu = sampler.cpu_by_kind()
+    per_login = ", ".join(
+        f"{kind} {cpu.get(kind, 0.0) / n:.2f} s" for kind in ("run worker", "meltano", "tap", "target")
+    )
+    print(f"CPU per login: {per_login}; dbt {cpu.get('dbt', 0.0):.1f} s for the one build")
+    peaks = ", ".join(f"{kind} {rss / 2**20:.0f} MB" for kind, rss in sorted(sampler.kind_peak.items()))
+    print(
+        f"memory under `dagster dev`: idle {idle / 2**20:.0f} MB, "
+        f"peak {sampler.peak / 2**20:.0f} MB (by kind: {peaks})"
+    )
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    return 0 if not failed and most <= args.cap else 1
 
 
 def start(url: str, server: subprocess.Popen[bytes]) -> str:
@@ -237,9 +334,25 @@ def start(url: str, server: subprocess.Popen[bytes]) -> str:
     raise RuntimeError("dagster dev did not come up in 5 minutes")
 
 
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """`dagster dev` and everything it started; killed when it takes over a minute to stop."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=60)
+
+
 def cleanup(token: str, home: Path) -> None:
     with psycopg.connect(**pg(), autocommit=True) as connection:  # type: ignore[arg-type]
-        for schema in (f"bench_state_{token}", f"bench_raw_{token}"):
+        marts = f"bench_{token}"  # and dbt's schemas beside it
+        for schema in (
+            f"bench_state_{token}",
+            f"bench_raw_{token}",
+            marts,
+            *(f"{marts}_{x}" for x in SUFFIXES),
+        ):
             connection.execute(f"drop schema if exists {schema} cascade")  # type: ignore[arg-type]
     shutil.rmtree(home, ignore_errors=True)
 

@@ -110,7 +110,8 @@ def warehouse() -> Iterator[Warehouse]:
         unavailable(f"no PostgreSQL at {wh.params['host']}:{wh.params['port']}: {error}".strip())
     wh.execute(f'create schema "{wh.state}"')
     yield wh
-    for schema in (wh.state, wh.raw, wh.analytics, f"{wh.analytics}_staging"):
+    dbt_schemas = [f"{wh.analytics}_{suffix}" for suffix in ("staging", "intermediate", "dbt_test__audit")]
+    for schema in (wh.state, wh.raw, wh.analytics, *dbt_schemas):
         wh.execute(f'drop schema if exists "{schema}" cascade')
 
 

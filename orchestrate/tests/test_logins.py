@@ -24,6 +24,7 @@ def test_the_example_file_loads_and_its_secrets_come_from_the_environment() -> N
         "TAP_FIBANK_PASSWORD": "s3cret",
         "TAP_FIBANK_PASSWORD_COMMAND": "",  # a worker-wide one must not mix in
         "TAP_FIBANK_START_DATE": "2020-01-01",
+        "TAP_FIBANK_LOGIN": "office",  # the warehouse's login key, never a secret
     }
 
 
@@ -40,6 +41,7 @@ def test_a_login_may_name_the_command_that_prints_its_password_instead_of_a_vari
         "TAP_FIBANK_USERNAME": "anna",
         "TAP_FIBANK_PASSWORD": "",
         "TAP_FIBANK_PASSWORD_COMMAND": '["pass", "show", "fibank/household"]',
+        "TAP_FIBANK_LOGIN": "household",
     }
 
 

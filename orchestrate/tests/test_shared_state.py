@@ -32,11 +32,21 @@ def worker(root: Path) -> Path:
 
 
 @pytest.fixture
-def env(bank: Sandbox, warehouse: Warehouse) -> dict[str, str]:
+def sys_dir(tmp_path: Path) -> Path:
+    """Meltano's system directory for this test: the installed plugins, run files of its own."""
+    root = tmp_path / "meltano-sys"
+    root.mkdir()
+    for plugins in ("extractors", "loaders", "utilities"):
+        (root / plugins).symlink_to(REPO / ".meltano" / plugins, target_is_directory=True)
+    return root
+
+
+@pytest.fixture
+def env(bank: Sandbox, warehouse: Warehouse, sys_dir: Path) -> dict[str, str]:
     require(MELTANO, "meltano")
     return clean_env(
         **warehouse.env(),
-        MELTANO_SYS_DIR_ROOT=str(REPO / ".meltano"),
+        MELTANO_SYS_DIR_ROOT=str(sys_dir),
         FIBANK_MELTANO=str(MELTANO),
         TAP_FIBANK_BASE_URL=bank.base_url,
         TAP_FIBANK_START_DATE=start_date(bank),
@@ -101,7 +111,7 @@ def test_a_login_running_on_one_worker_is_refused_on_another_before_the_bank_is_
 
 
 def test_two_logins_at_once_on_one_worker_both_load(
-    bank: Sandbox, warehouse: Warehouse, env: dict[str, str], tmp_path: Path
+    bank: Sandbox, warehouse: Warehouse, env: dict[str, str], sys_dir: Path, tmp_path: Path
 ) -> None:
     # meltano writes the tap's catalog under its run directory: each login has its own.
     shared = worker(tmp_path / "worker")
@@ -110,4 +120,5 @@ def test_two_logins_at_once_on_one_worker_both_load(
             pool.map(lambda login: run_login(login, env, project_dir=shared), [HOUSEHOLD, OFFICE])
         )
     assert [outcome.ok for outcome in outcomes] == [True, True], [o.log_tail[-10:] for o in outcomes]
-    assert (REPO / ".meltano" / "logins" / "household" / "run" / "tap-fibank").is_dir()
+    assert (sys_dir / "logins" / "household" / "run" / "tap-fibank").is_dir()
+    assert (sys_dir / "logins" / "office" / "run" / "tap-fibank").is_dir()
