@@ -4,11 +4,12 @@
 --
 -- Incremental (delete+insert on transaction_key). The loaders upsert entries and never delete
 -- them, and every run writes a statements row for each window it read. Per account, a build
--- converts again every entry booked on or after the first day of any window read by a run at
--- least as recent as the latest run the table has seen for that account (`>=`: the latest run
--- is done again, in case its load was still going at the last build), every entry of an account
--- it has not seen, and every entry converted at a last known rate (the seed may have newer
--- rates now). A changed ecb_rates seed (a past rate corrected) needs `dbt build --full-refresh`.
+-- converts again every entry booked on or after the first day of any window read by a run newer
+-- than the latest run the table has seen for that account (latest_run_at_utc; a build follows its
+-- loads, as the jobs run them), every entry of an account it has not seen, and every entry
+-- converted at a last known rate or not at all (the seed may have newer rates or a new currency
+-- now). A past rate of the seed changed, or a raw table edited by hand (no run), needs
+-- `dbt build --full-refresh` (README, "Incremental builds").
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -51,7 +52,9 @@ transactions as (
     where seen.iban is null
         or seen.latest_run_at_utc is null
         or t.booking_date >= ra.from_day
-        or t.transaction_key in (select transaction_key from {{ this }} where eur_rate_is_last_known)
+        or t.transaction_key in (
+            select transaction_key from {{ this }} where eur_rate_is_last_known or amount_eur is null
+        )
     {% endif %}
 ),
 

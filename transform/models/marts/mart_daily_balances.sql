@@ -8,12 +8,11 @@
 -- other currencies are at the ECB rate in force that day.
 --
 -- Incremental (delete+insert on iban and balance_date). Per account, a build computes again the
--- days from the first day read by a run at least as recent as the latest run the table has seen
--- for that account (`>=`: the latest run is done again, in case its load was still going), the
--- days after the last one it holds (the calendar grows for every account), and the days valued at
--- a last known ECB rate; all days of an account it has not seen or whose owner or profile
--- changed. The balances it carries into those days come from the entries before them. A changed
--- seed (a past ECB rate corrected) needs `dbt build --full-refresh`.
+-- days from the first day read by a run newer than the latest run the table has seen for that
+-- account (latest_run_at_utc; a build follows its loads, as the jobs run them), the days after the last one it holds (the calendar grows for every account), and the days valued at
+-- a last known ECB rate or none; all days of an account it has not seen or whose owner or profile
+-- changed. The balance it carries into those days comes from the entries before them. A past rate
+-- of the seed changed, or a raw table edited by hand (no run), needs `dbt build --full-refresh`.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -43,7 +42,9 @@ seen as (
         t.iban,
         max(t.latest_run_at_utc) as latest_run_at_utc,
         max(t.balance_date) as last_day,
-        min(case when t.eur_rate_is_last_known then t.balance_date end) as first_last_known_day,
+        min(case
+            when t.eur_rate_is_last_known or t.end_of_day_balance_eur is null then t.balance_date
+        end) as first_last_known_day,
         max(case
             when t.customer_id is distinct from a.customer_id or t.profile is distinct from a.profile then 1
             else 0
