@@ -14,7 +14,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='transaction_key',
-    on_schema_change='append_new_columns',
+    on_schema_change='fail',
 ) }}
 
 with runs as (

@@ -17,7 +17,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=['iban', 'balance_date'],
-    on_schema_change='append_new_columns',
+    on_schema_change='fail',
 ) }}
 
 with all_entries as (
