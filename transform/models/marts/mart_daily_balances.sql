@@ -6,7 +6,21 @@
 -- only recent history of starts at the balance it carried in). On and after 2026-01-01 a BGN
 -- balance carried into the euro is shown converted at 1.95583, as the bank converted it; in EUR
 -- other currencies are at the ECB rate in force that day.
-with entries as (
+--
+-- Incremental (delete+insert on iban and balance_date). Per account, a build computes again the
+-- days from the first day read by a run newer than the latest run the table has seen for that
+-- account (latest_run_at_utc; a build follows its loads, as the jobs run them), the days after the last one it holds (the calendar grows for every account), and the days valued at
+-- a last known ECB rate or none; all days of an account it has not seen or whose owner or profile
+-- changed. The balance it carries into those days comes from the entries before them. A past rate
+-- of the seed changed, or a raw table edited by hand (no run), needs `dbt build --full-refresh`.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['iban', 'balance_date'],
+    on_schema_change='fail',
+) }}
+
+with all_entries as (
     select iban, booking_date, booked_at_utc, entry_id, direction, amount, balance_after, currency
     from {{ ref('fct_transactions') }}
 ),
@@ -14,6 +28,87 @@ with entries as (
 accounts as (
     select iban, customer_id, profile, served_from, covered_to
     from {{ ref('dim_accounts') }}
+),
+
+runs as (
+    select iban, max(run_started_at_utc) as latest_run_at_utc
+    from {{ ref('stg_fibank__statements') }}
+    group by iban
+),
+
+{% if is_incremental() %}
+seen as (
+    select
+        t.iban,
+        max(t.latest_run_at_utc) as latest_run_at_utc,
+        max(t.balance_date) as last_day,
+        min(case
+            when t.eur_rate_is_last_known or t.end_of_day_balance_eur is null then t.balance_date
+        end) as first_last_known_day,
+        max(case
+            when t.customer_id is distinct from a.customer_id or t.profile is distinct from a.profile then 1
+            else 0
+        end) as owner_changed
+    from {{ this }} as t
+    left join accounts as a
+        on t.iban = a.iban
+    group by t.iban
+),
+
+read_again as (
+    select s.iban, min(s.date_from) as from_day
+    from {{ ref('stg_fibank__statements') }} as s
+    inner join seen
+        on s.iban = seen.iban and s.run_started_at_utc > seen.latest_run_at_utc
+    group by s.iban
+),
+
+-- Per account seen before (and unchanged), the first day to compute again; the others from their first day.
+rebuild as (
+    select
+        seen.iban,
+        {{ dbt.dateadd('day', 1, 'seen.last_day') }} as after_last,
+        ra.from_day,
+        seen.first_last_known_day
+    from seen
+    left join read_again as ra
+        on seen.iban = ra.iban
+    where seen.owner_changed = 0 and seen.latest_run_at_utc is not null
+),
+
+rebuild_from as (
+    select iban, cast(least(after_last, coalesce(from_day, after_last), coalesce(first_last_known_day, after_last)) as date) as from_day
+    from rebuild
+),
+
+-- The last day with entries before the days computed again: its balance is carried into them.
+carried_in as (
+    select e.iban, max(e.booking_date) as booking_date
+    from all_entries as e
+    inner join rebuild_from as r
+        on e.iban = r.iban and e.booking_date < r.from_day
+    group by e.iban
+),
+
+entries as (
+    select e.*
+    from all_entries as e
+    left join rebuild_from as r
+        on e.iban = r.iban
+    left join carried_in as c
+        on e.iban = c.iban
+    where r.iban is null or e.booking_date >= coalesce(c.booking_date, r.from_day)
+),
+{% else %}
+entries as (
+    select * from all_entries
+),
+{% endif %}
+
+entry_bounds as (
+    select iban, min(booking_date) as first_booking_date, max(booking_date) as last_booking_date
+    from all_entries
+    group by iban
 ),
 
 day_totals as (
@@ -61,22 +156,46 @@ bounds as (
         a.iban,
         a.customer_id,
         a.profile,
-        coalesce(least(a.served_from, min(e.booking_date)), a.served_from, min(e.booking_date)) as first_day
+        coalesce(
+            least(a.served_from, e.first_booking_date), a.served_from, e.first_booking_date
+        ) as first_day
     from accounts as a
-    left join entries as e
+    left join entry_bounds as e
         on a.iban = e.iban
-    group by a.iban, a.customer_id, a.profile, a.served_from
 ),
 
 span as (
     select
         min(first_day) as first_day,
         (select max(d) from (
-            select max(booking_date) as d from entries
+            select max(last_booking_date) as d from entry_bounds
             union all
             select max(covered_to) as d from accounts
         ) as ends) as last_day
     from bounds
+),
+
+-- Per account, the first day to compute (and its first day to carry a balance from).
+starts as (
+    select
+        b.iban,
+        b.customer_id,
+        b.profile,
+        b.first_day,
+        {% if is_incremental() -%}
+        coalesce(r.from_day, b.first_day) as keep_from,
+        coalesce(c.booking_date, r.from_day, b.first_day) as compute_from
+        {%- else -%}
+        b.first_day as keep_from,
+        b.first_day as compute_from
+        {%- endif %}
+    from bounds as b
+    {% if is_incremental() -%}
+    left join rebuild_from as r
+        on b.iban = r.iban
+    left join carried_in as c
+        on b.iban = c.iban
+    {%- endif %}
 ),
 
 calendar as (
@@ -91,13 +210,14 @@ carried as (
         b.iban,
         b.customer_id,
         b.profile,
+        b.keep_from,
         cal.calendar_day,
         max(l.booking_date) over (
             partition by b.iban order by cal.calendar_day rows between unbounded preceding and current row
         ) as balance_day
-    from bounds as b
+    from starts as b
     inner join calendar as cal
-        on cal.calendar_day >= b.first_day
+        on cal.calendar_day >= greatest(b.first_day, b.compute_from)
     left join last_of_day as l
         on b.iban = l.iban and cal.calendar_day = l.booking_date
 ),
@@ -116,6 +236,7 @@ raw_balances as (
         on c.iban = l.iban and c.balance_day = l.booking_date
     left join opening as o
         on c.iban = o.iban
+    where c.calendar_day >= c.keep_from
 ),
 
 balances as (
@@ -147,9 +268,12 @@ select
     b.last_entry_date,
     coalesce(t.entry_count, 0) as entry_count,
     coalesce(t.debit_total, 0) as debit_total,
-    coalesce(t.credit_total, 0) as credit_total
+    coalesce(t.credit_total, 0) as credit_total,
+    runs.latest_run_at_utc
 from balances as b
 left join day_totals as t
     on b.iban = t.iban and b.balance_date = t.booking_date
 left join {{ ref('int_ecb_rates_daily') }} as r
     on b.currency = r.currency and b.balance_date = r.calendar_day
+left join runs
+    on b.iban = runs.iban
