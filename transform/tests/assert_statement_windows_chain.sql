@@ -37,20 +37,20 @@ pairs as (
         on a.iban = b.iban and a.position = b.position - 1
 ),
 
-moved as (
-    select
-        p.iban,
-        p.effective_from,
-        coalesce(sum(case when t.booking_date <= p.previous_effective_to then t.signed_amount end), 0)
-            as previous_signed_total,
-        coalesce(sum(case when t.booking_date >= p.date_from then t.signed_amount end), 0) as head_signed_total
+-- Two joins, each an equality and one date range: an `or` of the two ranges makes a nested loop.
+previous_moved as (
+    select p.iban, p.effective_from, coalesce(sum(t.signed_amount), 0) as previous_signed_total
     from pairs as p
     left join {{ ref('stg_fibank__transactions') }} as t
-        on t.iban = p.iban
-        and (
-            t.booking_date between p.previous_from and p.previous_effective_to
-            or (t.booking_date >= p.date_from and t.booking_date < p.effective_from)
-        )
+        on t.iban = p.iban and t.booking_date between p.previous_from and p.previous_effective_to
+    group by p.iban, p.effective_from
+),
+
+head_moved as (
+    select p.iban, p.effective_from, coalesce(sum(t.signed_amount), 0) as head_signed_total
+    from pairs as p
+    left join {{ ref('stg_fibank__transactions') }} as t
+        on t.iban = p.iban and t.booking_date >= p.date_from and t.booking_date < p.effective_from
     group by p.iban, p.effective_from
 ),
 
@@ -61,10 +61,12 @@ expected as (
             when p.previous_effective_to = p.previous_to then p.previous_closing
             else p.previous_opening + m.previous_signed_total
         end as previous_end_balance,
-        p.opening_balance + m.head_signed_total as effective_opening
+        p.opening_balance + h.head_signed_total as effective_opening
     from pairs as p
-    inner join moved as m
+    inner join previous_moved as m
         on m.iban = p.iban and m.effective_from = p.effective_from
+    inner join head_moved as h
+        on h.iban = p.iban and h.effective_from = p.effective_from
 )
 
 select

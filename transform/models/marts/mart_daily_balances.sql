@@ -9,7 +9,8 @@
 --
 -- Incremental (delete+insert on iban and balance_date). Per account, a build computes again the
 -- days from the first day read by a run newer than the latest run the table has seen for that
--- account (latest_run_at_utc; a build follows its loads, as the jobs run them), the days after the last one it holds (the calendar grows for every account), and the days valued at
+-- account (latest_run_at_utc; a build follows its loads, as the jobs run them), the days after
+-- the last one it holds (the calendar grows for every account), and the days valued at
 -- a last known ECB rate or none; all days of an account it has not seen or whose owner or profile
 -- changed. The balance it carries into those days comes from the entries before them. A past rate
 -- of the seed changed, or a raw table edited by hand (no run), needs `dbt build --full-refresh`.
