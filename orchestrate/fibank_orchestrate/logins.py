@@ -41,7 +41,9 @@ class Login:
 
         The password comes from its variable or from the login's ``password_command``, never
         from a worker-wide ``TAP_FIBANK_PASSWORD``/``_COMMAND`` (the tap refuses both at once).
-        The tap's ``login`` setting is the login's name, so the warehouse can tell logins apart.
+        The tap's ``login`` setting is the login's name, so the warehouse can tell logins apart,
+        unless the name is the username: the tap refuses to write that in every record, and its
+        default (an id derived from the username) keeps the logins apart as well.
         """
         wanted = [var for var in (self.username_env, self.password_env) if var]
         missing = [var for var in wanted if not environ.get(var)]
@@ -52,8 +54,10 @@ class Login:
             )
         env = {"TAP_FIBANK_PASSWORD": "", "TAP_FIBANK_PASSWORD_COMMAND": ""}
         env |= {f"TAP_FIBANK_{key.upper()}": value for key, value in self.settings.items()}
-        env["TAP_FIBANK_LOGIN"] = self.name  # the tap's non-secret login key on every record
-        env["TAP_FIBANK_USERNAME"] = environ[self.username_env]
+        username = environ[self.username_env]
+        if self.name.strip().casefold() != username.strip().casefold():
+            env["TAP_FIBANK_LOGIN"] = self.name  # the tap's non-secret login key on every record
+        env["TAP_FIBANK_USERNAME"] = username
         if self.password_env:
             env["TAP_FIBANK_PASSWORD"] = environ[self.password_env]
         return env

@@ -45,6 +45,16 @@ def test_a_login_may_name_the_command_that_prints_its_password_instead_of_a_vari
     }
 
 
+def test_a_login_named_as_its_username_leaves_the_login_key_to_the_tap(tmp_path: Path) -> None:
+    # The tap refuses a `login` that is the username (it is written in every record); its own
+    # default, an id derived from the username, keeps the logins apart instead.
+    text = "logins:\n  - {name: anna, username_env: U, password_env: P}\n"
+    (login,) = load_logins(write(tmp_path, text))
+    env = login.tap_env({"U": " Anna ", "P": "s3cret"})
+    assert "TAP_FIBANK_LOGIN" not in env
+    assert env["TAP_FIBANK_USERNAME"] == " Anna "
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
