@@ -32,12 +32,7 @@ seen as (
 ),
 
 read_again as (
-    -- Per account, the first day read by a run not older than the latest one already converted.
-    select s.iban, min(s.date_from) as from_day
-    from {{ ref('stg_fibank__statements') }} as s
-    inner join seen
-        on s.iban = seen.iban and s.run_started_at_utc > seen.latest_run_at_utc
-    group by s.iban
+    {{ first_day_read_since('seen') }}
 ),
 
 {% endif %}

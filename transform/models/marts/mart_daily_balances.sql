@@ -57,11 +57,7 @@ seen as (
 ),
 
 read_again as (
-    select s.iban, min(s.date_from) as from_day
-    from {{ ref('stg_fibank__statements') }} as s
-    inner join seen
-        on s.iban = seen.iban and s.run_started_at_utc > seen.latest_run_at_utc
-    group by s.iban
+    {{ first_day_read_since('seen') }}
 ),
 
 -- Per account seen before (and unchanged), the first day to compute again; the others from their first day.
