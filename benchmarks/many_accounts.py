@@ -41,7 +41,7 @@ from _common import (
 
 FULL_SYNC_SLACK = 1.15
 # The daily run of 40 accounts measured here before the walk read ahead across accounts
-# (README, Performance, load average 1): the goal is at least 2.5x faster than this.
+# (docs/performance.md, Figures, load average 1): the goal is at least 2.5x faster than this.
 DAILY_BEFORE_S = 3.9
 DAILY_SPEEDUP = 2.5
 CONCURRENCY = 4

@@ -3,7 +3,7 @@
 Each entry of MATRIX is one fault and asserts its exact outcome: exit code, what the bank served
 (its counters), the records against the bank's truth and the bookmarks. test_secrets.py runs the
 same matrix again at DEBUG log level and checks that no secret reaches any output.
-The README's "Reliability and security" table is this matrix in words; keep the two in step.
+The "Reliability and security" table of docs/reliability.md is this matrix in words; keep the two in step.
 """
 
 from __future__ import annotations

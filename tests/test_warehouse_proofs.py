@@ -4,7 +4,7 @@ One sandbox bank and one project per warehouse: two normal runs (`meltano run` o
 tap, the loader, dbt's models, dbt's tests), after which every data test passes. Then each case
 changes raw rows behind the pipeline's back (as a lost load, a bad edit or a stopped scheduler
 would), rebuilds the models and runs the tests: the named tests fail, their stored rows name the
-account (masked) and the days, and the repair the README gives (`--full-refresh`, the next run,
+account (masked) and the days, and the repair docs/warehouse.md gives (`--full-refresh`, the next run,
 dropping an account) makes every test pass again. Every data test of transform/ is failed by one
 of these cases (`test_every_data_test_is_made_to_fail_by_a_case`).
 
@@ -398,7 +398,7 @@ def test_the_always_failing_account_fails_a_named_test_until_it_is_dropped(lab: 
     problems = lab.wh.rows(f"select problem from {lab.wh.analytics}_dbt_test__audit.{COVERED}")
     assert problems == [("never read",)]
     lab.assert_no_full_iban(run)
-    # As the README says: stop listing it (`ibans`) and delete its raw row.
+    # As docs/warehouse.md says: stop listing it (`ibans`) and delete its raw row.
     lab.sql(f"delete from {{raw}}.accounts where iban = '{failing}'")
     lab.assert_all_pass(lab.dbt())
 
@@ -613,7 +613,7 @@ def test_every_key_repeated_and_left_null_fails_its_key_tests(lab: Lab) -> None:
         for table in RAW_KEYS:
             lab.sql(f"drop table {{raw}}.{table}{cascade}")
             lab.sql(f"alter table {{raw}}.{table}_keyed rename to {table}")
-        # The seeds loaded from their files and the incremental models rebuilt (README: a
+        # The seeds loaded from their files and the incremental models rebuilt (docs/warehouse.md: a
         # repeated key in a model's table needs `--full-refresh`), then the next run.
         lab.project.meltano("invoke", f"dbt-{lab.wh.name}", "seed")
         lab.project.meltano("invoke", f"dbt-{lab.wh.name}", "run", "--full-refresh")
