@@ -25,12 +25,13 @@ class ConfigError(FibankError):
 
 # A schema error quotes the value it refused ("48151623 is not of type 'string' in
 # config['password']"), and a value can hold any text, so no split of the message is safe: a
-# message about a secret setting is replaced whole by one that names the setting alone.
-_SECRET_SETTINGS = ("password",)
+# message about a secret setting is replaced whole by one that names the setting alone. These are
+# also the settings `--about` marks secret.
+SECRET_SETTINGS = ("username", "password")
 
 
 def _hide_secret_values(message: str) -> str:
-    named = [name for name in _SECRET_SETTINGS if f"config[{name!r}]" in message]
+    named = [name for name in SECRET_SETTINGS if f"config[{name!r}]" in message]
     if not named:
         return message
     return (

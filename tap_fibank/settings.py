@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
-from tap_fibank.errors import ConfigError
+from tap_fibank.errors import SECRET_SETTINGS, ConfigError
 from tap_fibank.windows import MAX_WINDOW_DAYS
 
 DEFAULT_BASE_URL = "https://my.fibank.bg"
@@ -89,8 +89,6 @@ _DESCRIPTIONS = {
         "a warehouse stay apart (default: an id derived from the username that does not reveal it)."
     ),
 }
-# Settings shown masked and never echoed (JSON Schema `secret`/`writeOnly`).
-_SECRET_SETTINGS = frozenset({"password"})
 # Titles that the name, spelled out, would get wrong (abbreviations keep their capitals).
 _TITLES = {"ibans": "IBANs", "base_url": "Base URL"}
 
@@ -104,7 +102,7 @@ def _setting(name: str, kind: Any, default: Any) -> th.Property[Any]:
     title = _TITLES.get(name, name.replace("_", " ").capitalize())
     description = _DESCRIPTIONS[name]
     return th.Property(
-        name, kind, default=default, secret=name in _SECRET_SETTINGS, title=title, description=description
+        name, kind, default=default, secret=name in SECRET_SETTINGS, title=title, description=description
     )
 
 

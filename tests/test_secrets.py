@@ -70,11 +70,16 @@ def test_the_fault_matrix_at_debug_level_leaks_no_secret(
         assert_nothing_secret(runner)
 
 
-def test_a_password_of_the_wrong_type_is_not_quoted_in_the_config_error(tmp_path: Path) -> None:
-    run = run_tap(tmp_path, {"username": "demo", "password": 48151623, "base_url": "http://127.0.0.1:9"})
+@pytest.mark.parametrize("secret", ["username", "password"])
+def test_a_secret_setting_of_the_wrong_type_is_not_quoted_in_the_config_error(
+    secret: str, tmp_path: Path
+) -> None:
+    config: dict[str, object] = {"username": "demo", "password": "pw", "base_url": "http://127.0.0.1:9"}
+    config[secret] = 48151623
+    run = run_tap(tmp_path, config)
     assert run.returncode == 2
     assert "48151623" not in run.stderr + run.stdout
-    assert "password must be a text value" in run.stderr
+    assert f"{secret} must be a text value" in run.stderr
 
 
 def test_ibans_are_masked_to_their_last_four_characters() -> None:

@@ -72,6 +72,7 @@ def test_about_lists_every_setting_with_its_type():
         assert kind in json.dumps(properties[name]["type"]), name
         assert properties[name].get("description"), name
     assert properties["password"].get("secret") is True
+    assert properties["username"].get("secret") is True
     assert properties["start_date"]["default"] == "1993-02-27"
     assert properties["start_date"]["format"] == "date"
     assert properties["window_days"]["maximum"] == 30
