@@ -41,7 +41,7 @@ categorised as (
         on t.transaction_type = tt.transaction_type
 ),
 
-with_login as (
+with_login as materialized (
     select
         c.*,
         a.login,
@@ -64,7 +64,7 @@ own_debits as (
     where w.direction = 'debit' and w.counterparty_iban <> w.iban
 ),
 
-flagged as (
+flagged as materialized (
     select
         w.*,
         coalesce(own.iban is not null or leg.iban is not null, false) as is_own_account_transfer,
@@ -76,6 +76,33 @@ flagged as (
         on w.direction = 'credit' and w.counterparty_iban is null
         and leg.login = w.login and leg.iban = w.iban and leg.booking_date = w.booking_date
         and leg.amount = w.amount and leg.currency = w.currency
+),
+
+-- One spelling per name whatever its case: that of the name's first entry (booked_at_utc, then
+-- iban and entry_id), the same on every warehouse whatever its collation. Found by grouping, then
+-- ordering only the first entries, not a window over every entry (the cost of this table).
+names as (
+    select lower(named_counterparty) as name_key, named_counterparty, booked_at_utc, iban, entry_id
+    from flagged
+    where named_counterparty is not null
+),
+
+first_booked as (
+    select name_key, min(booked_at_utc) as first_at
+    from names
+    group by name_key
+),
+
+spellings as (
+    select
+        n.name_key,
+        n.named_counterparty,
+        row_number() over (partition by n.name_key order by n.iban, n.entry_id) as position
+    from names as n
+    inner join first_booked as f
+        on n.name_key = f.name_key
+        -- A name none of whose entries has a booking instant: its entries all take part.
+        and coalesce(n.booked_at_utc, cast('1900-01-01' as timestamp)) = coalesce(f.first_at, cast('1900-01-01' as timestamp))
 )
 
 select
@@ -106,10 +133,7 @@ select
     -- Money moved between this login's own accounts: neither spending nor income.
     c.is_own_account_transfer,
     coalesce(
-        -- The spelling of the name's first entry: the same on every warehouse, whatever its collation.
-        first_value(c.named_counterparty) over (
-            partition by lower(c.named_counterparty) order by c.booked_at_utc, c.iban, c.entry_id
-        ),
+        spelling.named_counterparty,
         case
             when c.category in ('fee', 'commission', 'interest', 'correction') then 'Fibank'
             when c.category = 'cash_withdrawal' then 'Cash (ATM)'
@@ -131,3 +155,5 @@ select
 from flagged as c
 left join customers as cu
     on c.customer_id = cu.customer_id
+left join spellings as spelling
+    on lower(c.named_counterparty) = spelling.name_key and spelling.position = 1

@@ -15,10 +15,17 @@ with balances as (
         end_of_day_balance,
         end_of_day_balance_eur,
         units_per_eur,
-        lag(currency) over (partition by iban order by balance_date) as previous_currency,
-        lag(end_of_day_balance) over (partition by iban order by balance_date) as previous_balance,
-        lag(end_of_day_balance_eur) over (partition by iban order by balance_date) as previous_balance_eur
+        {{ month_of('balance_date') }} as balance_month,
+        -- One ordering for every window here, so the database sorts the days once.
+        lag(currency) over by_day as previous_currency,
+        lag(end_of_day_balance) over by_day as previous_balance,
+        lag(end_of_day_balance_eur) over by_day as previous_balance_eur,
+        {{ month_of('balance_date') }} <> coalesce({{ month_of('lag(balance_date) over by_day') }}, date '1900-01-01')
+            as opens_month,
+        {{ month_of('balance_date') }} <> coalesce({{ month_of('lead(balance_date) over by_day') }}, date '1900-01-01')
+            as closes_month
     from {{ ref('mart_daily_balances') }}
+    window by_day as (partition by iban order by balance_date)
 ),
 
 flows as (
@@ -50,7 +57,6 @@ days as (
 valued as (
     select
         *,
-        {{ month_of('balance_date') }} as balance_month,
         {{ amount_in_eur('opening_balance', 'currency', 'units_per_eur') }} as opening_at_day_rate,
         {{ amount_in_eur('opening_balance + flow', 'currency', 'units_per_eur') }} as held_at_day_rate
     from days
@@ -59,9 +65,7 @@ valued as (
 daily as (
     select
         *,
-        coalesce(previous_balance_eur, opening_at_day_rate) as opening_balance_eur,
-        row_number() over (partition by iban, balance_month order by balance_date) as position,
-        row_number() over (partition by iban, balance_month order by balance_date desc) as position_from_end
+        coalesce(previous_balance_eur, opening_at_day_rate) as opening_balance_eur
     from valued
 )
 
@@ -70,12 +74,12 @@ select
     customer_id,
     profile,
     balance_month,
-    max(case when position_from_end = 1 then currency end) as currency,
-    {{ to_money('max(case when position = 1 then opening_balance_eur end)') }} as opening_balance_eur,
+    max(case when closes_month then currency end) as currency,
+    {{ to_money('max(case when opens_month then opening_balance_eur end)') }} as opening_balance_eur,
     {{ to_money('sum(flow_eur)') }} as flows_eur,
     {{ to_money('sum(opening_at_day_rate - opening_balance_eur)') }} as fx_revaluation_eur,
     {{ to_money('sum(held_at_day_rate - opening_at_day_rate - flow_eur)') }} as rounding_eur,
-    {{ to_money('max(case when position_from_end = 1 then end_of_day_balance_eur end)') }} as closing_balance_eur,
+    {{ to_money('max(case when closes_month then end_of_day_balance_eur end)') }} as closing_balance_eur,
     cast(sum(case when held_at_day_rate is null or opening_balance_eur is null then 1 else 0 end) as bigint)
         as days_without_rate
 from daily
