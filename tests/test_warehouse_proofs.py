@@ -645,6 +645,38 @@ def test_a_bounded_re_read_takes_over_only_the_days_it_read(lab: Lab) -> None:
     lab.assert_all_pass(lab.job())  # the daily run after it: the bookmark is the re-read's end
 
 
+def test_a_re_read_inside_one_window_leaves_its_days_before_and_after_standing_and_chained(lab: Lab) -> None:
+    first = next(windows(START, START + timedelta(days=60)))
+    inner = Window(first.start + timedelta(days=9), first.end - timedelta(days=10))
+    stats = f"{lab.wh.analytics}.fct_statement_windows"
+    parts = (
+        f"select iban, effective_head_from, effective_head_to, effective_from, effective_to from {stats} "
+        f"where date_from = date '{first.start}' and date_to = date '{first.end}'"
+    )
+    split = {str(r[0]) for r in lab.wh.rows(parts)}
+    assert split, "accounts read from the first window on"
+    env = {"TAP_FIBANK_START_DATE": inner.start.isoformat(), "TAP_FIBANK_END_DATE": inner.end.isoformat()}
+    lab.assert_all_pass(lab.job("--full-refresh", env=env))
+    head, tail = (first.start, inner.start - timedelta(days=1)), (inner.end + timedelta(days=1), first.end)
+    cut = {str(r[0]): tuple(to_date(d) for d in r[1:]) for r in lab.wh.rows(parts)}
+    assert cut == dict.fromkeys(split, (*head, *tail)), "the days before and after the re-read stand"
+    # The re-read's balances are checked against both parts: shifted by one, both links break.
+    busiest = lab.wh.rows(
+        f"select iban from {stats} where date_from = date '{inner.start}' and verification = 'balanced' "
+        "order by entry_count desc, iban limit 1"
+    )[0][0]
+    lab.sql(
+        "update {raw}.statements set opening_balance = opening_balance + 1, "
+        f"closing_balance = closing_balance + 1 where iban = '{busiest}' "
+        f"and cast(date_from as date) = date '{inner.start}'"
+    )
+    broken = lab.dbt()
+    assert CHAIN in broken.failed and BALANCED not in broken.failed, broken.failed
+    links = lab.wh.rows(f"select account, effective_from from {lab.wh.analytics}_dbt_test__audit.{CHAIN}")
+    assert {(r[0], to_date(r[1])) for r in links} == {(masked(busiest), d) for d in (inner.start, tail[0])}
+    lab.assert_all_pass(lab.job("--full-refresh"))
+
+
 def own_transfer_target(lab: Lab) -> str:
     """The account that most own-account transfers of the sandbox go to."""
     counts = Counter(

@@ -1,10 +1,17 @@
 """The Airflow DAG, imported and run once by `airflow dags test` (Airflow in `.tools/airflow`).
 
 Two logins load and a third has a mistyped password: the DAG run posts that password once and
-never retries it, the other logins' entries reach PostgreSQL, and `dbt build` still runs.
+never retries it, the other logins' entries reach PostgreSQL, and `dbt build` still runs, then
+`dbt source freshness`, whose stale source (the raw tables aged behind the DAG's back, its task run
+again by `airflow tasks test`) is a warning, as in Dagster, not a failed task.
 """
 
 from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import (
@@ -24,9 +31,23 @@ from tap_fibank.sandbox import Sandbox
 LOGINS = {"household": "demo2", "office": "demo3"}
 
 
-def test_the_dag_runs_once_against_the_sandbox(
-    bank: Sandbox, warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory
-) -> None:
+@dataclass
+class DagRun:
+    """One `airflow dags test` of the DAG: its Airflow home, environment and output."""
+
+    home: Path
+    env: dict[str, str]
+    output: str
+    counters: dict[str, Any]
+
+    def task(self, task_id: str) -> subprocess.CompletedProcess[str]:
+        """`airflow tasks test`: one task again, alone, in the same Airflow home."""
+        airflow = str(AIRFLOW_PYTHON.parent / "airflow")
+        return run([airflow, "tasks", "test", "fibank_logins", task_id], self.env, self.home, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def dag_run(bank: Sandbox, warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> DagRun:
     require(AIRFLOW_PYTHON, "Airflow")
     require(MELTANO, "meltano")
     home = tmp_path_factory.mktemp("airflow")
@@ -57,7 +78,11 @@ def test_the_dag_runs_once_against_the_sandbox(
     output = proc.stdout + proc.stderr
     counters = bank.counters()
     (home / "dags-test.log").write_text(output, encoding="utf-8")  # kept for a failure's reader
+    return DagRun(home, env, output, counters)
 
+
+def test_the_dag_runs_once_against_the_sandbox(dag_run: DagRun, bank: Sandbox, warehouse: Warehouse) -> None:
+    output, counters, home = dag_run.output, dag_run.counters, dag_run.home
     assert "load_household" in output and "load_mistyped" in output, output[-3000:]
     assert counters["calls"]["login_post"] == 3 and counters["failed_logins"] == 1, home / "dags-test.log"
     assert "authentication refused (tap exit 3)" in output
@@ -71,3 +96,17 @@ def test_the_dag_runs_once_against_the_sandbox(
         assert got > 0, username
     marts = warehouse.rows(f"select count(distinct customer_id) from {warehouse.analytics}.fct_transactions")
     assert marts[0][0] == 2 * len(LOGINS), output[-3000:]
+
+
+def test_source_freshness_follows_the_build_and_a_stale_source_only_warns(
+    dag_run: DagRun, warehouse: Warehouse
+) -> None:
+    fresh = "source freshness of source.fibank.fibank.statements: pass"
+    assert fresh in dag_run.output, dag_run.home / "dags-test.log"
+    # The latest run five days ago: past error_after (3 days); the task warns and succeeds.
+    aged = "run_started_at = run_started_at - interval '5 days'"
+    warehouse.execute(f"update {warehouse.raw}.statements set {aged}")
+    proc = dag_run.task("source_freshness")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-3000:]
+    assert "source freshness of source.fibank.fibank.statements: error" in output, output[-3000:]

@@ -1,19 +1,33 @@
 -- Each account's windows chain: the effective parts follow each other day after day, and each
 -- part opens where the previous one closed. Where a later run took over the end of the previous
--- window, "closed" is that window's opening plus the loaded entries of its effective part; where a
--- bounded re-read took over the start of this one, "opens" is its opening plus the loaded entries
--- before its effective part. Across
+-- part's window, "closed" is that window's opening plus the loaded entries up to the part's end;
+-- where a bounded re-read took over the start of this part's window, "opens" is its opening plus
+-- the loaded entries before the part. A window a re-read inside it cut in two is two parts, its
+-- head and its last part, with the re-read's window between them: each is checked so. Across
 -- the euro changeover (a BGN part followed by an EUR part) the BGN balance is converted at 1.95583,
 -- half up to the cent. An unverifiable window still has to follow on in dates, but proves no
 -- balance. Failing rows name the account (masked) and the windows: a gap or overlap in what was
 -- read, a missing or extra entry, or a balance the bank changed behind the lookback; a
 -- `meltano run --full-refresh` reads everything again.
-with current_windows as (
+with parts as (
+    select
+        iban, date_from, date_to, currency, opening_balance, closing_balance, verification,
+        effective_head_from as effective_from, effective_head_to as effective_to
+    from {{ ref('fct_statement_windows') }}
+    where effective_head_to is not null
+    union all
+    select
+        iban, date_from, date_to, currency, opening_balance, closing_balance, verification,
+        effective_from, effective_to
+    from {{ ref('fct_statement_windows') }}
+    where effective_to is not null
+),
+
+current_windows as (
     select
         *,
         row_number() over (partition by iban order by effective_from) as position
-    from {{ ref('fct_statement_windows') }}
-    where effective_to is not null
+    from parts
 ),
 
 pairs as (

@@ -7,10 +7,13 @@
 -- later run takes over only the days it read. For every window, [effective_from, effective_to]
 -- is the part no later run read again: the whole window when nothing later overlaps it, a first
 -- part where a later run took over its end, a last part where a bounded re-read took over its
--- start; both null when later runs read it all. The effective parts of an account tile its history
--- without gap or overlap; the statement tests check them. (A re-read inside one window, touching
--- neither of its ends, would leave two parts; the window keeps its whole range then and the chain
--- test names the overlap: re-read up to a window's end.)
+-- start; both null when later runs read it all. A re-read inside one window, touching neither of
+-- its ends, cuts it in two: the days before the re-read are then
+-- [effective_head_from, effective_head_to] and the days after it [effective_from, effective_to]
+-- (so the window's closing balance still stands when effective_to = date_to); the head columns
+-- are null otherwise. The effective parts of an account (heads included) tile its history
+-- without gap or overlap; the statement tests check them. (Two re-reads inside one window leave
+-- the days between them to no part: the chain test names the gap.)
 --
 -- Linear in the runs: a run that reads at least as far as every earlier run ("reaches the end",
 -- as every daily run does) takes over the end of each earlier window from its run_from on, found
@@ -55,7 +58,9 @@ later as (
 bounded as (
     select w.iban, w.date_from, w.date_to,
         max(case when b.run_from <= w.date_from then b.run_to end) as start_read_to,
-        min(case when b.run_to >= w.date_to then b.run_from end) as end_read_from
+        min(case when b.run_to >= w.date_to then b.run_from end) as end_read_from,
+        min(case when b.run_from > w.date_from and b.run_to < w.date_to then b.run_from end) as inner_read_from,
+        max(case when b.run_from > w.date_from and b.run_to < w.date_to then b.run_to end) as inner_read_to
     from windows as w
     inner join reach as b
         on b.iban = w.iban
@@ -77,12 +82,35 @@ parts as (
             w.date_to,
             coalesce(cast(l.later_reaching_from - 1 as date), w.date_to),
             coalesce(cast(bd.end_read_from - 1 as date), w.date_to)
-        ) as part_to
+        ) as part_to,
+        bd.inner_read_from,
+        bd.inner_read_to
     from windows as w
     inner join later as l
         on l.iban = w.iban and l.run_started_at_utc = w.run_started_at_utc
     left join bounded as bd
         on bd.iban = w.iban and bd.date_from = w.date_from and bd.date_to = w.date_to
+),
+
+-- A re-read inside the part cuts it: a head before the re-read, a tail after it.
+cut as (
+    select
+        *,
+        case
+            when inner_read_to is null then part_from
+            else greatest(part_from, cast(inner_read_to + 1 as date))
+        end as tail_from,
+        -- least() skips a null: no re-read inside, no head.
+        case when inner_read_from is not null then least(part_to, cast(inner_read_from - 1 as date)) end as head_to
+    from parts
+),
+
+pieces as (
+    select
+        *,
+        tail_from <= part_to as has_tail,
+        coalesce(head_to >= part_from, false) as has_head
+    from cut
 )
 
 select
@@ -102,6 +130,8 @@ select
     is_balanced,
     verification,
     run_started_at_utc,
-    case when part_from <= part_to then part_from end as effective_from,
-    case when part_from <= part_to then part_to end as effective_to
-from parts
+    case when has_tail then tail_from when has_head then part_from end as effective_from,
+    case when has_tail then part_to when has_head then head_to end as effective_to,
+    case when has_tail and has_head then part_from end as effective_head_from,
+    case when has_tail and has_head then head_to end as effective_head_to
+from pieces
