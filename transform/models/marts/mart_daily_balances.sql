@@ -258,7 +258,7 @@ select
     b.profile,
     b.balance_date,
     b.currency,
-    b.end_of_day_balance,
+    {{ to_money("b.end_of_day_balance") }} as end_of_day_balance,
     {{ amount_in_eur('b.end_of_day_balance', 'b.currency', 'r.units_per_eur') }} as end_of_day_balance_eur,
     {{ units_per_eur('b.currency', 'r.units_per_eur') }} as units_per_eur,
     coalesce(r.is_last_known, false) as eur_rate_is_last_known,
