@@ -264,8 +264,8 @@ select
     coalesce(r.is_last_known, false) as eur_rate_is_last_known,
     b.last_entry_date,
     coalesce(t.entry_count, 0) as entry_count,
-    coalesce(t.debit_total, 0) as debit_total,
-    coalesce(t.credit_total, 0) as credit_total,
+    {{ to_money("coalesce(t.debit_total, 0)") }} as debit_total,
+    {{ to_money("coalesce(t.credit_total, 0)") }} as credit_total,
     runs.latest_run_at_utc
 from balances as b
 left join day_totals as t
