@@ -150,6 +150,52 @@ def upgrade(scale: ModuleType, wh: Any, workdir: Path, query: Query, schema: str
         assert full[model], model
 
 
+def move_entries(query: Query, raw: str, today: date) -> dict[str, date]:
+    """Two past entries booked again on another day: one to a week earlier, one to today.
+
+    Both from a day before the next run's first read day (today): the earlier day too is before
+    it. Returns their keys and new days."""
+    moved = {}
+    for account, to_today in ((6, False), (8, True)):
+        iban = f"BG{account:020d}"
+        (entry_id, booked), *_ = query(
+            f"select entry_id, cast(cast(booking_date as date) as varchar) from {raw}.transactions "
+            f"where iban = '{iban}' and cast(booking_date as date) < date '{today - timedelta(days=20)}' "
+            f"order by entry_id desc limit 1"
+        )
+        day = today if to_today else date.fromisoformat(booked) - timedelta(days=7)
+        query(
+            f"update {raw}.transactions set booking_date = '{day}', booked_at = '{day} 12:00:00' "
+            f"where iban = '{iban}' and entry_id = {entry_id}"
+        )
+        moved[f"{iban}:{entry_id}"] = day
+    return moved
+
+
+def moved_and_rebuilt(scale: ModuleType, wh: Any, workdir: Path, query: Query, schema: str) -> None:
+    """A build, the next run's loads with two entries moved to other days, the daily build: it
+    equals a full refresh (the moved entries' old days no longer count them)."""
+    shape = shape_of(scale)
+    dbt(scale, wh, workdir, "seed")
+    dbt(scale, wh, workdir, "run")
+    wh.load(wh.generator, shape, 2)
+    moved = move_entries(query, getattr(wh, "raw", scale.RAW), shape.today)
+    dbt(scale, wh, workdir, "run")
+    incremental = tables(query, schema)
+    dbt(scale, wh, workdir, "run", "--full-refresh", "--select", *INCREMENTAL)
+    full = tables(query, schema)
+    for model in INCREMENTAL:
+        differing = [pair for pair in zip(incremental[model], full[model]) if pair[0] != pair[1]]
+        assert len(incremental[model]) == len(full[model]), model
+        assert not differing, f"{model}: incremental != full refresh, first rows: {differing[:3]}"
+    for key, day in moved.items():
+        held = query(
+            f"select booking_date from {schema}_staging.int_transactions_converted_to_eur "
+            f"where transaction_key = '{key}'"
+        )
+        assert held == [(day,)], f"{key} is not on {day}"
+
+
 @pytest.fixture
 def duckdb_warehouse(scale: ModuleType, tmp_path: Path) -> Iterator[tuple[Any, Query]]:
     import duckdb
@@ -184,6 +230,13 @@ def test_a_duckdb_table_built_before_a_new_column_is_rebuilt_in_full_by_the_next
 ) -> None:
     wh, query = duckdb_warehouse
     upgrade(scale, wh, tmp_path, query, "analytics")
+
+
+def test_a_duckdb_daily_build_after_entries_moved_to_other_days_equals_a_full_refresh(
+    scale: ModuleType, duckdb_warehouse: tuple[Any, Query], tmp_path: Path
+) -> None:
+    wh, query = duckdb_warehouse
+    moved_and_rebuilt(scale, wh, tmp_path, query, "analytics")
 
 
 @pytest.fixture
@@ -227,3 +280,11 @@ def test_a_postgres_table_built_before_a_new_column_is_rebuilt_in_full_by_the_ne
 ) -> None:
     wh, query = postgres_warehouse
     upgrade(scale, wh, tmp_path, query, wh.analytics)
+
+
+@pytest.mark.postgres
+def test_a_postgres_daily_build_after_entries_moved_to_other_days_equals_a_full_refresh(
+    scale: ModuleType, postgres_warehouse: tuple[Any, Query], tmp_path: Path
+) -> None:
+    wh, query = postgres_warehouse
+    moved_and_rebuilt(scale, wh, tmp_path, query, wh.analytics)
