@@ -126,6 +126,76 @@ def compare(scale: ModuleType, wh: Any, workdir: Path, query: Query, schema: str
     )), "the newer rate converted nothing: the case proves nothing"  # fmt: skip
 
 
+def upgrade(scale: ModuleType, wh: Any, workdir: Path, query: Query, schema: str) -> None:
+    """A warehouse built before the build mark existed, then the next day's ordinary build.
+
+    The incremental models read the mark from their own table: without the upgrade rule
+    (should_full_refresh in transform/macros/incremental.sql) the build fails on the missing
+    column; with it, the tables are built in full, every row with the mark."""
+    dbt(scale, wh, workdir, "seed")
+    dbt(scale, wh, workdir, "run")
+    for model, (suffix, _) in INCREMENTAL.items():
+        query(f"alter table {schema}{suffix}.{model} drop column {MARK}")
+    wh.load(wh.generator, shape_of(scale), 2)
+    output = dbt(scale, wh, workdir, "run")
+    for model, (suffix, _) in INCREMENTAL.items():
+        assert f"{model} lacks {MARK}: built in full" in output
+        ((unmarked,),) = query(f"select count(*) from {schema}{suffix}.{model} where {MARK} is null")
+        assert unmarked == 0, f"{model}: rows kept without the new column"
+    upgraded = tables(query, schema)
+    dbt(scale, wh, workdir, "run", "--full-refresh", "--select", *INCREMENTAL)
+    full = tables(query, schema)
+    for model in INCREMENTAL:
+        assert upgraded[model] == full[model], f"{model}: the upgraded build != a full refresh"
+        assert full[model], model
+
+
+def move_entries(query: Query, raw: str, today: date) -> dict[str, date]:
+    """Two past entries booked again on another day: one to a week earlier, one to today.
+
+    Both from a day before the next run's first read day (today): the earlier day too is before
+    it. Returns their keys and new days."""
+    moved = {}
+    for account, to_today in ((6, False), (8, True)):
+        iban = f"BG{account:020d}"
+        (entry_id, booked), *_ = query(
+            f"select entry_id, cast(cast(booking_date as date) as varchar) from {raw}.transactions "
+            f"where iban = '{iban}' and cast(booking_date as date) < date '{today - timedelta(days=20)}' "
+            f"order by entry_id desc limit 1"
+        )
+        day = today if to_today else date.fromisoformat(booked) - timedelta(days=7)
+        query(
+            f"update {raw}.transactions set booking_date = '{day}', booked_at = '{day} 12:00:00' "
+            f"where iban = '{iban}' and entry_id = {entry_id}"
+        )
+        moved[f"{iban}:{entry_id}"] = day
+    return moved
+
+
+def moved_and_rebuilt(scale: ModuleType, wh: Any, workdir: Path, query: Query, schema: str) -> None:
+    """A build, the next run's loads with two entries moved to other days, the daily build: it
+    equals a full refresh (the moved entries' old days no longer count them)."""
+    shape = shape_of(scale)
+    dbt(scale, wh, workdir, "seed")
+    dbt(scale, wh, workdir, "run")
+    wh.load(wh.generator, shape, 2)
+    moved = move_entries(query, getattr(wh, "raw", scale.RAW), shape.today)
+    dbt(scale, wh, workdir, "run")
+    incremental = tables(query, schema)
+    dbt(scale, wh, workdir, "run", "--full-refresh", "--select", *INCREMENTAL)
+    full = tables(query, schema)
+    for model in INCREMENTAL:
+        differing = [pair for pair in zip(incremental[model], full[model]) if pair[0] != pair[1]]
+        assert len(incremental[model]) == len(full[model]), model
+        assert not differing, f"{model}: incremental != full refresh, first rows: {differing[:3]}"
+    for key, day in moved.items():
+        held = query(
+            f"select booking_date from {schema}_staging.int_transactions_converted_to_eur "
+            f"where transaction_key = '{key}'"
+        )
+        assert held == [(day,)], f"{key} is not on {day}"
+
+
 @pytest.fixture
 def duckdb_warehouse(scale: ModuleType, tmp_path: Path) -> Iterator[tuple[Any, Query]]:
     import duckdb
@@ -153,6 +223,20 @@ def test_the_daily_duckdb_build_equals_a_full_refresh(
 ) -> None:
     wh, query = duckdb_warehouse
     compare(scale, wh, tmp_path, query, "analytics")
+
+
+def test_a_duckdb_table_built_before_a_new_column_is_rebuilt_in_full_by_the_next_build(
+    scale: ModuleType, duckdb_warehouse: tuple[Any, Query], tmp_path: Path
+) -> None:
+    wh, query = duckdb_warehouse
+    upgrade(scale, wh, tmp_path, query, "analytics")
+
+
+def test_a_duckdb_daily_build_after_entries_moved_to_other_days_equals_a_full_refresh(
+    scale: ModuleType, duckdb_warehouse: tuple[Any, Query], tmp_path: Path
+) -> None:
+    wh, query = duckdb_warehouse
+    moved_and_rebuilt(scale, wh, tmp_path, query, "analytics")
 
 
 @pytest.fixture
@@ -188,3 +272,19 @@ def test_the_daily_postgres_build_equals_a_full_refresh(
 ) -> None:
     wh, query = postgres_warehouse
     compare(scale, wh, tmp_path, query, wh.analytics)
+
+
+@pytest.mark.postgres
+def test_a_postgres_table_built_before_a_new_column_is_rebuilt_in_full_by_the_next_build(
+    scale: ModuleType, postgres_warehouse: tuple[Any, Query], tmp_path: Path
+) -> None:
+    wh, query = postgres_warehouse
+    upgrade(scale, wh, tmp_path, query, wh.analytics)
+
+
+@pytest.mark.postgres
+def test_a_postgres_daily_build_after_entries_moved_to_other_days_equals_a_full_refresh(
+    scale: ModuleType, postgres_warehouse: tuple[Any, Query], tmp_path: Path
+) -> None:
+    wh, query = postgres_warehouse
+    moved_and_rebuilt(scale, wh, tmp_path, query, wh.analytics)

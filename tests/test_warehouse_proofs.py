@@ -521,8 +521,18 @@ MART_KEYS = {
             "mart_net_worth_daily": "balance_date",
             "mart_net_worth_monthly": "balance_month",
             "mart_monthly_reconciliation": "iban",
+            "mart_revaluation_monthly": "iban",
         }.items()
     },
+}
+# The intermediate models (analytics_staging), tables the marts read.
+INT_KEYS = {
+    "int_calendar_days": ("calendar_day", "unique_int_calendar_days_calendar_day"),
+    "int_ecb_rates_daily": ("currency", "unique_int_ecb_rates_daily_key"),
+    "int_transactions_converted_to_eur": (
+        "transaction_key",
+        "unique_int_transactions_converted_to_eur_transaction_key",
+    ),
 }
 SEED_KEYS = {
     "transaction_types": ("transaction_type", "unique_transaction_types_transaction_type"),
@@ -536,7 +546,7 @@ RAW_KEYS = {
 }
 KEY_TESTS = {
     name.replace("unique_", prefix, 1)
-    for keys in (MART_KEYS, SEED_KEYS, RAW_KEYS)
+    for keys in (MART_KEYS, INT_KEYS, SEED_KEYS, RAW_KEYS)
     for _, name in keys.values()
     for prefix in ("unique_", "not_null_")
 }
@@ -598,13 +608,14 @@ def test_every_key_repeated_and_left_null_fails_its_key_tests(lab: Lab) -> None:
                 lab.sql(f"insert into {schema}.{table} select * from {schema}.{table} limit 1")
                 lab.sql(f"insert into {schema}.{table} ({column}) values (null)")
         lab.project.meltano("invoke", f"dbt-{lab.wh.name}", "run")
-        for table, (column, _) in MART_KEYS.items():
-            # A row with its whole key (the null raw rows above give some marts a null-keyed row).
-            lab.sql(
-                f"insert into {{analytics}}.{table} select * from {{analytics}}.{table} "
-                f"where {column} is not null limit 1"
-            )
-            lab.sql(f"insert into {{analytics}}.{table} ({column}) values (null)")
+        for schema, keys in (("{analytics}", MART_KEYS), ("{analytics}_staging", INT_KEYS)):
+            for table, (column, _) in keys.items():
+                # A row with its whole key (the null raw rows above give some a null-keyed row).
+                lab.sql(
+                    f"insert into {schema}.{table} select * from {schema}.{table} "
+                    f"where {column} is not null limit 1"
+                )
+                lab.sql(f"insert into {schema}.{table} ({column}) values (null)")
         proc = lab.project.meltano("invoke", f"dbt-{lab.wh.name}", "test", check=False)
         broken = Outcome(proc.returncode, proc.stdout + proc.stderr)
         assert broken.returncode != 0

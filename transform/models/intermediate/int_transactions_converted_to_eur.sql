@@ -8,8 +8,10 @@
 -- than the latest run the table has seen for that account (latest_run_at_utc; a build follows its
 -- loads, as the jobs run them), every entry of an account it has not seen, and every entry
 -- converted at a last known rate or not at all (the seed may have newer rates or a new currency
--- now). A past rate of the seed changed, or a raw table edited by hand (no run), needs
--- `dbt build --full-refresh` (README, "Incremental builds").
+-- now), and every entry it does not hold or holds under another booking day (an entry the bank
+-- booked again on a day before the days the run read: its rate day changed). A past rate of the
+-- seed changed, or a raw table edited by hand (no run), needs `dbt build --full-refresh` (README,
+-- "Incremental builds").
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -44,12 +46,15 @@ transactions as (
         on t.iban = seen.iban
     left join read_again as ra
         on t.iban = ra.iban
+    left join {{ this }} as held
+        on t.transaction_key = held.transaction_key
     where seen.iban is null
         or seen.latest_run_at_utc is null
         or t.booking_date >= ra.from_day
-        or t.transaction_key in (
-            select transaction_key from {{ this }} where eur_rate_is_last_known or amount_eur is null
-        )
+        or held.transaction_key is null
+        or held.booking_date <> t.booking_date
+        or held.eur_rate_is_last_known
+        or held.amount_eur is null
     {% endif %}
 ),
 

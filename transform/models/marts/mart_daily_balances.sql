@@ -10,7 +10,8 @@
 -- Incremental (delete+insert on iban and balance_date). Per account, a build computes again the
 -- days from the first day read by a run newer than the latest run the table has seen for that
 -- account (latest_run_at_utc; a build follows its loads, as the jobs run them), the days after
--- the last one it holds (the calendar grows for every account), and the days valued at
+-- the last one it holds (the calendar grows for every account), the days from the first whose
+-- entries changed (an entry booked again on another day), and the days valued at
 -- a last known ECB rate or none; all days of an account it has not seen or whose owner or profile
 -- changed. The balance it carries into those days comes from the entries before them. A past rate
 -- of the seed changed, or a raw table edited by hand (no run), needs `dbt build --full-refresh`.
@@ -37,6 +38,18 @@ runs as (
     group by iban
 ),
 
+-- Per account and day, its entries' count and totals (a day is computed again with all its entries).
+day_totals as (
+    select
+        iban,
+        booking_date,
+        cast(count(*) as bigint) as entry_count,
+        {{ to_money("sum(case when direction = 'debit' then amount else 0 end)") }} as debit_total,
+        {{ to_money("sum(case when direction = 'credit' then amount else 0 end)") }} as credit_total
+    from all_entries
+    group by iban, booking_date
+),
+
 {% if is_incremental() %}
 seen as (
     select
@@ -60,21 +73,48 @@ read_again as (
     {{ first_day_read_since('seen') }}
 ),
 
+-- Per account, the first day whose entries no longer add up to what the table counted for it (an
+-- entry booked again on another day, which the days read need not cover): computed again from it.
+entries_changed as (
+    select coalesce(held.iban, d.iban) as iban, min(coalesce(held.balance_date, d.booking_date)) as from_day
+    from (
+        select iban, balance_date, entry_count, debit_total, credit_total from {{ this }} where entry_count > 0
+    ) as held
+    full outer join day_totals as d
+        on held.iban = d.iban and held.balance_date = d.booking_date
+    where held.iban is null
+        or d.iban is null
+        or held.entry_count <> d.entry_count
+        or held.debit_total <> d.debit_total
+        or held.credit_total <> d.credit_total
+    group by coalesce(held.iban, d.iban)
+),
+
 -- Per account seen before (and unchanged), the first day to compute again; the others from their first day.
 rebuild as (
     select
         seen.iban,
         {{ dbt.dateadd('day', 1, 'seen.last_day') }} as after_last,
         ra.from_day,
-        seen.first_last_known_day
+        seen.first_last_known_day,
+        ec.from_day as first_changed_day
     from seen
     left join read_again as ra
         on seen.iban = ra.iban
+    left join entries_changed as ec
+        on seen.iban = ec.iban
     where seen.owner_changed = 0 and seen.latest_run_at_utc is not null
 ),
 
 rebuild_from as (
-    select iban, cast(least(after_last, coalesce(from_day, after_last), coalesce(first_last_known_day, after_last)) as date) as from_day
+    select
+        iban,
+        cast(least(
+            after_last,
+            coalesce(from_day, after_last),
+            coalesce(first_last_known_day, after_last),
+            coalesce(first_changed_day, after_last)
+        ) as date) as from_day
     from rebuild
 ),
 
@@ -106,17 +146,6 @@ entry_bounds as (
     select iban, min(booking_date) as first_booking_date, max(booking_date) as last_booking_date
     from all_entries
     group by iban
-),
-
-day_totals as (
-    select
-        iban,
-        booking_date,
-        cast(count(*) as bigint) as entry_count,
-        {{ to_money("sum(case when direction = 'debit' then amount else 0 end)") }} as debit_total,
-        {{ to_money("sum(case when direction = 'credit' then amount else 0 end)") }} as credit_total
-    from entries
-    group by iban, booking_date
 ),
 
 last_of_day as (
@@ -258,14 +287,14 @@ select
     b.profile,
     b.balance_date,
     b.currency,
-    b.end_of_day_balance,
+    {{ to_money("b.end_of_day_balance") }} as end_of_day_balance,
     {{ amount_in_eur('b.end_of_day_balance', 'b.currency', 'r.units_per_eur') }} as end_of_day_balance_eur,
     {{ units_per_eur('b.currency', 'r.units_per_eur') }} as units_per_eur,
     coalesce(r.is_last_known, false) as eur_rate_is_last_known,
     b.last_entry_date,
     coalesce(t.entry_count, 0) as entry_count,
-    coalesce(t.debit_total, 0) as debit_total,
-    coalesce(t.credit_total, 0) as credit_total,
+    {{ to_money("coalesce(t.debit_total, 0)") }} as debit_total,
+    {{ to_money("coalesce(t.credit_total, 0)") }} as credit_total,
     runs.latest_run_at_utc
 from balances as b
 left join day_totals as t
