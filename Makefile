@@ -47,7 +47,7 @@ PRIVATE := scripts/private.sh
 
 PIP_HINT := could not install from PyPI: check the network connection (and HTTPS_PROXY / PIP_INDEX_URL if you need them)
 
-.PHONY: install lock meltano-install pipeline-install ecb-rates demo demo-report report run run-duckdb test test-fast test-matrix test-report test-warehouse test-sdk-latest test-package dist chromium lint bench mutate clean help check-python \
+.PHONY: install lock meltano-install pipeline-install ecb-rates demo demo-report report run run-duckdb test test-fast test-matrix test-report test-warehouse test-sdk-latest test-package ci-install dist chromium lint bench mutate clean help check-python \
 	orchestrate-install orchestrate-demo test-orchestrate
 
 help:
@@ -216,8 +216,11 @@ test-matrix: install
 
 # The warehouse's proofs, end to end on DuckDB and PostgreSQL: one load per warehouse, then every
 # dbt data test is made to fail on purpose by changing raw rows (and repaired). A few minutes.
+# The DuckDB and the PostgreSQL labs run side by side (WAREHOUSE_WORKERS=0: one process); each
+# lab's cases stay in file order in one worker (xdist_group, --dist loadgroup).
+WAREHOUSE_WORKERS ?= 2
 test-warehouse: install pipeline-install $(BIN)/.report-installed
-	$(BIN)/python -m pytest -m warehouse
+	$(BIN)/python -m pytest -m warehouse -n $(WAREHOUSE_WORKERS) --dist loadgroup
 
 # Debian's chromium for the browser test, installed where missing when running as root.
 chromium:
@@ -311,6 +314,11 @@ lint: install $(SQLFLUFF_VENV)/.installed $(ECB_SEED)
 	$(BIN)/mypy
 	@mkdir -p transform/target/sqlfluff
 	cd transform && DBT_DUCKDB_PATH=target/sqlfluff/lint.duckdb ../$(SQLFLUFF_VENV)/bin/sqlfluff lint models tests
+
+# Everything .ci/run's suites need, installed once before they run side by side (meltano's venv
+# before the plugins and the orchestrators, whose targets depend on it).
+ci-install: install meltano-install pipeline-install orchestrate-install $(BIN)/.report-installed \
+	$(REPORT_VENDOR)/.installed $(SQLFLUFF_VENV)/.installed chromium
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .meltano output transform/target transform/logs $(ECB_SEED) mutants
