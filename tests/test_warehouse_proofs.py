@@ -198,14 +198,7 @@ def new_lab(kind: str, root: Path) -> Iterator[Lab]:
         wh.drop()
 
 
-# Each warehouse's cases run in file order in one process (xdist's --dist loadgroup, `make
-# test-warehouse`): the DuckDB and the PostgreSQL labs side by side, each in its own directory and schemas.
-IN_ORDER = [
-    pytest.param(kind, marks=pytest.mark.xdist_group(f"lab-{kind}")) for kind in ("duckdb", "postgres")
-]
-
-
-@pytest.fixture(scope="module", params=IN_ORDER)
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
 def lab(
     request: pytest.FixtureRequest,
     plugins_installed: None,  # noqa: F811 - the fixture imported above
