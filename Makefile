@@ -222,6 +222,7 @@ test-matrix: install
 test-warehouse: install pipeline-install $(BIN)/.report-installed
 	@other=$$(mktemp); \
 	$(BIN)/python -m pytest -m warehouse -k 'not duckdb' >"$$other" 2>&1 & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; rm -f "$$other"; exit 130' INT TERM; \
 	$(BIN)/python -m pytest -m warehouse -k duckdb; status=$$?; \
 	wait $$pid || status=1; \
 	echo "--- make test-warehouse, the other half (pytest -m warehouse -k 'not duckdb'):"; \
