@@ -47,7 +47,7 @@ PRIVATE := scripts/private.sh
 
 PIP_HINT := could not install from PyPI: check the network connection (and HTTPS_PROXY / PIP_INDEX_URL if you need them)
 
-.PHONY: install lock meltano-install pipeline-install ecb-rates demo demo-report report run run-duckdb test test-fast test-matrix test-report test-warehouse test-sdk-latest test-package dist chromium lint bench mutate clean help check-python \
+.PHONY: install lock meltano-install pipeline-install ecb-rates demo demo-report report run run-duckdb test test-fast test-matrix test-report test-warehouse test-sdk-latest test-package ci-install dist chromium lint bench mutate clean help check-python \
 	orchestrate-install orchestrate-demo test-orchestrate
 
 help:
@@ -216,8 +216,17 @@ test-matrix: install
 
 # The warehouse's proofs, end to end on DuckDB and PostgreSQL: one load per warehouse, then every
 # dbt data test is made to fail on purpose by changing raw rows (and repaired). A few minutes.
+# The DuckDB half (-k duckdb: every case whose id names it) and the rest (the PostgreSQL half)
+# run side by side, as two pytest processes: each lab has its own directory and schemas, and
+# runs its cases in file order. The second half's output follows the first's.
 test-warehouse: install pipeline-install $(BIN)/.report-installed
-	$(BIN)/python -m pytest -m warehouse
+	@other=$$(mktemp); \
+	$(BIN)/python -m pytest -m warehouse -k 'not duckdb' >"$$other" 2>&1 & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; rm -f "$$other"; exit 130' INT TERM; \
+	$(BIN)/python -m pytest -m warehouse -k duckdb; status=$$?; \
+	wait $$pid || status=1; \
+	echo "--- make test-warehouse, the other half (pytest -m warehouse -k 'not duckdb'):"; \
+	cat "$$other"; rm -f "$$other"; exit $$status
 
 # Debian's chromium for the browser test, installed where missing when running as root.
 chromium:
@@ -311,6 +320,11 @@ lint: install $(SQLFLUFF_VENV)/.installed $(ECB_SEED)
 	$(BIN)/mypy
 	@mkdir -p transform/target/sqlfluff
 	cd transform && DBT_DUCKDB_PATH=target/sqlfluff/lint.duckdb ../$(SQLFLUFF_VENV)/bin/sqlfluff lint models tests
+
+# Everything .ci/run's suites need, installed once before they run side by side (meltano's venv
+# before the plugins and the orchestrators, whose targets depend on it).
+ci-install: install meltano-install pipeline-install orchestrate-install $(BIN)/.report-installed \
+	$(REPORT_VENDOR)/.installed $(SQLFLUFF_VENV)/.installed chromium
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .meltano output transform/target transform/logs $(ECB_SEED) mutants

@@ -28,6 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from plugin_dbt import plugin_dbt
 from test_pipeline_e2e import (
     START,
     DuckDBWarehouse,
@@ -138,9 +139,16 @@ class Lab:
 
         `--full-refresh`: the incremental models redo only the days later runs read, and a hand
         edit of the raw tables is no run."""
-        self.project.meltano("invoke", f"dbt-{self.wh.name}", "run", "--full-refresh")
-        proc = self.project.meltano("invoke", f"dbt-{self.wh.name}", "test", check=False)
-        return Outcome(proc.returncode, proc.stdout + proc.stderr)
+        self.invoke_dbt("run", "--full-refresh")
+        return self.invoke_dbt("test", check=False)
+
+    def invoke_dbt(self, *args: str, check: bool = True) -> Outcome:
+        """`meltano invoke dbt-<warehouse> ARGS`, without meltano's start-up (tests/plugin_dbt.py)."""
+        proc = plugin_dbt(self.project, f"dbt-{self.wh.name}", *args)
+        outcome = Outcome(proc.returncode, proc.stdout + proc.stderr)
+        if check:
+            assert outcome.returncode == 0, f"dbt {' '.join(args)}: {outcome.output[-3000:]}"
+        return outcome
 
     def flagged(self, test: str) -> set[str]:
         """The accounts a test's stored failing rows name (its first column, `account`)."""
@@ -607,7 +615,7 @@ def test_every_key_repeated_and_left_null_fails_its_key_tests(lab: Lab) -> None:
             for table, (column, _) in keys.items():
                 lab.sql(f"insert into {schema}.{table} select * from {schema}.{table} limit 1")
                 lab.sql(f"insert into {schema}.{table} ({column}) values (null)")
-        lab.project.meltano("invoke", f"dbt-{lab.wh.name}", "run")
+        lab.invoke_dbt("run")
         for schema, keys in (("{analytics}", MART_KEYS), ("{analytics}_staging", INT_KEYS)):
             for table, (column, _) in keys.items():
                 # A row with its whole key (the null raw rows above give some a null-keyed row).
@@ -616,8 +624,7 @@ def test_every_key_repeated_and_left_null_fails_its_key_tests(lab: Lab) -> None:
                     f"where {column} is not null limit 1"
                 )
                 lab.sql(f"insert into {schema}.{table} ({column}) values (null)")
-        proc = lab.project.meltano("invoke", f"dbt-{lab.wh.name}", "test", check=False)
-        broken = Outcome(proc.returncode, proc.stdout + proc.stderr)
+        broken = lab.invoke_dbt("test", check=False)
         assert broken.returncode != 0
         assert broken.failed >= KEY_TESTS, KEY_TESTS - broken.failed
     finally:
@@ -626,8 +633,8 @@ def test_every_key_repeated_and_left_null_fails_its_key_tests(lab: Lab) -> None:
             lab.sql(f"alter table {{raw}}.{table}_keyed rename to {table}")
         # The seeds loaded from their files and the incremental models rebuilt (docs/warehouse.md: a
         # repeated key in a model's table needs `--full-refresh`), then the next run.
-        lab.project.meltano("invoke", f"dbt-{lab.wh.name}", "seed")
-        lab.project.meltano("invoke", f"dbt-{lab.wh.name}", "run", "--full-refresh")
+        lab.invoke_dbt("seed")
+        lab.invoke_dbt("run", "--full-refresh")
         repaired = lab.job()
     lab.assert_all_pass(repaired)
 
