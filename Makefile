@@ -202,7 +202,7 @@ run-duckdb: pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/.installe
 	$(PRIVATE) $(MELTANO) --environment prod run fibank-duckdb
 	@$(MAKE) --no-print-directory report REPORT_ARGS=
 
-# The whole suite. The end-to-end tests (tests/test_pipeline*.py) run real meltano and dbt from
+# The whole suite. The end-to-end tests (tests/pipeline/) run real meltano and dbt from
 # .tools/ and .meltano/; they need PostgreSQL on 127.0.0.1:5432 for the PostgreSQL half (skipped
 # with a reason when unreachable, a failure under CI=true).
 test: install pipeline-install $(BIN)/.report-installed
@@ -210,7 +210,7 @@ test: install pipeline-install $(BIN)/.report-installed
 	$(BIN)/python -m pytest -m 'not browser and not warehouse and not matrix and not package'
 
 # The tap and the doctor against every variant of the bank the sandbox can play (each a real
-# subprocess over real HTTP): tests/test_variants.py and tests/test_doctor.py. About 4 minutes.
+# subprocess over real HTTP): tests/tap/test_variants.py and tests/doctor/test_doctor.py. About 4 minutes.
 test-matrix: install
 	$(BIN)/python -m pytest -m matrix
 
@@ -239,7 +239,7 @@ chromium:
 # (about 2 minutes); a screenshot lands in output/.
 test-report: install pipeline-install $(BIN)/.report-installed $(REPORT_VENDOR)/.installed chromium
 	@mkdir -p output
-	$(BIN)/python -m pytest -m browser tests/test_report_browser.py
+	$(BIN)/python -m pytest -m browser tests/pipeline/test_report_browser.py
 
 # The orchestrators end to end (Dagster in process, `airflow dags test`, state shared by two
 # workers in PostgreSQL): slow, so not part of `make test`; .ci/run runs it after it.
@@ -262,14 +262,14 @@ test-sdk-latest: install
 	$(SDK_LATEST)/bin/python -m pip install --quiet --no-deps -e . || { echo "$(PIP_HINT)"; exit 1; }
 	$(SDK_LATEST)/bin/python -m pip install --quiet --upgrade 'singer-sdk[msgspec]' || { echo "$(PIP_HINT)"; exit 1; }
 	@$(SDK_LATEST)/bin/python -c 'import importlib.metadata as m; print("singer-sdk", m.version("singer-sdk"))'
-	SDK_UNDER_TEST=newest $(SDK_LATEST)/bin/python -m pytest -q tests/test_fast_paths.py tests/test_sdk_private.py
+	SDK_UNDER_TEST=newest $(SDK_LATEST)/bin/python -m pytest -q tests/unit/test_fast_paths.py tests/unit/test_sdk_private.py
 
-# The package another team's Meltano project installs (tests/test_package.py): `python -m build`
+# The package another team's Meltano project installs (tests/pipeline/test_package.py): `python -m build`
 # into a temporary directory, `twine check --strict`, then `meltano init` of a fresh project outside
 # the repository, the README's inline definition with pip_url = the wheel, `meltano install` and
 # `meltano run tap-fibank target-jsonl` on the sandbox. About a minute, so not part of `make test`.
 test-package: install meltano-install
-	$(BIN)/python -m pytest -m package tests/test_package.py
+	$(BIN)/python -m pytest -m package tests/pipeline/test_package.py
 
 # The wheel and the sdist another project installs (the CI workflow builds them on a v* tag).
 dist: install
@@ -301,7 +301,7 @@ mutate: install
 	$(BIN)/mutmut export-cicd-stats
 	$(BIN)/python scripts/mutation_score.py mutants/mutmut-cicd-stats.json
 
-LINT_PATHS := $(wildcard tap_fibank fibank_report tests benchmarks scripts orchestrate)
+LINT_PATHS := $(wildcard tap_fibank fibank_sandbox fibank_report tests benchmarks scripts orchestrate)
 
 # SQL lint: sqlfluff with its dbt templater, next to the dbt and duckdb that meltano.yml pins, in a
 # venv of its own. It compiles transform/ against an empty DuckDB file (the ECB seed must exist).

@@ -1,6 +1,6 @@
 """What the benchmarks share: a sandbox bank in its own process, and measured child runs.
 
-The sandbox runs as a separate process (`python -m tap_fibank.sandbox`) so its CPU is never
+The sandbox runs as a separate process (`python -m fibank_sandbox`) so its CPU is never
 counted against the tap. Each measured program (the tap, the floor script) runs as a child
 process whose own CPU time and peak RSS come from `os.wait4`, exactly that child's, nothing
 else's; its stdout is a pipe that this process drains (as a target would), counting lines.
@@ -45,12 +45,12 @@ _TRANSACTION = b'{"type":"RECORD","stream":"transactions"'
 
 
 class SandboxProcess:
-    """`python -m tap_fibank.sandbox` on a free port, stopped on exit."""
+    """`python -m fibank_sandbox` on a free port, stopped on exit."""
 
     def __init__(
         self, *, scale: float = 1.0, seed: int = 1, today: dt.date | None = None, **faults: Any
     ) -> None:
-        self.args = [PYTHON, "-m", "tap_fibank.sandbox", "--port", "0", "--seed", str(seed)]
+        self.args = [PYTHON, "-m", "fibank_sandbox", "--port", "0", "--seed", str(seed)]
         self.args += ["--scale", f"{scale:g}"]
         if today is not None:
             self.args += ["--today", today.isoformat()]

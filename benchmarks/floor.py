@@ -205,7 +205,7 @@ def statement_answers(
 
 
 def login_column() -> str:
-    """The tap's default `login` column for the command line's user (tap_fibank.client.login_key)."""
+    """The tap's default `login` column for the command line's user (tap_fibank.bank.client.login_key)."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--username", default="demo")
     username = parser.parse_known_args()[0].username

@@ -41,7 +41,7 @@ from typing import Any
 import psycopg
 import requests
 
-from tap_fibank.sandbox import Sandbox
+from fibank_sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 DAGSTER = REPO / ".tools" / "dagster" / "bin" / "dagster"

@@ -25,8 +25,8 @@ from typing import Any
 import simplejson
 from dotenv import dotenv_values
 
+from tap_fibank.config.password import command_argv
 from tap_fibank.errors import ConfigError
-from tap_fibank.password import command_argv
 from tap_fibank.private import exposed_secret
 from tap_fibank.tap import SETTINGS, TapFibank
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import psycopg
 
-from tap_fibank.sandbox import Sandbox
+from fibank_sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 DAGSTER_PYTHON = REPO / ".tools" / "dagster" / "bin" / "python"

@@ -1,6 +1,6 @@
 """Every private singer-sdk name the tap relies on, with the reason, read from one SDK version.
 
-An SDK upgrade is a review of this one file: `tests/test_sdk_private.py` resolves each name
+An SDK upgrade is a review of this one file: `tests/unit/test_sdk_private.py` resolves each name
 against the installed SDK and checks the shape the tap relies on, so a rename or a new
 signature fails a test instead of silently turning the lean record path off, or wrong. CI also
 runs those tests and the fast-path equivalence tests against the newest SDK release

@@ -22,9 +22,11 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._classproperty import classproperty
 from typing_extensions import override
 
-from tap_fibank.bookmarks import stored_partition
-from tap_fibank.client import BankClient
-from tap_fibank.connection import open_client
+from tap_fibank.bank.client import BankClient
+from tap_fibank.bank.connection import open_client
+from tap_fibank.config.checks import check_command_line, check_settings, without_nulls
+from tap_fibank.config.password import check_password_settings
+from tap_fibank.config.settings import SETTINGS, check_date
 from tap_fibank.errors import (
     ConfigError,
     FibankError,
@@ -32,11 +34,7 @@ from tap_fibank.errors import (
     StoppedError,
     UndecidedCurrencyError,
 )
-from tap_fibank.inputs import check_command_line, check_settings, without_nulls
-from tap_fibank.password import check_password_settings
 from tap_fibank.redact import SECRETS, install_redaction
-from tap_fibank.run import Run, WalkSettings
-from tap_fibank.settings import SETTINGS, check_date
 from tap_fibank.streams import (
     AccountsStream,
     CustomersStream,
@@ -44,11 +42,13 @@ from tap_fibank.streams import (
     TransactionsStream,
     walking_stream_first,
 )
+from tap_fibank.walk.bookmarks import stored_partition
+from tap_fibank.walk.run import Run, WalkSettings
 
 if TYPE_CHECKING:
     from types import FrameType
 
-    from tap_fibank.sandbox import Sandbox
+    from fibank_sandbox import Sandbox
 
 LOGGER = logging.getLogger("tap_fibank")
 

@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tap_fibank.sandbox import Sandbox
+from fibank_sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "orchestrate"))

@@ -26,7 +26,7 @@ from conftest import (
     write_logins,
 )
 
-from tap_fibank.sandbox import Sandbox
+from fibank_sandbox import Sandbox
 
 LOGINS = {"household": "demo2", "office": "demo3"}
 

@@ -33,7 +33,7 @@ from conftest import (
     write_logins,
 )
 
-from tap_fibank.sandbox import Sandbox
+from fibank_sandbox import Sandbox
 
 LOADED = ("demo2", "demo3", "demo4")  # logins named after their sandbox users
 FAILING_LOGIN = "demo"  # lists the account whose statement the bank always fails

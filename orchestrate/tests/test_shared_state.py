@@ -17,7 +17,7 @@ from fibank_orchestrate.locks import LoginBusy, login_lock
 from fibank_orchestrate.logins import Login
 from fibank_orchestrate.pipeline import run_login
 
-from tap_fibank.sandbox import Sandbox
+from fibank_sandbox import Sandbox
 
 HOUSEHOLD = Login("household", "HOUSEHOLD_USER", "HOUSEHOLD_PASSWORD")
 OFFICE = Login("office", "OFFICE_USER", "OFFICE_PASSWORD")

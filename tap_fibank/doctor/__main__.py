@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tap_fibank.connection import bank_login
+from tap_fibank.bank.connection import bank_login
 from tap_fibank.doctor.capture import write_capture
 from tap_fibank.doctor.checks import run_checks
 from tap_fibank.doctor.collect import collect
@@ -25,10 +25,10 @@ from tap_fibank.errors import ConfigError, FibankError
 from tap_fibank.private import exposed_secret
 from tap_fibank.redact import SECRETS, install_redaction
 from tap_fibank.tap import TapFibank
-from tap_fibank.windows import sofia_today
+from tap_fibank.walk.windows import sofia_today
 
 if TYPE_CHECKING:
-    from tap_fibank.sandbox import Sandbox
+    from fibank_sandbox import Sandbox
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     config = settings(args.config)
     sandbox: Sandbox | None = None
     if config.get("sandbox"):
-        from tap_fibank.sandbox import Sandbox
+        from fibank_sandbox import Sandbox
 
         sandbox = Sandbox(seed=1).start()
         base_url, username, password = sandbox.base_url, sandbox.username, sandbox.password

@@ -24,7 +24,7 @@ from tap_fibank.doctor.statements import (
     totals,
 )
 from tap_fibank.errors import BankProtocolError
-from tap_fibank.parsing import parse_flag
+from tap_fibank.proof.parsing import parse_flag
 from tap_fibank.redact import mask_iban
 
 OK, DIFFERS, UNKNOWN = "OK", "DIFFERS", "UNKNOWN"

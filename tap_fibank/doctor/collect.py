@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from tap_fibank.changeover import EURO_DAY
 from tap_fibank.doctor.probe import ACCOUNTS, PROFILES, STATEMENT, Exchange, LoginSeen, Probe
-from tap_fibank.windows import Window
+from tap_fibank.proof.changeover import EURO_DAY
+from tap_fibank.walk.windows import Window
 
 INVALID_TOKEN = "doctor-token-the-bank-never-issued"  # noqa: S105 - deliberately not a token
 OPEN_DATE_KEYS = ("openDate", "openingDate", "dateOpen", "acOpenDate", "openDt")

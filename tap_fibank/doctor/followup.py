@@ -13,7 +13,7 @@ import datetime as dt
 from tap_fibank.doctor.collect import Account, Observations, Served, statement
 from tap_fibank.doctor.history import HISTORY, in_history, is_bare, own_elements
 from tap_fibank.doctor.probe import Exchange, Probe
-from tap_fibank.windows import Window
+from tap_fibank.walk.windows import Window
 
 _OK = 200
 _SERVER_ERROR = 500

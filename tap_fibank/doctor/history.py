@@ -3,7 +3,7 @@
 An emulator of the bank built apart from this project answered in five ways the tap had not met
 (issue 22), each a plausible reading of the live bank; each check here names one in one line. The
 currency before 2026 is decided as the tap decides it: from the balance across the changeover
-(`tap_fibank.changeover`), never from today's currency in the account list.
+(`tap_fibank.proof.changeover`), never from today's currency in the account list.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tap_fibank.changeover import EURO_DAY, currency_before
 from tap_fibank.doctor.checks import DIFFERS, OK, UNKNOWN, Finding, elements_of
 from tap_fibank.doctor.collect import Observations
 from tap_fibank.doctor.probe import Exchange
 from tap_fibank.doctor.statements import Element, day_of, number, opening, ordered, signed, summary_value
+from tap_fibank.proof.changeover import EURO_DAY, currency_before
 from tap_fibank.redact import mask_iban
 
 HISTORY = ("newest", "year_back", "changeover")

@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 import msgspec
 import requests
 
-from tap_fibank.client import api_headers, device_id
+from tap_fibank.bank.client import api_headers, device_id
+from tap_fibank.bank.login import log_in
 from tap_fibank.errors import BankUnavailableError
-from tap_fibank.login import log_in
 from tap_fibank.redact import SECRETS
 
 API_PREFIX = "/EBank/api/v1/"

@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from tap_fibank.errors import BankProtocolError
-from tap_fibank.parsing import parse_amount, parse_direction, parse_timestamp, sofia_date
-from tap_fibank.windows import SOFIA
+from tap_fibank.proof.parsing import parse_amount, parse_direction, parse_timestamp, sofia_date
+from tap_fibank.walk.windows import SOFIA
 
 SUMMARY = ("OP", "CL", "DT", "CT")
 _DIGITS = re.compile(r"\d")

@@ -9,12 +9,12 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
-from tap_fibank.client import RequestRefused, ServerError
+from tap_fibank.bank.client import RequestRefused, ServerError
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.redact import mask_iban
-from tap_fibank.run import compact_iban
 from tap_fibank.streams.base import FibankStream, extra_property, login_property
 from tap_fibank.streams.customers import CustomersStream
+from tap_fibank.walk.run import compact_iban
 
 
 class AccountsStream(FibankStream):

@@ -22,7 +22,7 @@ every record, and only while what they skip cannot matter:
   replication key, no custom state partitioning).
 
 The overrides of private SDK methods are small, fall back to the SDK for anything else, and are
-checked against the SDK's own output by tests/test_fast_paths.py; `_generate_record_messages`
+checked against the SDK's own output by tests/unit/test_fast_paths.py; `_generate_record_messages`
 stamps the SDK path's `time_extracted` as the fast path does. Every private name is listed in
 tap_fibank/sdk_private.py.
 """
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
     from singer_sdk.singerlib import RecordMessage
 
-    from tap_fibank.run import Run
+    from tap_fibank.walk.run import Run
 
 _UTC = dt.timezone.utc
 _LINE = bytearray(256)  # reused for every line; records are emitted from one thread

@@ -13,10 +13,10 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
-from tap_fibank.bookmarks import Points, settle_bookmark
 from tap_fibank.streams.accounts import AccountsStream
 from tap_fibank.streams.base import FibankStream, login_property
-from tap_fibank.walker import AccountWalker, WindowSummary, summarize
+from tap_fibank.walk.account import AccountWalker, WindowSummary, summarize
+from tap_fibank.walk.bookmarks import Points, settle_bookmark
 
 _MONEY = th.NumberType
 

@@ -17,12 +17,12 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
-from tap_fibank.bookmarks import Points, advance_bookmark, settle_bookmark
 from tap_fibank.redact import mask_iban
 from tap_fibank.streams.accounts import AccountsStream
 from tap_fibank.streams.base import FibankStream, extra_property, login_property
-from tap_fibank.walker import AccountWalker, Step, summarize
-from tap_fibank.windows import ONE_DAY
+from tap_fibank.walk.account import AccountWalker, Step, summarize
+from tap_fibank.walk.bookmarks import Points, advance_bookmark, settle_bookmark
+from tap_fibank.walk.windows import ONE_DAY
 
 _MONEY = th.NumberType
 _TEXT = th.StringType

@@ -1,0 +1,374 @@
+"""What a run is handed, checked before the SDK reads it: one clear line instead of a traceback.
+
+The SDK reads the files named by `--config`, `--state` and `--catalog` (and, for `--config ENV`,
+the environment) without telling the user which file is wrong or how: a missing file, a file that
+is not JSON or one of the wrong shape ends in a traceback, and a bookmark that is not a date is
+silently ignored, which makes the run read the whole history again. Here each file is read once up
+front with the same JSON decoder the SDK uses, and its shape is checked against what the tap and
+the SDK rely on. Settings that are valid one by one but impossible together (an end before the
+start) are checked here too. Every finding is a `ConfigError`: exit 2, nothing sent to the bank.
+
+Messages name the file, the place in it and the fix; they never quote a config file's values,
+which can hold the password.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import simplejson
+from jsonschema import Draft7Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match
+from singer_sdk.singerlib import Catalog
+
+from tap_fibank.errors import ConfigError
+from tap_fibank.private import exposed_secret
+from tap_fibank.walk.windows import sofia_today
+
+if TYPE_CHECKING:
+    from singer_sdk.plugin_base import PluginBase
+
+FILE_OPTIONS = ("--config", "--state", "--catalog")
+LIST_SETTINGS = {"ibans": '["BG47FINV..."]', "customer_ids": '["5896443"]'}
+
+_FORMATS = FormatChecker(formats=())
+
+
+@_FORMATS.checks("day", raises=ValueError)
+def _is_day(value: object) -> bool:
+    """A bookmark is a date, or a timestamp whose first ten characters are one."""
+    return not isinstance(value, str) or bool(dt.date.fromisoformat(value[:10]))
+
+
+_DAY: dict[str, Any] = {"type": "string", "format": "day"}
+_BOOKMARKS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "walked_through": _DAY,
+        "replication_key_value": _DAY,
+        "replication_key": {"type": "string"},
+        "progress_markers": {"type": "object"},
+    },
+}
+_STREAM_STATE: dict[str, Any] = {
+    **_BOOKMARKS,
+    "properties": {
+        **_BOOKMARKS["properties"],
+        "partitions": {
+            "type": "array",
+            "items": {**_BOOKMARKS, "required": ["context"], "properties": {
+                **_BOOKMARKS["properties"], "context": {"type": "object"}}},
+        },
+    },
+}  # fmt: skip
+STATE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "bookmarks": {"type": "object", "additionalProperties": _STREAM_STATE},
+        "currently_syncing": {"type": ["string", "null"]},
+    },
+}
+
+_NAMES: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+_METADATA: dict[str, Any] = {
+    "type": "object",
+    "required": ["breadcrumb", "metadata"],
+    "properties": {
+        "breadcrumb": _NAMES,
+        "metadata": {
+            "type": "object",
+            "properties": {
+                "selected": {"type": ["boolean", "null"]},
+                "selected-by-default": {"type": ["boolean", "null"]},
+                "inclusion": {"enum": ["available", "automatic", "unsupported", None]},
+                "table-key-properties": {**_NAMES, "type": ["array", "null"]},
+                "replication-key": {"type": ["string", "null"]},
+                "forced-replication-method": {"type": ["string", "null"]},
+            },
+        },
+    },
+}
+CATALOG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["streams"],
+    "properties": {
+        "streams": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["tap_stream_id"],
+                "properties": {
+                    "tap_stream_id": {"type": "string"},
+                    "stream": {"type": ["string", "null"]},
+                    "schema": {"$ref": "http://json-schema.org/draft-07/schema#"},
+                    "metadata": {"type": "array", "items": _METADATA},
+                    "key_properties": {**_NAMES, "type": ["array", "null"]},
+                    "replication_key": {"type": ["string", "null"]},
+                    "replication_method": {"enum": ["INCREMENTAL", "FULL_TABLE", "LOG_BASED", None]},
+                },
+            },
+        },
+    },
+}
+
+_FIX = {
+    "--config": "fix the file (meltano writes it from meltano.yml and .env: check those)",
+    "--state": "fix it, or start over without it (meltano: meltano state clear <state-id>), "
+    "which reads the whole history again",
+    "--catalog": "fix it, or let the tap write a new one with --discover",
+}
+_WHAT = {"--config": "settings", "--state": "Singer state", "--catalog": "Singer catalog"}
+
+
+def check_command_line(plugin: type[PluginBase], argv: Sequence[str]) -> None:
+    """Raise ConfigError for the first input named on the command line that the tap cannot use."""
+    for option, name in named_files(argv):
+        if option == "--config" and name == "ENV":
+            check_environment(plugin)
+            continue
+        content = read_json(option, name)
+        if option == "--config":
+            check_config_file(name, content)
+        elif option == "--state":
+            check_shape(option, name, content, STATE_SCHEMA)
+        else:
+            check_catalog(name, content)
+
+
+def named_files(argv: Sequence[str]) -> list[tuple[str, str]]:
+    """The (option, file) pairs of the command line, spelled `--state x` or `--state=x`."""
+    found: list[tuple[str, str]] = []
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            break
+        option, equals, value = arg.partition("=")
+        if option not in FILE_OPTIONS:
+            continue
+        if not equals:
+            value = next(args, "")
+        if not value:
+            msg = f"{option} needs a file name after it"
+            raise ConfigError(msg)
+        found.append((option, value))
+    return found
+
+
+def read_json(option: str, name: str) -> Any:
+    """The file's JSON, decoded as the SDK decodes it (numbers as Decimal)."""
+    where = f"{option} file {name}"
+    path = Path(name)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        msg = f"{where} does not exist: check the path (relative paths start at {os.getcwd()})"
+        raise ConfigError(msg) from None
+    except IsADirectoryError:
+        msg = f"{where} is a directory: name the JSON file itself"
+        raise ConfigError(msg) from None
+    except OSError as exc:
+        msg = f"{where} cannot be read ({exc.strerror or type(exc).__name__}): check its permissions"
+        raise ConfigError(msg) from None
+    except UnicodeDecodeError as exc:
+        msg = f"{where} is not UTF-8 text (byte {exc.start}): save it as UTF-8 JSON"
+        raise ConfigError(msg) from None
+    try:
+        return simplejson.loads(text, parse_float=Decimal)
+    except simplejson.JSONDecodeError as exc:
+        reason = re.sub(r"(character|sequence) .*", r"\1", exc.msg)
+        empty = " (the file is empty)" if not text.strip() else ""
+        msg = f"{where} is not JSON{empty}: {reason} at line {exc.lineno}, column {exc.colno}; {_FIX[option]}"
+        raise ConfigError(msg) from None
+    except RecursionError:
+        msg = f"{where} is nested too deeply to be {_WHAT[option]}; {_FIX[option]}"
+        raise ConfigError(msg) from None
+
+
+def check_config_file(name: str, content: Any) -> None:
+    """A settings file is one JSON object; a list setting given as one text is caught here.
+
+    A file that holds the password and is open to other users is worth a warning, not a stop.
+    """
+    if not isinstance(content, dict):
+        msg = (
+            f"--config file {name} must hold a JSON object of settings like "
+            f'{{"username": "...", "password": "..."}}, not {_kind(content)}'
+        )
+        raise ConfigError(msg)
+    for setting, example in LIST_SETTINGS.items():
+        if isinstance(content.get(setting), str):
+            msg = f"--config file {name}: {setting} must be a list of texts like {example}, not one text"
+            raise ConfigError(msg)
+    # meltano writes the file anew for every run, under the umask it runs with.
+    fix = "run meltano under umask 077 (as make run does)" if os.environ.get("MELTANO_PROJECT_ROOT") else None
+    exposed = exposed_secret(Path(name), fix=fix) if content.get("password") else None
+    if exposed:
+        print(f"tap-fibank: warning: {exposed}", file=sys.stderr, flush=True)
+
+
+def check_catalog(name: str, content: Any) -> None:
+    """A catalog of the Singer shape that the SDK can also parse."""
+    check_shape("--catalog", name, content, CATALOG_SCHEMA)
+    try:
+        Catalog.from_dict(content)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        msg = f"--catalog file {name} is not a Singer catalog the tap can use ({type(exc).__name__}); "
+        raise ConfigError(msg + _FIX["--catalog"]) from None
+
+
+def check_shape(option: str, name: str, content: Any, schema: Mapping[str, Any]) -> None:
+    """Raise ConfigError naming the most relevant place where `content` breaks `schema`."""
+    problem = shape_problem(content, schema)
+    if problem is None:
+        return
+    msg = f"{option} file {name} is not a {_WHAT[option]}: {problem}; {_FIX[option]}"
+    raise ConfigError(msg)
+
+
+def shape_problem(content: Any, schema: Mapping[str, Any]) -> str | None:
+    """The most relevant place where `content` breaks `schema`, and why, without its values."""
+    error = best_match(Draft7Validator(schema, format_checker=_FORMATS).iter_errors(content))
+    if error is None:
+        return None
+    return f"{_place(error)}{_reason(error)}"
+
+
+def _place(error: ValidationError) -> str:
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    return f"at {path.lstrip('.')}: " if path else ""
+
+
+def _reason(error: ValidationError) -> str:
+    rule: Any = error.validator_value
+    instance: Any = error.instance
+    if error.validator == "type":
+        names = [rule] if isinstance(rule, str) else list(rule)
+        return f"expected {' or '.join(_KINDS.get(n, n) for n in names)}, found {_kind(instance)}"
+    if error.validator == "format":
+        return "expected a date like 2024-01-31"
+    if error.validator == "required":
+        missing = [key for key in rule if key not in instance]
+        return f"{missing[0]!r} is missing" if missing else error.message
+    if error.validator == "enum":
+        return "expected one of " + ", ".join(str(v) for v in rule if v is not None)
+    text = error.message
+    return text if len(text) <= 100 else text[:100] + "..."
+
+
+_KINDS = {
+    "object": "an object {...}",
+    "array": "a list [...]",
+    "string": "a text",
+    "boolean": "true or false",
+    "null": "null",
+    "number": "a number",
+    "integer": "a whole number",
+}
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, without showing it (it may be a secret)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float, Decimal)):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def check_environment(plugin: type[PluginBase]) -> None:
+    """`--config ENV`: the SDK converts whole-number settings with int() and crashes on a typo."""
+    try:
+        plugin._env_var_config  # noqa: B018 (reads the environment and .env as a run would)
+    except (ValueError, simplejson.JSONDecodeError):
+        pass
+    else:
+        return
+    for setting, schema in plugin.config_jsonschema.get("properties", {}).items():
+        variable = plugin._env_var_prefix + setting.upper().replace("-", "_")
+        value = os.environ.get(variable)
+        if value is None:
+            continue
+        kind = str(schema.get("type", "")) + str(schema.get("anyOf", ""))
+        if "integer" in kind and not _is_int(value):
+            msg = f"{variable} must be a whole number like 7; fix it in the environment or .env"
+            raise ConfigError(msg)
+        if "object" in kind and not _is_json(value):
+            msg = f"{variable} must be a JSON object like {{}}; fix it in the environment or .env"
+            raise ConfigError(msg)
+    msg = f"a {plugin._env_var_prefix}* setting in the environment or .env cannot be read"
+    raise ConfigError(msg)
+
+
+def _is_int(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_json(text: str) -> bool:
+    try:
+        simplejson.loads(text)
+    except simplejson.JSONDecodeError:
+        return False
+    return True
+
+
+def without_nulls(config: Any) -> Any:
+    """Settings given as null are left out, so they take their defaults as if never given.
+
+    A hand-written config often spells "not set" as null; the SDK would pass the null on to code
+    that expects the default's type.
+    """
+    if isinstance(config, dict):
+        return {key: value for key, value in config.items() if value is not None}
+    return config
+
+
+def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> None:
+    """Settings that are each valid but together leave nothing to read."""
+    today = today or sofia_today()
+    start = _day(config.get("start_date"))
+    end = _day(config.get("end_date"))
+    if start is not None and start > today:
+        msg = (
+            f"start_date {start} is in the future (today in Sofia is {today}): there is nothing to "
+            "read yet; set a start_date no later than today"
+        )
+        raise ConfigError(msg)
+    if start is not None and end is not None and end < start:
+        msg = (
+            f"end_date {end} is before start_date {start}: nothing would be read; swap them, or "
+            "leave end_date out to read through today"
+        )
+        raise ConfigError(msg)
+    login, username = config.get("login"), config.get("username")
+    if login and username and str(login).strip().casefold() == str(username).strip().casefold():
+        msg = (
+            "login must not be your username: it is written in every record; choose another name "
+            "(or leave login out for an id derived from the username)"
+        )
+        raise ConfigError(msg)
+
+
+def _day(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None

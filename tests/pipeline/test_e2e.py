@@ -1,0 +1,954 @@
+"""End to end: real `meltano run` of tap-fibank against the sandbox bank, into a real DuckDB file and
+into the real PostgreSQL on 127.0.0.1:5432, each followed by a real `dbt build`.
+
+Every scenario runs in a copy of the project (meltano.yml and transform/) in a temporary directory,
+with its own `.meltano/` (system database, logs, run files), so a developer's `.env`, state and
+`output/` are never touched; the plugins themselves are the ones `make pipeline-install` put in
+`.meltano/`, linked. meltano runs as the Makefile runs it, through scripts/private.sh, under umask
+022: what it writes must still be private.
+
+The tap is pointed at a sandbox started here (base_url + the demo login), so the test knows the
+ground truth (`Sandbox.truth()`) and can read what the bank was asked (`Sandbox.counters()`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import json
+import os
+import shutil
+import stat
+import struct
+import subprocess
+import sys
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fibank_sandbox import Entry, Sandbox
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+MELTANO = REPO / ".tools" / "meltano" / "bin" / "meltano"
+SYS_DIR = REPO / ".meltano"
+PLUGIN_EXECUTABLES = {
+    "tap-fibank": SYS_DIR / "extractors" / "tap-fibank" / "venv" / "bin" / "tap-fibank",
+    "target-duckdb": SYS_DIR / "loaders" / "target-duckdb" / "venv" / "bin" / "target-duckdb",
+    "target-postgres": SYS_DIR / "loaders" / "target-postgres" / "venv" / "bin" / "target-postgres",
+    "target-jsonl": SYS_DIR / "loaders" / "target-jsonl" / "venv" / "bin" / "target-jsonl",
+    "dbt-duckdb": SYS_DIR / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt_invoker",
+    "dbt-postgres": SYS_DIR / "utilities" / "dbt-postgres" / "venv" / "bin" / "dbt_invoker",
+}
+IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+PRIVATE = REPO / "scripts" / "private.sh"  # how the Makefile's targets run meltano
+USUAL_UMASK = 0o022
+
+# A recent start keeps runs to seconds; the history still spans the euro changeover.
+START = date(2025, 6, 1)
+EURO_DAY = date(2026, 1, 1)
+KNOWN_MONTHS = (date(2025, 12, 1), date(2026, 1, 1))  # the last BGN month and the first EUR month
+LOOKBACK_DAYS = 7  # the tap's default
+BGN_PER_EUR = Decimal("1.95583")
+CENT = Decimal("0.01")
+CATEGORIES = {  # transform/seeds/transaction_types.csv, for the codes the sandbox books
+    "POS": "card_payment", "ATM": "cash_withdrawal", "CSH": "cash_deposit",
+    "TRO": "transfer_out", "TRI": "transfer_in", "SWI": "transfer_in", "SAL": "salary",
+    "BDG": "tax", "FEE": "fee", "COM": "commission", "INT": "interest", "COR": "correction",
+}  # fmt: skip
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail under CI=true where the end-to-end tests must run."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: the end-to-end tests must run, not skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def plugins_installed() -> None:
+    """meltano and the pipeline's plugins, as `make pipeline-install` installs them."""
+    missing = [name for name, path in PLUGIN_EXECUTABLES.items() if not path.exists()]
+    if not MELTANO.exists() or missing:
+        what = ", ".join((["meltano"] if not MELTANO.exists() else []) + missing)
+        unavailable(f"not installed: {what}; run `make pipeline-install` (`make test` does)")
+
+
+# --- the project copy and meltano ------------------------------------------------------------------
+
+
+@dataclass
+class Project:
+    """A copy of the Meltano project with an environment that isolates it."""
+
+    root: Path
+    env: dict[str, str]
+    logs: list[Path] = field(default_factory=list)
+
+    def meltano(
+        self, *args: str, timeout: float = 900, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `meltano --environment prod ...`; fail the test with the log's tail when it fails.
+
+        It runs as the Makefile's targets run it (scripts/private.sh), from a shell with the usual
+        umask 022, so that the files it writes prove they are private whatever the umask.
+        """
+        command = [str(PRIVATE), str(MELTANO), "--environment", "prod", *args]
+        proc = subprocess.run(
+            command,
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            umask=USUAL_UMASK,
+        )
+        log = self.root / f"meltano-{len(self.logs) + 1}.log"
+        log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
+        self.logs.append(log)
+        if check and proc.returncode != 0:
+            tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
+            pytest.fail(f"`meltano {' '.join(args)}` exited {proc.returncode} (log {log}):\n{tail}")
+        return proc
+
+    @property
+    def output(self) -> Path:
+        return self.root / "output"
+
+    @property
+    def sys_dir(self) -> Path:
+        """The project's own `.meltano`: its state, logs and run files (the plugins are linked)."""
+        return self.root / ".meltano"
+
+
+def make_project(root: Path, bank: Sandbox, extra_env: dict[str, str] | None = None) -> Project:
+    """Copy meltano.yml and transform/ to `root`; point the tap at `bank` with the demo login."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO / "meltano.yml", root / "meltano.yml")
+    shutil.copytree(
+        REPO / "transform",
+        root / "transform",
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", "__pycache__"),
+    )
+    (root / "output").mkdir(parents=True)
+    # A `.meltano` of its own, as in a checkout, with the plugins `make pipeline-install` installed.
+    (root / ".meltano").mkdir()
+    for plugins in ("extractors", "loaders", "utilities"):
+        (root / ".meltano" / plugins).symlink_to(SYS_DIR / plugins, target_is_directory=True)
+    # Nothing of the caller's own configuration may leak in (a developer's TAP_FIBANK_* etc.).
+    prefixes = ("TAP_FIBANK", "TARGET_", "DBT_", "MELTANO_", "FIBANK_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.update(
+        {
+            "MELTANO_SYS_DIR_ROOT": str(root / ".meltano"),
+            "MELTANO_DATABASE_URI": f"sqlite:///{root / '.meltano' / 'meltano.db'}",  # our own state
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "UV_COMPILE_BYTECODE": "1",
+            "TAP_FIBANK_BASE_URL": bank.base_url,
+            "TAP_FIBANK_USERNAME": bank.username,
+            "TAP_FIBANK_PASSWORD": bank.password,
+            "TAP_FIBANK_SANDBOX": "false",
+            "TAP_FIBANK_START_DATE": START.isoformat(),
+            # One sandbox account always answers 500: a normal run reads the others (the case
+            # that includes it is in test_warehouse_proofs.py). Do not wait on retries.
+            "TAP_FIBANK_IBANS": json.dumps(readable_ibans(bank)),
+            "TAP_FIBANK_MAX_RETRIES": "1",
+            # meltano.yml pins target-postgres's session to UTC; prove a different local zone
+            # cannot shift the stored instants.
+            "PGTZ": "Europe/Sofia",
+        }
+    )
+    env.update(extra_env or {})
+    return Project(root, env)
+
+
+def open_to_others(*roots: Path) -> list[str]:
+    """Every file or folder under `roots` (themselves included) that group or others may use.
+
+    Links are not followed: a project's `.meltano` links to the installed plugins, which hold
+    no bank data.
+    """
+    paths = list(roots)
+    for root in roots:
+        for folder, folders, files in os.walk(root):
+            paths += [Path(folder) / name for name in folders + files]
+    found: list[str] = []
+    for path in paths:
+        mode = path.lstat().st_mode
+        if not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & 0o077:
+            found.append(f"{path} {stat.S_IMODE(mode):04o}")
+    return found
+
+
+# --- the ground truth ------------------------------------------------------------------------------
+
+
+def readable_ibans(bank: Sandbox) -> list[str]:
+    """Every sandbox account but the one whose statement always fails."""
+    return [a.iban for a in bank.accounts if "statement_500" not in a.tags]
+
+
+def ecb_rates() -> dict[str, tuple[list[date], list[Decimal]]]:
+    """The seed `make ecb-rates` wrote: per currency, its rate days and units per EUR, in order."""
+    path = REPO / "transform" / "seeds" / "ecb_rates.csv"
+    if not path.exists():
+        unavailable("transform/seeds/ecb_rates.csv is missing: run `make ecb-rates` (`make test` does)")
+    table: dict[str, tuple[list[date], list[Decimal]]] = {}
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            days, rates = table.setdefault(row["currency"], ([], []))
+            days.append(date.fromisoformat(row["rate_date"]))
+            rates.append(Decimal(row["units_per_eur"]))
+    return table
+
+
+def bgn_to_eur(amount: Decimal) -> Decimal:
+    """The fixed conversion, half-up to the cent, as the law (and the bank) does it."""
+    return (amount / BGN_PER_EUR).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def in_eur(amount: Decimal, currency: str, day: date) -> Decimal | None:
+    """EUR as is, BGN at the fixed rate, else the ECB rate of the day or the last one before it."""
+    if currency == "EUR":
+        return amount
+    if currency == "BGN":
+        return bgn_to_eur(amount)
+    days, rates = ecb_rates().get(currency, ([], []))
+    position = bisect.bisect_right(days, day) - 1
+    if position < 0:
+        return None
+    return (amount / rates[position]).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def is_own_transfer(e: Entry, bank: Sandbox) -> bool:
+    own = {a.iban for a in bank.accounts} - {e.iban}
+    return (e.trn_account or "").replace(" ", "").upper() in own
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def expected_entries(bank: Sandbox) -> dict[str, list[Entry]]:
+    """What the tap can deliver: every entry since START of every account whose statement works."""
+    skipped = {a.iban for a in bank.accounts if "statement_500" in a.tags}
+    return {
+        iban: [e for e in entries if e.booking_date >= START]
+        for iban, entries in bank.truth().items()
+        if iban not in skipped
+    }
+
+
+def customer_of(bank: Sandbox) -> dict[str, str]:
+    return {a.iban: a.customer_id for a in bank.accounts}
+
+
+def utc_naive(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def to_decimal(value: Any) -> Decimal:
+    """A warehouse number as a Decimal: DuckDB's DOUBLE via its shortest repr, NUMERIC as is."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+def to_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+# --- warehouses ------------------------------------------------------------------------------------
+
+
+class Warehouse:
+    """Read-only SQL on the warehouse a pipeline loaded: the raw schema and the dbt marts."""
+
+    name: str
+    raw: str
+    analytics: str
+    job: str
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def execute(self, sql: str) -> None:
+        """Change the warehouse behind the pipeline's back (to prove the tests notice)."""
+        raise NotImplementedError
+
+    def env(self) -> dict[str, str]:
+        return {}
+
+    def drop(self) -> None:
+        """Remove what the tests created."""
+
+
+class DuckDBWarehouse(Warehouse):
+    name, raw, analytics, job = "duckdb", "tap_fibank", "analytics", "fibank-duckdb"
+
+    def __init__(self, project_root: Path) -> None:
+        self.path = project_root / "output" / "fibank.duckdb"  # meltano.yml's default location
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        import duckdb
+
+        assert duckdb.__version__ == "1.2.2", "open the warehouse only with duckdb 1.2.2"
+        # Connect per query: a held connection would lock the file against the next load.
+        connection = duckdb.connect(str(self.path), read_only=True)
+        try:
+            return connection.execute(sql).fetchall()
+        finally:
+            connection.close()
+
+    def execute(self, sql: str) -> None:
+        import duckdb
+
+        connection = duckdb.connect(str(self.path))
+        try:
+            connection.execute(sql)
+        finally:
+            connection.close()
+
+
+def postgres_params() -> dict[str, str]:
+    """The test server: libpq's PG* variables when set, else 127.0.0.1:5432, user postgres, db test."""
+    return {
+        "host": os.environ.get("PGHOST", "127.0.0.1"),
+        "port": os.environ.get("PGPORT", "5432"),
+        "user": os.environ.get("PGUSER", "postgres"),
+        "password": os.environ.get("PGPASSWORD", ""),
+        "dbname": os.environ.get("PGDATABASE", "test"),
+    }
+
+
+class PostgresWarehouse(Warehouse):
+    name, job = "postgres", "fibank-postgres"
+
+    def __init__(self) -> None:
+        import psycopg
+
+        self.params = postgres_params()
+        token = uuid.uuid4().hex[:10]
+        self.raw = f"e2e_raw_{token}"
+        self.analytics = f"e2e_{token}"
+        try:
+            psycopg.connect(**self.params, connect_timeout=5).close()  # type: ignore[arg-type]
+        except psycopg.OperationalError as exc:
+            where = f"{self.params['host']}:{self.params['port']}/{self.params['dbname']}"
+            unavailable(f"no PostgreSQL at {where} as {self.params['user']}: {exc}".strip())
+
+    def env(self) -> dict[str, str]:
+        p = self.params
+        return {
+            "TARGET_POSTGRES_HOST": p["host"],
+            "TARGET_POSTGRES_PORT": p["port"],
+            "TARGET_POSTGRES_USER": p["user"],
+            "TARGET_POSTGRES_PASSWORD": p["password"],
+            "TARGET_POSTGRES_DATABASE": p["dbname"],
+            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.raw,
+            "DBT_POSTGRES_SOURCE_SCHEMA": self.raw,
+            "DBT_POSTGRES_SCHEMA": self.analytics,
+        }
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        with psycopg.connect(**self.params) as connection:  # type: ignore[arg-type]
+            return connection.execute(sql).fetchall()  # type: ignore[arg-type]
+
+    def execute(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(**self.params, autocommit=True) as connection:  # type: ignore[arg-type]
+            connection.execute(sql)  # type: ignore[arg-type]
+
+    def drop(self) -> None:
+        import psycopg
+
+        with psycopg.connect(**self.params, autocommit=True) as connection:  # type: ignore[arg-type]
+            for schema in (
+                self.raw,
+                self.analytics,
+                f"{self.analytics}_staging",
+                f"{self.analytics}_dbt_test__audit",
+            ):
+                connection.execute(f'drop schema if exists "{schema}" cascade')  # type: ignore[arg-type]
+
+
+# --- one scenario per warehouse: load, post a late entry, load again ------------------------------
+
+
+@dataclass
+class Snapshot:
+    """The raw transactions table after a run, by IBAN."""
+
+    by_iban: dict[str, list[tuple[Any, ...]]]
+    duplicates: list[tuple[Any, ...]]
+
+    @property
+    def count(self) -> int:
+        return sum(len(rows) for rows in self.by_iban.values())
+
+
+RAW_COLUMNS = (
+    "iban, entry_id, customer_id, booking_date, booked_at, value_date, direction, amount, "
+    "signed_amount, balance_after, currency"
+)
+
+
+def snapshot(wh: Warehouse) -> Snapshot:
+    by_iban: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in wh.rows(f"select {RAW_COLUMNS} from {wh.raw}.transactions order by iban, entry_id"):
+        iban, entry_id, customer_id, booking, booked_at, value, direction, *money, currency = row
+        by_iban[iban].append(
+            (
+                int(entry_id),
+                str(customer_id),
+                to_date(booking),
+                booked_at,
+                to_date(value),
+                direction,
+                *(to_decimal(m) for m in money),
+                currency,
+            )
+        )
+    duplicates = wh.rows(
+        f"select iban, entry_id, count(*) from {wh.raw}.transactions "
+        "group by iban, entry_id having count(*) > 1"
+    )
+    return Snapshot(dict(by_iban), duplicates)
+
+
+def truth_rows(bank: Sandbox) -> dict[str, list[tuple[Any, ...]]]:
+    owner = customer_of(bank)
+    return {
+        iban: sorted(
+            (
+                e.entry_id,
+                owner[iban],
+                e.booking_date,
+                utc_naive(e.booked_at),
+                e.value_date,
+                e.direction,
+                e.amount,
+                e.signed_amount,
+                e.balance_after,
+                e.currency,
+            )
+            for e in entries
+        )
+        for iban, entries in expected_entries(bank).items()
+        if entries
+    }
+
+
+@dataclass
+class Scenario:
+    """Everything one warehouse's scenario observed, for the tests to assert on."""
+
+    warehouse: Warehouse
+    bank: Sandbox
+    project: Project
+    first_truth: dict[str, list[tuple[Any, ...]]]
+    first: Snapshot
+    first_output: str
+    late_entry: Entry
+    second_counters: dict[str, Any]
+    second: Snapshot
+    second_output: str
+    state: dict[str, Any]
+
+
+def run_scenario(wh: Warehouse, project: Project, bank: Sandbox) -> Scenario:
+    first_run = project.meltano("run", wh.job)  # tap-fibank target-<wh> dbt-<wh>:build
+    first_truth = truth_rows(bank)
+    first = snapshot(wh)
+    # A back-dated booking inside the lookback: it must arrive, and the later balances the bank
+    # rewrote must replace the loaded ones (an upsert, not an insert).
+    busy = next(a for a in bank.accounts if "busy" in a.tags and "converted" in a.tags)
+    late = bank.post_late_entry(busy.iban, bank.today - timedelta(days=2), Decimal("12.34"))
+    bank.reset_counters()
+    second_run = project.meltano("run", wh.job)
+    counters = bank.counters()
+    second = snapshot(wh)
+    state_id = f"prod:tap-fibank-to-target-{wh.name}"
+    state_out = project.meltano("state", "get", state_id).stdout
+    return Scenario(
+        wh,
+        bank,
+        project,
+        first_truth,
+        first,
+        first_run.stdout + first_run.stderr,
+        late,
+        counters,
+        second,
+        second_run.stdout + second_run.stderr,
+        json.loads(state_out[state_out.index("{") :]),
+    )
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def scenario(
+    request: pytest.FixtureRequest,
+    plugins_installed: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Scenario]:
+    root = tmp_path_factory.mktemp(f"pipeline-{request.param}")
+    wh: Warehouse = DuckDBWarehouse(root) if request.param == "duckdb" else PostgresWarehouse()
+    try:
+        with Sandbox(seed=1) as bank:
+            project = make_project(root, bank, wh.env())
+            yield run_scenario(wh, project, bank)
+    finally:
+        wh.drop()
+
+
+# --- private files ---------------------------------------------------------------------------------
+
+
+def test_the_warehouse_and_meltanos_state_and_logs_are_private_under_umask_022(scenario: Scenario) -> None:
+    project = scenario.project
+    assert (project.sys_dir / "meltano.db").exists()  # the bookmarks
+    assert (project.sys_dir / "run" / "tap-fibank" / "state.json").exists()
+    if scenario.warehouse.name == "duckdb":
+        assert (project.output / "fibank.duckdb").exists()
+    assert open_to_others(project.output, project.sys_dir) == []
+    # The config meltano wrote for the tap (with the password) was private too: no warning.
+    assert "holds a password" not in scenario.first_output + scenario.second_output
+
+
+# --- raw: exactly what the bank booked -------------------------------------------------------------
+
+
+def test_first_run_loads_exactly_the_banks_entries(scenario: Scenario) -> None:
+    truth, loaded = scenario.first_truth, scenario.first.by_iban
+    assert sorted(loaded) == sorted(truth), "accounts with entries differ"
+    for iban, rows in truth.items():
+        got = loaded[iban]
+        assert len(got) == len(rows), f"{iban}: {len(got)} rows loaded, the bank booked {len(rows)}"
+        assert [r[0] for r in got] == [r[0] for r in rows], f"{iban}: entry ids differ"
+        assert sum(r[6] for r in got) == sum(r[6] for r in rows), f"{iban}: amounts differ"
+        assert sum(r[7] for r in got) == sum(r[7] for r in rows), f"{iban}: signed sums differ"
+        assert got == rows, f"{iban}: some entry differs field by field"
+    assert scenario.first.duplicates == []
+
+
+def test_every_account_asked_for_is_loaded(scenario: Scenario) -> None:
+    empty = {a.iban for a in scenario.bank.accounts if "no_entries" in a.tags}
+    readable = set(readable_ibans(scenario.bank))
+    assert set(scenario.second.by_iban) == readable - empty
+    accounts = {r[0] for r in scenario.warehouse.rows(f"select iban from {scenario.warehouse.raw}.accounts")}
+    assert accounts == readable
+
+
+def test_second_run_adds_the_late_entry_and_no_duplicate(scenario: Scenario) -> None:
+    assert scenario.second.duplicates == []
+    assert scenario.second.count == scenario.first.count + 1
+    assert scenario.second.by_iban == truth_rows(scenario.bank)
+    late = scenario.late_entry
+    assert any(r[0] == late.entry_id for r in scenario.second.by_iban[late.iban])
+
+
+def test_second_run_rewrites_the_balances_the_late_entry_changed(scenario: Scenario) -> None:
+    late = scenario.late_entry
+    order = [e.entry_id for e in scenario.bank.truth()[late.iban]]
+    after_late = set(order[order.index(late.entry_id) + 1 :])
+    assert after_late, "no entry was booked after the late one: the scenario proves nothing"
+    before = {r[0]: r[8] for r in scenario.first.by_iban[late.iban]}
+    after = {r[0]: r[8] for r in scenario.second.by_iban[late.iban]}
+    for entry_id, balance in before.items():
+        shift = late.signed_amount if entry_id in after_late else Decimal(0)
+        assert after[entry_id] == balance + shift, f"entry {entry_id}"
+
+
+def test_second_run_asks_only_for_the_recent_windows_and_logs_in_once(scenario: Scenario) -> None:
+    counters = scenario.second_counters
+    assert counters["logins"] == 1
+    assert counters["longest_range_days"] <= 30
+    failing = {a.iban for a in scenario.bank.accounts if "statement_500" in a.tags}
+    firsts = [
+        date.fromisoformat(first) for iban, first, _ in counters["statement_ranges"] if iban not in failing
+    ]
+    assert firsts, "the second run asked for no statement"
+    assert min(firsts) >= scenario.bank.today - timedelta(days=LOOKBACK_DAYS + 31)
+
+
+def test_state_keeps_a_bookmark_per_account(scenario: Scenario) -> None:
+    partitions = scenario.state["singer_state"]["bookmarks"]["transactions"]["partitions"]
+    bookmarked = {p["context"]["iban"] for p in partitions}
+    assert set(scenario.second.by_iban) <= bookmarked
+
+
+def test_staging_sums_are_exact_decimals(scenario: Scenario) -> None:
+    wh = scenario.warehouse
+    got = {
+        iban: (to_decimal(a), to_decimal(s), n)
+        for iban, a, s, n in wh.rows(
+            f"select iban, sum(amount), sum(signed_amount), count(*) "
+            f"from {wh.analytics}_staging.stg_fibank__transactions group by iban"
+        )
+    }
+    want = {
+        iban: (sum(e.amount for e in es), sum(e.signed_amount for e in es), len(es))
+        for iban, es in expected_entries(scenario.bank).items()
+        if es
+    }
+    assert got == want
+
+
+# --- dbt ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("run", ["first", "second"])
+def test_dbt_build_passes_every_model_and_test(scenario: Scenario, run: str) -> None:
+    output = scenario.first_output if run == "first" else scenario.second_output
+    summary = [line for line in output.splitlines() if "Done. PASS=" in line]
+    assert len(summary) == 2, "dbt did not build the models and then test them"
+    for line, least in zip(summary, (19, 13), strict=True):  # models and seeds; data tests
+        counts = dict(part.split("=") for part in line.split("Done. ")[1].split())
+        assert counts["ERROR"] == counts["SKIP"] == counts["WARN"] == "0", line
+        assert int(counts["PASS"]) >= least, line
+
+
+def expected_category(e: Entry) -> str:
+    return CATEGORIES[e.trn_type]
+
+
+def expected_counterparty(e: Entry) -> str:
+    for name in (e.contragent, e.ben_order_party):
+        if name and name.strip():
+            return name.strip()
+    category = expected_category(e)
+    if category in {"fee", "commission", "interest", "correction"}:
+        return "Fibank"
+    return {"cash_withdrawal": "Cash (ATM)", "cash_deposit": "Cash deposit"}.get(category, "(unknown)")
+
+
+def _money_rows(rows: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+    return {tuple(to_decimal(v) if isinstance(v, float | Decimal) else v for v in row) for row in rows}
+
+
+def all_entries(scenario: Scenario) -> list[tuple[str, Entry]]:
+    owner = customer_of(scenario.bank)
+    return [(owner[iban], e) for iban, es in expected_entries(scenario.bank).items() for e in es]
+
+
+def test_monthly_debit_credit_per_account_matches_the_truth(scenario: Scenario) -> None:
+    want: dict[tuple[Any, ...], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), 0])
+    for customer, e in all_entries(scenario):
+        cell = want[(e.iban, customer, month_of(e.booking_date), e.currency)]
+        cell[0 if e.direction == "debit" else 1] += e.amount
+        cell[2] += 1
+    wh = scenario.warehouse
+    got = wh.rows(
+        f"select iban, customer_id, booking_month, currency, debit_total, credit_total, entry_count "
+        f"from {wh.analytics}.mart_monthly_debit_credit"
+    )
+    assert _money_rows(got) == {(*k, v[0], v[1], v[2]) for k, v in want.items()}
+
+
+def test_known_months_around_the_euro_changeover(scenario: Scenario) -> None:
+    """December 2025 is the last BGN month of a converted account, January 2026 its first EUR one."""
+    wh = scenario.warehouse
+    converted = [a.iban for a in scenario.bank.accounts if "converted" in a.tags]
+    rows = wh.rows(
+        f"select iban, booking_month, currency, debit_total, credit_total "
+        f"from {wh.analytics}.mart_monthly_debit_credit "
+        f"where booking_month in (date '2025-12-01', date '2026-01-01')"
+    )
+    seen = {(iban, to_date(month)): currency for iban, month, currency, _, _ in rows}
+    for iban in converted:
+        assert seen[(iban, KNOWN_MONTHS[0])] == "BGN"
+        assert seen[(iban, KNOWN_MONTHS[1])] == "EUR"
+    for month in KNOWN_MONTHS:
+        want = monthly_eur_truth(scenario)
+        got = wh.rows(
+            f"select debit_eur, credit_eur, own_transfers_out_eur, own_transfers_in_eur "
+            f"from {wh.analytics}.mart_monthly_debit_credit_eur "
+            f"where booking_month = date '{month}' and profile = 'all'"
+        )
+        assert got, f"no row for {month}"
+        assert tuple(to_decimal(v) for v in got[0]) == tuple(want[(month, "all")][:4])
+        assert want[(month, "all")][0] > 0 and want[(month, "all")][1] > 0
+
+
+def profile_of(bank: Sandbox) -> dict[str, str]:
+    kinds = {c.customer_id: c.kind for c in bank.customers}
+    return {a.iban: kinds[a.customer_id] for a in bank.accounts}
+
+
+def monthly_eur_truth(scenario: Scenario) -> dict[tuple[date, str], list[Any]]:
+    """(month, profile) -> spent, received, moved out, moved in (EUR), entries without a rate."""
+    bank = scenario.bank
+    profile = profile_of(bank)
+    want: dict[tuple[date, str], list[Any]] = defaultdict(
+        lambda: [Decimal(0), Decimal(0), Decimal(0), Decimal(0), 0]
+    )
+    for _, e in all_entries(scenario):
+        eur = in_eur(e.amount, e.currency, e.booking_date)
+        slot = (2 if is_own_transfer(e, bank) else 0) + (0 if e.direction == "debit" else 1)
+        for key in ((month_of(e.booking_date), profile[e.iban]), (month_of(e.booking_date), "all")):
+            if eur is None:
+                want[key][4] += 1
+            else:
+                want[key][slot] += eur
+    return want
+
+
+def test_monthly_debit_credit_in_eur_matches_the_truth(scenario: Scenario) -> None:
+    """Per profile and for all: USD at the ECB rate, own-account transfers apart."""
+    want = monthly_eur_truth(scenario)
+    wh = scenario.warehouse
+    got = wh.rows(
+        f"select booking_month, profile, debit_eur, credit_eur, own_transfers_out_eur, "
+        f"own_transfers_in_eur, entries_not_in_eur from {wh.analytics}.mart_monthly_debit_credit_eur"
+    )
+    assert _money_rows(got) == {(*k, *v) for k, v in want.items()}
+    assert {k[1] for k in want} == {"person", "business", "all"}
+    assert any(v[2] for v in want.values()), "no own-account transfer: the test proves nothing"
+
+
+# November 2025 (seed 1: the sandbox's past does not depend on the day it runs), worked out by hand
+# from its entries: the person's EUR account as is, the savings account's BGN / 1.95583, and the
+# USD account at the ECB rate of each booking day, e.g. 1.09 USD on Saturday 1 November at the
+# Friday's 1.1554 = 0.94 EUR, 610.81 USD received on the 12th at 1.1576 = 527.65 EUR; its three
+# transfers to the person's EUR account (769.65 at 1.1514, 179.35 and 345.26 at 1.1492 =
+# 668.45 + 156.07 + 300.44 = 1,124.96 EUR) are own-account transfers, not spending.
+# (spent, received, own-account transfers out), EUR.
+HAND_COMPUTED_NOVEMBER_2025 = {
+    "person": (Decimal("3680.86"), Decimal("6846.21"), Decimal("1124.96")),
+    "business": (Decimal("8520.93"), Decimal("20492.35"), Decimal("0.00")),
+}
+
+
+def test_one_month_in_eur_equals_the_hand_computed_figures(scenario: Scenario) -> None:
+    wh = scenario.warehouse
+    rows = wh.rows(
+        f"select profile, debit_eur, credit_eur, own_transfers_out_eur "
+        f"from {wh.analytics}.mart_monthly_debit_credit_eur where booking_month = date '2025-11-01'"
+    )
+    got = {profile: tuple(to_decimal(v) for v in values) for profile, *values in rows}
+    want = dict(HAND_COMPUTED_NOVEMBER_2025)
+    want["all"] = tuple(a + b for a, b in zip(want["person"], want["business"], strict=True))
+    assert got == want
+
+
+def test_fees_and_commissions_match_the_truth(scenario: Scenario) -> None:
+    want: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [Decimal(0), 0, Decimal(0), 0])
+    for customer, e in all_entries(scenario):
+        category = expected_category(e)
+        if category in {"fee", "commission"}:
+            cell = want[(e.iban, customer, month_of(e.booking_date), e.currency)]
+            offset = 0 if category == "fee" else 2
+            cell[offset] -= e.signed_amount
+            cell[offset + 1] += 1
+    assert want, "the sandbox booked no fees: the test proves nothing"
+    wh = scenario.warehouse
+    got = wh.rows(
+        f"select iban, customer_id, booking_month, currency, fee_total, fee_count, commission_total, "
+        f"commission_count from {wh.analytics}.mart_fees_monthly"
+    )
+    assert _money_rows(got) == {(*k, *v) for k, v in want.items()}
+
+
+def test_spending_by_counterparty_matches_the_truth(scenario: Scenario) -> None:
+    want: dict[tuple[Any, ...], list[Any]] = defaultdict(
+        lambda: [Decimal(0), Decimal(0), Decimal(0), Decimal(0), 0, 0]
+    )
+    for customer, e in all_entries(scenario):
+        cell = want[(customer, expected_counterparty(e), e.currency)]
+        own = is_own_transfer(e, scenario.bank)
+        if e.direction == "debit":
+            cell[2 if own else 0] += e.amount
+            cell[4] += 0 if own else 1
+        else:
+            cell[3 if own else 1] += e.amount
+            cell[5] += 0 if own else 1
+    wh = scenario.warehouse
+    got = wh.rows(
+        f"select customer_id, counterparty, currency, spent, received, own_transfers_out, "
+        f"own_transfers_in, debit_count, credit_count from {wh.analytics}.mart_spending_by_counterparty"
+    )
+    assert _money_rows(got) == {(*k, *v) for k, v in want.items()}
+
+
+def test_daily_balances_carry_over_the_euro_changeover(scenario: Scenario) -> None:
+    days = [date(2025, 12, 30), date(2025, 12, 31), EURO_DAY, date(2026, 1, 2), date(2026, 1, 3)]
+    want = {}
+    for iban, es in expected_entries(scenario.bank).items():
+        for day in days:
+            before = [e for e in es if e.booking_date <= day]
+            if not before:
+                continue  # an account without entries (a deposit): its balance is the bank's opening
+            last = before[-1]
+            if last.currency == "BGN" and day >= EURO_DAY:
+                want[(iban, day)] = ("EUR", bgn_to_eur(last.balance_after))
+            else:
+                want[(iban, day)] = (last.currency, last.balance_after)
+    wh = scenario.warehouse
+    listed = ", ".join(f"date '{d}'" for d in days)
+    with_entries = ", ".join(f"'{iban}'" for iban, es in expected_entries(scenario.bank).items() if es)
+    got = {
+        (iban, to_date(day)): (currency, to_decimal(balance))
+        for iban, day, currency, balance in wh.rows(
+            f"select iban, balance_date, currency, end_of_day_balance "
+            f"from {wh.analytics}.mart_daily_balances where balance_date in ({listed}) "
+            f"and iban in ({with_entries})"
+        )
+    }
+    assert got == want
+
+
+def test_net_worth_adds_every_account_in_eur_per_profile(scenario: Scenario) -> None:
+    """End of 2025-12 and of 2026-01: BGN, EUR and USD (at the ECB rate) accounts, person and business."""
+    bank = scenario.bank
+    profile = profile_of(bank)
+    days = (date(2025, 12, 31), date(2026, 1, 31))
+    want: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
+    for iban, es in expected_entries(bank).items():
+        for day in days:
+            before = [e for e in es if e.booking_date <= day]
+            if not before:
+                continue
+            last = before[-1]
+            eur = in_eur(last.balance_after, last.currency, day)
+            assert eur is not None
+            want[(day, profile[iban])] += eur
+            want[(day, "all")] += eur
+    wh = scenario.warehouse
+    # The deposit without entries adds its balance (the bank's opening balance of its first window).
+    deposits = wh.rows(
+        f"select a.profile, a.latest_window_balance from {wh.analytics}.dim_accounts as a "
+        f"where a.entry_count = 0"
+    )
+    for day in days:
+        for kind, balance in deposits:
+            want[(day, kind)] += to_decimal(balance)
+            want[(day, "all")] += to_decimal(balance)
+    listed = ", ".join(f"date '{d}'" for d in days)
+    got = wh.rows(
+        f"select balance_date, profile, net_worth_eur from {wh.analytics}.mart_net_worth_daily "
+        f"where balance_date in ({listed})"
+    )
+    assert _money_rows(got) == {(*k, v) for k, v in want.items()}
+
+
+# --- proof of completeness: the statement tests catch a lost entry ----------------------------------
+
+
+def test_dbt_tests_fail_on_a_deleted_entry_and_pass_once_repaired(scenario: Scenario) -> None:
+    """Delete an entry far behind the lookback: only the statements can tell it is gone."""
+    wh, project, bank = scenario.warehouse, scenario.project, scenario.bank
+    busy = next(a for a in bank.accounts if "busy" in a.tags and "converted" in a.tags)
+    old = [e for e in expected_entries(bank)[busy.iban] if e.booking_date <= bank.today - timedelta(days=60)]
+    victim = old[len(old) // 2]
+    wh.execute(
+        f"delete from {wh.raw}.transactions where iban = '{busy.iban}' and entry_id = {victim.entry_id}"
+    )
+
+    project.meltano("invoke", f"dbt-{wh.name}", "run")
+    failed = project.meltano("run", f"dbt-{wh.name}:test", check=False)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0, "dbt test passed on a warehouse with an entry missing"
+    assert "Failure in test assert_statement_windows_match_entries" in output
+    assert "Failure in test assert_balance_after_follows_previous_entry" in output
+
+    # An incremental run cannot bring it back (it is older than the lookback); a full refresh does.
+    project.meltano("run", "--full-refresh", wh.job)
+    repaired = project.meltano("run", f"dbt-{wh.name}:test")
+    assert "ERROR=0" in repaired.stdout + repaired.stderr
+    assert snapshot(wh).by_iban == truth_rows(bank)
+
+
+# --- the demo report -------------------------------------------------------------------------------
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+@pytest.mark.parametrize("scenario", ["duckdb"], indirect=True)  # the report reads the DuckDB file
+def test_demo_report_prints_the_months_and_draws_a_readable_chart(scenario: Scenario) -> None:
+    try:
+        import matplotlib.image
+    except ImportError:
+        unavailable("matplotlib is not installed in .venv: run `make test` (it installs it)")
+    chart = scenario.project.output / "monthly_debit_credit.png"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "demo_report.py"), "--duckdb",
+         str(scenario.project.output / "fibank.duckdb"), "--chart", str(chart)],
+        capture_output=True, text=True, timeout=300, check=False, umask=USUAL_UMASK,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert open_to_others(chart) == [], "the chart is private even without scripts/private.sh"
+    months = [line for line in proc.stdout.splitlines() if line[:4].isdigit() and line[4] == "-"]
+    assert len(months) == 6, proc.stdout
+    data = chart.read_bytes()
+    width, height = png_size(data)
+    assert width >= 800 and height >= 400
+    pixels = matplotlib.image.imread(chart)[:, :, :3]
+
+    def share(rgb: tuple[int, int, int]) -> float:
+        target = [c / 255 for c in rgb]
+        close = (abs(pixels - target) < 0.04).all(axis=2)
+        return float(close.mean())
+
+    assert share((0xC0, 0x39, 0x2B)) > 0.01, "no debit bars drawn"
+    assert share((0x27, 0xAE, 0x60)) > 0.01, "no credit bars drawn"
+
+
+# --- the file loader -------------------------------------------------------------------------------
+
+
+def test_file_loader_appends_every_run_with_exact_amounts(plugins_installed: None, tmp_path: Path) -> None:
+    def read(path: Path) -> list[dict[str, Any]]:
+        return [json.loads(line, parse_float=Decimal) for line in path.read_text("utf-8").splitlines()]
+
+    with Sandbox(seed=1) as bank:
+        # A busy account: the second run's lookback days hold entries to append again.
+        busy = next(a.iban for a in bank.accounts if "busy" in a.tags and "converted" not in a.tags)
+        entries = expected_entries(bank)[busy]
+        # The password from a command, as `meltano config set tap-fibank password_command '[...]'`
+        # stores it (a JSON list as text); it runs once per run.
+        helper = tmp_path / "password.py"
+        helper.write_text(f"open({str(tmp_path / 'runs')!r}, 'a').write('.')\nprint({bank.password!r})\n")
+        login = {
+            "TAP_FIBANK_PASSWORD": "",
+            "TAP_FIBANK_PASSWORD_COMMAND": json.dumps([sys.executable, str(helper)]),
+        }
+        project = make_project(tmp_path / "project", bank, {"TAP_FIBANK_IBANS": json.dumps([busy]), **login})
+        folder = project.output / "jsonl"
+        project.meltano("run", "tap-fibank", "target-jsonl")
+        assert (tmp_path / "runs").read_text() == "."
+        first = read(folder / "transactions.jsonl")
+        first_customers = read(folder / "customers.jsonl")
+        project.meltano("run", "tap-fibank", "target-jsonl")
+        second = read(folder / "transactions.jsonl")
+        second_customers = read(folder / "customers.jsonl")
+    # The first run wrote every entry once, to the cent.
+    assert [r["entry_id"] for r in first] == [e.entry_id for e in entries]
+    assert [(r["amount"], r["balance_after"]) for r in first] == [
+        (e.amount, e.balance_after) for e in entries
+    ]
+    # The second appended (the lookback days again) and left the first run's lines alone.
+    assert second[: len(first)] == first
+    assert len(second) > len(first)
+    assert {r["entry_id"] for r in second} == {r["entry_id"] for r in first}
+    assert len(second_customers) == 2 * len(first_customers) == 2 * len(bank.customers)
+    assert not any(folder.glob("*-*.jsonl")), "a timestamped file instead of appending"
+    assert open_to_others(project.output, project.sys_dir) == []

@@ -1,0 +1,143 @@
+"""Every window proves itself: balanced, chained across windows and the euro changeover."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from support.tapruns import broken_iban, run_tap, sandbox_config
+
+from fibank_sandbox import Sandbox
+from tap_fibank.proof.statement import to_euro
+from tap_fibank.walk.windows import sofia_today
+
+START = "2025-06-01"  # seventeen months, across 2026-01-01
+
+
+def tap_config(bank: Sandbox, **overrides):
+    return sandbox_config(bank, START, **{"max_retries": 0, **overrides})
+
+
+def by_account(records):
+    grouped = defaultdict(list)
+    for record in records:
+        grouped[record["iban"]].append(record)
+    for rows in grouped.values():
+        rows.sort(key=lambda r: r["date_from"])
+    return grouped
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory):
+    with Sandbox(seed=1) as bank:
+        run = run_tap(tmp_path_factory.mktemp("statements"), tap_config(bank))
+        yield bank, run
+
+
+def test_every_window_of_every_account_is_balanced(synced):
+    bank, run = synced
+    assert run.returncode == 0, run.stderr[-2000:]
+    statements = run.records["statements"]
+    readable = {a.iban for a in bank.accounts} - {broken_iban(bank)}
+    assert {s["iban"] for s in statements} == readable
+    assert all(s["is_balanced"] for s in statements)
+    assert "does not add up" not in run.stderr
+
+
+def test_windows_chain_and_the_changeover_is_recognised_not_counted(synced):
+    bank, run = synced
+    converted = {a.iban for a in bank.accounts if "converted" in a.tags}
+    assert converted
+    for iban, windows in by_account(run.records["statements"]).items():
+        for before, after in zip(windows, windows[1:]):
+            assert dt.date.fromisoformat(after["date_from"]) == dt.date.fromisoformat(
+                before["date_to"]
+            ) + dt.timedelta(days=1)
+            if before["currency"] == "BGN" and after["currency"] == "EUR":
+                assert iban in converted
+                assert after["date_from"] == "2026-01-01"
+                assert after["opening_balance"] == to_euro(before["closing_balance"])
+            else:
+                assert after["opening_balance"] == before["closing_balance"], (iban, before, after)
+    for iban in converted:
+        currencies = [w["currency"] for w in by_account(run.records["statements"])[iban]]
+        assert currencies[0] == "BGN" and currencies[-1] == "EUR"
+
+
+def test_statement_totals_equal_the_entries_emitted(synced):
+    _, run = synced
+    entries = defaultdict(lambda: [Decimal(0), Decimal(0), 0])
+    for record in run.records["transactions"]:
+        key = record["iban"]
+        for window in by_account(run.records["statements"])[key]:
+            if window["date_from"] <= record["booking_date"] <= window["date_to"]:
+                slot = entries[(key, window["date_from"])]
+                slot[0 if record["direction"] == "debit" else 1] += record["amount"]
+                slot[2] += 1
+                break
+    for window in run.records["statements"]:
+        debit, credit, count = entries[(window["iban"], window["date_from"])]
+        assert (debit, credit, count) == (
+            window["debit_turnover"],
+            window["credit_turnover"],
+            window["entry_count"],
+        )
+
+
+def test_every_transaction_carries_the_currency_the_bank_reported(synced):
+    bank, run = synced
+    for record in run.records["transactions"]:
+        expected = (
+            "BGN"
+            if record["booking_date"] < "2026-01-01"
+            and any(a.iban == record["iban"] and "converted" in a.tags for a in bank.accounts)
+            else None
+        )
+        if expected:
+            assert record["currency"] == expected
+        elif record["booking_date"] >= "2026-01-01":
+            assert record["currency"] in {"EUR", "USD"}
+
+
+def test_a_truncated_statement_is_warned_about_and_its_bookmark_held(tmp_path):
+    with Sandbox(seed=1) as bank:
+        busy = next(a.iban for a in bank.accounts if "busy" in a.tags)
+        bank.faults.truncate_rate = 1.0
+        config = tap_config(bank, ibans=[busy])
+        run = run_tap(tmp_path, config)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert "does not add up" in run.stderr
+        summary = [l for l in run.stderr.splitlines() if "Run finished" in l]
+        assert len(summary) == 1 and "did not add up" in summary[0] and "read again next run" in summary[0]
+        assert f"****{busy[-4:]}" in run.stderr and busy not in run.stderr
+        assert bank.counters()["faults"]["truncated"] >= 2  # fetched once more before giving up
+        # The very first window failed its check, so the bookmark stays before it.
+        bookmark = run.partitions()[busy].get("walked_through")
+        assert bookmark is not None and dt.date.fromisoformat(bookmark) < dt.date.fromisoformat(START)
+        assert not all(s["is_balanced"] for s in run.records["statements"])
+        emitted = {r["entry_id"] for r in run.records["transactions"]}
+        truth = {e.entry_id for e in bank.truth()[busy] if e.booking_date.isoformat() >= START}
+        assert emitted < truth  # entries were missing...
+
+        # ...and the next run, with the bank healthy again, reads from the held bookmark and repairs.
+        bank.faults.truncate_rate = 0.0
+        repaired = run_tap(tmp_path, config, state=run.state)
+        assert repaired.returncode == 0, repaired.stderr[-2000:]
+        assert "does not add up" not in repaired.stderr
+        assert emitted | {r["entry_id"] for r in repaired.records["transactions"]} == truth
+        assert all(s["is_balanced"] for s in repaired.records["statements"])
+        assert repaired.partitions()[busy]["walked_through"] == sofia_today().isoformat()
+
+
+def test_strict_statements_turns_a_mismatch_into_an_error(tmp_path):
+    with Sandbox(seed=1) as bank:
+        busy = next(a.iban for a in bank.accounts if "busy" in a.tags)
+        bank.faults.truncate_rate = 1.0
+        run = run_tap(tmp_path, tap_config(bank, ibans=[busy], strict_statements=True))
+        assert run.returncode == 7
+        errors = [l for l in run.stderr.splitlines() if l.startswith("tap-fibank: error:")]
+        assert len(errors) == 1 and "strict_statements" in errors[0]
+        assert "Traceback" not in run.stderr
+        assert run.states, "a final STATE is written even when the run fails"
