@@ -125,7 +125,7 @@ class FibankStream(Stream):
 
     @property
     def run(self) -> Run:
-        """The run's shared objects: the client, the pool, the ledger, the window cache."""
+        """The run's shared objects: the client, the pool, the report, the window cache..."""
         return self._run_source()
 
     @override

@@ -15,8 +15,9 @@ from typing_extensions import override
 
 from tap_fibank.streams.accounts import AccountsStream
 from tap_fibank.streams.base import FibankStream, login_property
-from tap_fibank.walk.account import AccountWalker, WindowSummary, summarize
+from tap_fibank.walk.account import AccountWalker, summarize
 from tap_fibank.walk.bookmarks import Points, settle_bookmark
+from tap_fibank.walk.window_cache import WindowSummary
 
 _MONEY = th.NumberType
 
@@ -77,7 +78,7 @@ class StatementsStream(FibankStream):
         assert context is not None
         customer_id, iban = str(context["customer_id"]), str(context["iban"])
         state = self.get_context_state(context)
-        windows: Iterable[WindowSummary] | None = self.run.windows.pop(iban, None)
+        windows: Iterable[WindowSummary] | None = self.run.window_cache.take(iban)
         if windows is None:
             walker = AccountWalker(self.run, customer_id, iban, state)
             windows = (summarize(step, iban, customer_id) for step in walker.steps())

@@ -91,7 +91,7 @@ class TransactionsStream(FibankStream):
         customer_id, iban = str(context["customer_id"]), str(context["iban"])
         state = self.partition_state(context)
         run = self.run
-        kept = run.windows.setdefault(iban, []) if run.statements_wanted else None
+        kept = run.window_cache.keep(iban)
         points = Points(state)
         try:
             for step in AccountWalker(run, customer_id, iban, state).steps():
@@ -118,7 +118,7 @@ class TransactionsStream(FibankStream):
                 yield entry.record
                 continue
             if last_day is not None and day < last_day:
-                self.run.ledger.warn_once(
+                self.run.report.warn_once(
                     f"order:{iban}",
                     f"Account {mask_iban(iban)}: the bank put an entry of {day} in the window "
                     f"{window}, after entries of {last_day}; it is emitted out of order.",
