@@ -1,4 +1,9 @@
-"""The accounts of each profile, keyed by IBAN alone (a BGN account became EUR, same IBAN)."""
+"""The accounts of each profile, keyed by IBAN alone (a BGN account became EUR, same IBAN).
+
+Contract: fills the run's account registry (every IBAN listed, each claimed by the first profile
+that lists it, its currency today) and tells the read-ahead which accounts come next; what
+cannot be listed goes to the run report.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""The customer profiles one login may act for (a person, their business...)."""
+"""The customer profiles one login may act for (a person, their business...).
+
+Contract: records every profile id the bank lists in the run's account registry (for the
+allow-list check at the end); a profile that cannot be read goes to the run report.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,9 @@
 
 When transactions are synced too, the windows they fetched are reused, so no statement is asked
 for twice. Alone, the stream walks the account itself with its own bookmark.
+
+Contract: takes an account's window summaries from the run's window cache if the transactions
+stream kept them, else walks the account itself; in both cases it settles its own bookmark.
 """
 
 from __future__ import annotations

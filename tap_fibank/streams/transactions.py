@@ -5,6 +5,10 @@ emitted from a window that proved complete. It moves day by day as rows go out, 
 off mid-window resumes where it stopped; it also moves through empty windows, so the empty years
 before an account was opened are walked once, not every run. The SDK's `replication_key_value`
 (the booking date of the last row emitted) is kept alongside for orchestrators that show it.
+
+Contract: walks each account (walk/account.py), emits its entries in order, settles the bookmark
+after each window, and keeps each window's summary in the run's window cache when statements are
+wanted.
 """
 
 from __future__ import annotations

@@ -15,6 +15,11 @@ do not follow, the bookmark stays before the earlier entry's day, however many w
 between; an answer with no rows at all between two balances that differ is a failed read, asked
 again like a 5xx. Entries before 2026 whose currency the bank does not name get the one the
 changeover proves, never a guess.
+
+Contract: `AccountWalker(run, customer_id, iban, state).steps()` yields the account's windows in
+order as `Step`s, changes only the partition state it is given (the keys of bookmarks.py) and the
+run report, and reads the bank only through read_ahead.py. The streams settle the bookmark from
+each step; the walk never does.
 """
 
 from __future__ import annotations
