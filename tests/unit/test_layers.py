@@ -145,8 +145,10 @@ def test_the_bank_paths_are_named_only_in_the_endpoints_module() -> None:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         skip = docstrings(tree)
-        for node in ast.walk(tree):
-            text = node.value if isinstance(node, ast.Constant) and id(node) not in skip else None
-            if isinstance(text, str) and any(fragment in text for fragment in BANK_PATHS):
-                outside.append(f"{name}:{node.lineno} {text!r}")
+        texts = [
+            (node.lineno, node.value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
+        ]
+        outside += [f"{name}:{line} {text!r}" for line, text in texts if any(p in text for p in BANK_PATHS)]
     assert outside == []
