@@ -42,8 +42,11 @@ from tap_fibank.streams import (
     TransactionsStream,
     walking_stream_first,
 )
+from tap_fibank.walk.ahead import ReadAhead
 from tap_fibank.walk.bookmarks import stored_partition
-from tap_fibank.walk.run import Run, WalkSettings
+from tap_fibank.walk.plan import WalkSettings
+from tap_fibank.walk.run import Run
+from tap_fibank.walk.window_cache import WindowCache
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -126,9 +129,9 @@ class TapFibank(Tap):
             executor=ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="fibank"),
             settings=WalkSettings.from_config(dict(self.config)),
             check_stop=self.check_stop,
-            statements_wanted=self.streams["statements"].selected,
             login=str(self.config.get("login") or self.client.default_login),
-            state_for=functools.partial(stored_partition, self.state, self._walking_stream()),
+            window_cache=WindowCache(wanted=self.streams["statements"].selected),
+            ahead=ReadAhead(functools.partial(stored_partition, self.state, self._walking_stream())),
         )
 
     def _walking_stream(self) -> str:
@@ -176,15 +179,16 @@ class TapFibank(Tap):
 
     def _finish(self) -> None:
         run = self.run
-        for entry in run.unmatched(self.config.get("ibans") or [], self.config.get("customer_ids") or []):
-            run.ledger.skip(f"{entry}, which matches nothing this login lists (a typo?)")
-        summary, skipped = run.ledger.summary()
-        if run.ledger.undecided:
+        ibans, customer_ids = self.config.get("ibans") or [], self.config.get("customer_ids") or []
+        for entry in run.accounts.unmatched(ibans, customer_ids):
+            run.report.skip(f"{entry}, which matches nothing this login lists (a typo?)")
+        summary, skipped = run.report.summary()
+        if run.report.undecided:
             self.logger.warning("%s", summary)
-            raise UndecidedCurrencyError("; ".join(run.ledger.undecided))
+            raise UndecidedCurrencyError("; ".join(run.report.undecided))
         if skipped and self.config.get("fail_on_skipped_accounts"):
             raise SkippedAccountsError(summary + " (fail_on_skipped_accounts is on)")
-        if skipped or run.ledger.unbalanced or run.ledger.unverifiable or run.ledger.served:
+        if skipped or run.report.unbalanced or run.report.unverifiable or run.report.served:
             self.logger.warning("%s", summary)
         else:
             self.logger.info("%s", summary)

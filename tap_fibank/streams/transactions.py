@@ -5,6 +5,10 @@ emitted from a window that proved complete. It moves day by day as rows go out, 
 off mid-window resumes where it stopped; it also moves through empty windows, so the empty years
 before an account was opened are walked once, not every run. The SDK's `replication_key_value`
 (the booking date of the last row emitted) is kept alongside for orchestrators that show it.
+
+Contract: walks each account (walk/account.py), emits its entries in order, settles the bookmark
+after each window, and keeps each window's summary in the run's window cache when statements are
+wanted.
 """
 
 from __future__ import annotations
@@ -91,7 +95,7 @@ class TransactionsStream(FibankStream):
         customer_id, iban = str(context["customer_id"]), str(context["iban"])
         state = self.partition_state(context)
         run = self.run
-        kept = run.windows.setdefault(iban, []) if run.statements_wanted else None
+        kept = run.window_cache.keep(iban)
         points = Points(state)
         try:
             for step in AccountWalker(run, customer_id, iban, state).steps():
@@ -118,7 +122,7 @@ class TransactionsStream(FibankStream):
                 yield entry.record
                 continue
             if last_day is not None and day < last_day:
-                self.run.ledger.warn_once(
+                self.run.report.warn_once(
                     f"order:{iban}",
                     f"Account {mask_iban(iban)}: the bank put an entry of {day} in the window "
                     f"{window}, after entries of {last_day}; it is emitted out of order.",

@@ -15,6 +15,11 @@ do not follow, the bookmark stays before the earlier entry's day, however many w
 between; an answer with no rows at all between two balances that differ is a failed read, asked
 again like a 5xx. Entries before 2026 whose currency the bank does not name get the one the
 changeover proves, never a guess.
+
+Contract: `AccountWalker(run, customer_id, iban, state).steps()` yields the account's windows in
+order as `Step`s, changes only the partition state it is given (the keys of bookmarks.py) and the
+run report, and reads the bank only through read_ahead.py. The streams settle the bookmark from
+each step; the walk never does.
 """
 
 from __future__ import annotations
@@ -44,13 +49,14 @@ from tap_fibank.walk.bookmarks import (
 from tap_fibank.walk.chain import BalanceChain, Break, stored_point
 from tap_fibank.walk.currency import decide_before
 from tap_fibank.walk.in_order import fetch_in_order
-from tap_fibank.walk.read_ahead import account_plan, read_ahead, read_window, take_ahead
+from tap_fibank.walk.plan import account_plan
+from tap_fibank.walk.policy import WINDOW_RETRIES
+from tap_fibank.walk.read_ahead import read_ahead, read_window
 from tap_fibank.walk.run import Run
+from tap_fibank.walk.window_cache import WindowSummary
 from tap_fibank.walk.windows import ONE_DAY, Window, sofia_today
 
 LOGGER = logging.getLogger("tap_fibank.walk")
-# A window that fails after every retry is a gap; this many in a row end the account's walk.
-MAX_GAPS_IN_A_ROW = 2
 _FAILED = (ServerError, RequestRefused)
 
 
@@ -64,17 +70,6 @@ class Step:
     """
 
     statement: Statement
-    verified: bool
-    hold: dt.date | None = None
-    point: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class WindowSummary:
-    """What the statements stream needs of a window: its records and how to settle; no entries."""
-
-    records: list[dict[str, Any]]
-    window: Window
     verified: bool
     hold: dt.date | None = None
     point: dict[str, Any] | None = None
@@ -96,7 +91,7 @@ class AccountWalker:
     def __init__(self, run: Run, customer_id: str, iban: str, state: dict[str, Any]) -> None:
         self._run = run
         self._settings = run.settings
-        self._ledger = run.ledger
+        self._report = run.report
         self.customer_id = customer_id
         self.iban = iban
         self.masked = mask_iban(iban)
@@ -119,7 +114,7 @@ class AccountWalker:
         """The account's windows in order, each judged; nothing if the account is broken."""
         plan = account_plan(self._settings, self._state)
         read_ahead(self._run)  # this account's first reads too, if not yet started
-        self._ahead = take_ahead(self._run, self.iban)
+        self._ahead = self._run.ahead.take(self.iban)
         if plan and self._reprobe(plan):
             plan = account_plan(self._settings, self._state)
         self._plan = plan
@@ -175,18 +170,20 @@ class AccountWalker:
         return statement
 
     def _checked(self, window: Window, statement: Statement) -> Statement:
-        """A window that does not add up is read once more (the bank may have been mid-booking)."""
-        if statement.verdict != "unbalanced":
-            return statement
-        LOGGER.info("Statement of %s for %s does not add up; fetching it once more.", self.masked, window)
-        return self._read(window)
+        """A window that does not add up is read again (the bank may have been mid-booking)."""
+        for _ in range(WINDOW_RETRIES.rereads_unbalanced):
+            if statement.verdict != "unbalanced":
+                break
+            LOGGER.info("Statement of %s for %s does not add up; fetching it once more.", self.masked, window)
+            statement = self._read(window)
+        return statement
 
     def _newest_answers(self, start: dt.date, newest: Window) -> bool:
         """Read the newest window first: if it fails, the account is broken; skip it."""
         try:
             self._cache[newest] = self._read(newest)
         except _FAILED as exc:
-            self._ledger.skip(
+            self._report.skip(
                 f"account {self.masked} from {start} ({exc.endpoint}: {exc.detail}, even for its newest "
                 f"days {newest}); its bookmark stays where it was and the next run tries again"
             )
@@ -210,12 +207,12 @@ class AccountWalker:
         boundary found is then confirmed with every retry, since a passing failure could have
         misled the bisection. Unconfirmed, the walk reads everything, failures counted as gaps.
         """
-        if self._answers(plan[0], retries=0):
+        if self._answers(plan[0], retries=WINDOW_RETRIES.probe_retries):
             return 0
         failing, answering = 0, len(plan) - 1  # the newest answered already
         while answering - failing > 1:
             middle = (failing + answering) // 2
-            if self._answers(plan[middle], retries=0):
+            if self._answers(plan[middle], retries=WINDOW_RETRIES.probe_retries):
                 answering = middle
             else:
                 failing = middle
@@ -234,7 +231,7 @@ class AccountWalker:
         first = plan[begin].start
         opening = _opening_balance(self._cache[plan[begin]])
         if opening == 0:
-            self._ledger.warn_once(
+            self._report.warn_once(
                 f"{self.iban}:before-history",
                 f"Account {self.masked}: the bank fails every statement window before {first} and the "
                 f"first one that answers opens at 0, so its history starts there; {span} is walked as empty.",
@@ -242,7 +239,7 @@ class AccountWalker:
             return Step(Statement(span, []), verified=True)
         if opening is None or self._refusal is None or _unreadable(self._refusal):
             shown = "shows no balance" if opening is None else f"opens at {opening}, so earlier entries exist"
-            self._ledger.skip(
+            self._report.skip(
                 f"account {self.masked} before {first} (the bank fails those windows, and the first one "
                 f"that answers {shown}); its bookmark stays before them"
             )
@@ -250,7 +247,7 @@ class AccountWalker:
             return Step(Statement(span, []), verified=False)
         self._state[SERVED_FROM] = first.isoformat()
         self._state[SERVED_PROBED] = sofia_today().isoformat()
-        self._ledger.served[self.masked] = f"from {first} (opening balance {opening} carried)"
+        self._report.served[self.masked] = f"from {first} (opening balance {opening} carried)"
         return Step(Statement(span, []), verified=True)
 
     def _reprobe(self, plan: list[Window]) -> bool:
@@ -271,7 +268,7 @@ class AccountWalker:
         )
         self._state[SERVED_PROBED] = today.isoformat()
         try:
-            answer = self._read(before, retries=0)
+            answer = self._read(before, retries=WINDOW_RETRIES.probe_retries)
         except _FAILED:
             return False
         if answer.bare:
@@ -368,13 +365,13 @@ class AccountWalker:
         self._trusted = False
         self._after_gap = True
         self._gaps_in_a_row += 1
-        if self._gaps_in_a_row >= MAX_GAPS_IN_A_ROW:
-            self._ledger.skip(
+        if self._gaps_in_a_row >= WINDOW_RETRIES.gaps_in_a_row:
+            self._report.skip(
                 f"account {self.masked} from {window.start} ({exc.endpoint}: {exc.detail}, "
                 f"{self._gaps_in_a_row} windows in a row); the next run reads it again from before them"
             )
             return None
-        self._ledger.skip(
+        self._report.skip(
             f"account {self.masked} for {window} ({exc.endpoint}: {exc.detail}); its entries were not read, "
             "and its bookmark stays before it so the next run reads it again"
         )
@@ -384,7 +381,7 @@ class AccountWalker:
         """Warn about what differed, prove or doubt the window, and say where the bookmark may go."""
         statement = self._labelled(statement)
         for note in statement.notes:
-            self._ledger.warn_once(f"{self.iban}:{note}", f"Account {self.masked}: {note}.")
+            self._report.warn_once(f"{self.iban}:{note}", f"Account {self.masked}: {note}.")
         problems = statement.problems
         broken = self._chain.check(statement)
         if broken is not None and not self._after_gap:
@@ -394,7 +391,7 @@ class AccountWalker:
         else:
             for part in statement.parts:
                 if part.summary_note is not None:
-                    self._ledger.unverifiable.setdefault(self.masked, part.summary_note)
+                    self._report.unverifiable.setdefault(self.masked, part.summary_note)
         if broken is not None:
             self._trusted = False
         self._after_gap = False
@@ -424,7 +421,7 @@ class AccountWalker:
             detail,
             since,
         )
-        self._ledger.unbalanced.append((self.masked, str(Window(since, window.end))))
+        self._report.unbalanced.append((self.masked, str(Window(since, window.end))))
         self._trusted = False
 
     # -- the currency before 2026 ------------------------------------------------------------
@@ -444,7 +441,7 @@ class AccountWalker:
         """Read the balances on either side of 2026-01-01 (windows kept for the walk) and decide."""
         decided, detail = decide_before(self._probe, self._plan, self._settings.window_days, sofia_today())
         if decided is None:
-            self._ledger.undecidable(self.masked, detail)
+            self._report.undecidable(self.masked, detail)
         return decided
 
 

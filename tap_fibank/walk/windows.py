@@ -3,6 +3,8 @@
 The web bank refuses ranges over 30 days. Windows are whole Sofia calendar days, consecutive,
 never overlapping and never longer than `window_days`, so no day falls between two windows and
 none is asked twice in one run.
+
+Contract: pure date arithmetic and the one clock (`sofia_today`); nothing here reads the bank.
 """
 
 from __future__ import annotations
