@@ -21,11 +21,11 @@ from urllib.parse import urlsplit
 import msgspec
 import requests
 
+from tap_fibank.bank.clock import SOFIA, bank_timestamp
 from tap_fibank.bank.login import AccessToken, log_in
 from tap_fibank.bank.retry import backoff, retry_after
 from tap_fibank.errors import BankProtocolError, BankUnavailableError, FibankError
 from tap_fibank.redact import SECRETS
-from tap_fibank.walk.windows import SOFIA, bank_timestamp
 
 API_PREFIX = "/EBank/api/v1/"
 LOGGER = logging.getLogger("tap_fibank.client")

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import requests
 from bs4 import BeautifulSoup
 
+from tap_fibank.bank.clock import SOFIA, bank_timestamp
 from tap_fibank.bank.retry import backoff, retry_after
 from tap_fibank.errors import (
     BankUnavailableError,
@@ -27,7 +28,6 @@ from tap_fibank.errors import (
     WrongCredentialsError,
 )
 from tap_fibank.redact import SECRETS
-from tap_fibank.walk.windows import SOFIA, bank_timestamp
 
 CLIENT_ID = "E_BANK"
 LOGGER = logging.getLogger("tap_fibank.login")

@@ -34,6 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 from tap_fibank.bank.client import RequestRefused, ServerError
+from tap_fibank.bank.clock import sofia_today
 from tap_fibank.errors import BankProtocolError, StatementMismatchError
 from tap_fibank.proof.changeover import Before
 from tap_fibank.proof.statement import Statement, bare_answer, label_undecided
@@ -54,7 +55,7 @@ from tap_fibank.walk.policy import WINDOW_RETRIES
 from tap_fibank.walk.read_ahead import read_ahead, read_window
 from tap_fibank.walk.run import Run
 from tap_fibank.walk.window_cache import WindowSummary
-from tap_fibank.walk.windows import ONE_DAY, Window, sofia_today
+from tap_fibank.walk.windows import ONE_DAY, Window
 
 LOGGER = logging.getLogger("tap_fibank.walk")
 _FAILED = (ServerError, RequestRefused)

@@ -26,6 +26,7 @@ import requests
 
 import tap_fibank.bank.login as login_module
 from fibank_sandbox import Sandbox
+from tap_fibank.bank.clock import SOFIA
 from tap_fibank.bank.login import AccessToken, log_in
 from tap_fibank.errors import (
     BankUnavailableError,
@@ -35,7 +36,6 @@ from tap_fibank.errors import (
     WrongCredentialsError,
 )
 from tap_fibank.redact import SECRETS
-from tap_fibank.walk.windows import SOFIA
 
 LOGIN_PAGE = "/oauth2-server/login"
 AUTHORIZE = "/oauth2-server/oauth/authorize"
