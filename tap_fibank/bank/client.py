@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from http import HTTPStatus
@@ -248,19 +249,10 @@ class BankClient:
         """
         name = short(endpoint)
         total = tries.total(self.max_retries)
-        expiries = 0
+        expiries = itertools.count(1)  # the call's token renewals, across its tries
 
         def attempt(_last: bool) -> Any:
-            nonlocal expiries
-            while True:
-                token, generation = self._current_token()
-                outcome = self._attempt(endpoint, params, customer_id, token)
-                if not outcome.expired:
-                    break
-                expiries += 1
-                if expiries > MAX_RENEWALS_PER_CALL:
-                    raise self._refused_after_relogin(name, outcome)
-                self._relogin(generation)
+            outcome = self._attempt_signed_in(endpoint, params, customer_id, expiries)
             if outcome.retry is None and refuse is not None:
                 problem = refuse(outcome.payload)
                 if problem is not None:
@@ -275,6 +267,23 @@ class BankClient:
 
         schedule = functools.partial(backoff, base=self._backoff_base)
         return retrying(attempt, total, schedule=schedule, sleep=sleep, give_up=give_up)
+
+    def _attempt_signed_in(
+        self,
+        endpoint: str,
+        params: Mapping[str, str] | None,
+        customer_id: str | None,
+        expiries: Iterator[int],
+    ) -> _Outcome:
+        """One try: a request, and another after each renewal of an expired token (not a new try)."""
+        while True:
+            token, generation = self._current_token()
+            outcome = self._attempt(endpoint, params, customer_id, token)
+            if not outcome.expired:
+                return outcome
+            if next(expiries) > MAX_RENEWALS_PER_CALL:
+                raise self._refused_after_relogin(short(endpoint), outcome)
+            self._relogin(generation)
 
     def _pause(
         self,

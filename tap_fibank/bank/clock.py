@@ -1,9 +1,12 @@
 """Sofia's clock: the bank's calendar and the one place the tap and the sandbox read today.
 
+Contract: `sofia_today` is today in Sofia (or `TAP_FIBANK_FROZEN_TODAY`), `bank_timestamp` a
+moment as the bank writes it, `SOFIA` the zone; no I/O beyond the clock and that variable.
+
 The bank keeps Sofia's time (`EBank-Client-Time`, the login form's `time`, statement dates), so
-the HTTP layer formats it and the walk cuts its windows by it. Here, under bank/, so the HTTP layer
-needs nothing from walk/. `TAP_FIBANK_FROZEN_TODAY` freezes today for tests: the tap, its
-subprocesses and the sandbox all read it, so no test depends on the hour it runs at.
+the HTTP layer formats it and the walk cuts its windows by it: it lives under bank/ so the HTTP
+layer needs nothing from walk/. The frozen today lets the tap, its subprocesses and the sandbox
+agree on one day, so no test depends on the hour it runs at.
 """
 
 from __future__ import annotations

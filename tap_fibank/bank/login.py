@@ -200,12 +200,7 @@ def _get(
             return Retry(type(exc).__name__)
         status = response.status_code
         if _transient(status) and not (gateway_passes and last):
-            wait = (
-                retry_after(response.headers.get("Retry-After"))
-                if status == HTTPStatus.TOO_MANY_REQUESTS
-                else None
-            )
-            return Retry("HTTP 5xx or 429", retry_after=wait)
+            return Retry("HTTP 5xx or 429", retry_after=_asked_wait(response))
         _judge_status(response, what, need=need)
         _remember_cookies(session)
         return response
@@ -217,6 +212,13 @@ def _get(
         sleep=lambda _failure, _failures, wait: time.sleep(wait),
         give_up=lambda failure, _failures: _unreachable(url, what, failure.problem),
     )
+
+
+def _asked_wait(response: requests.Response) -> float | None:
+    """How long a rate limit asks to wait (`Retry-After`); None for a gateway error: the backoff's."""
+    if response.status_code != HTTPStatus.TOO_MANY_REQUESTS:
+        return None
+    return retry_after(response.headers.get("Retry-After"))
 
 
 def _judge_status(response: requests.Response, what: str, *, need: bool) -> None:

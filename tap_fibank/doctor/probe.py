@@ -158,20 +158,21 @@ class Probe:
                 return Retry(f"HTTP {response.status_code}")
             return _exchange(purpose, endpoint, params or {}, customer_id, iban, window, response)
 
-        def give_up(failure: Retry, failures: int) -> Exception:
-            msg = (
-                f"the bank did not answer {short(endpoint)} ({failure.problem}, {failures} attempts); "
-                "check the network and try again"
-            )
-            return BankUnavailableError(msg)
-
         return retrying(
             attempt,
             tries,
-            schedule=lambda failures: 0.5 * failures,
+            schedule=lambda failures: 0.5 * failures,  # 0.5 s, then 1 s: the doctor's own, no jitter
             sleep=lambda _failure, _failures, wait: time.sleep(wait),
-            give_up=give_up,
+            give_up=lambda failure, failures: _unanswered(endpoint, failure, failures),
         )
+
+
+def _unanswered(endpoint: str, failure: Retry, failures: int) -> BankUnavailableError:
+    msg = (
+        f"the bank did not answer {short(endpoint)} ({failure.problem}, {failures} attempts); "
+        "check the network and try again"
+    )
+    return BankUnavailableError(msg)
 
 
 def _after_last_post(hops: list[Hop]) -> list[Hop]:
