@@ -13,7 +13,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from tap_fibank.walk import windows
+from tap_fibank.bank import clock
 
 from .app import BankApp
 from .auth import User
@@ -27,7 +27,7 @@ __all__ = ["AccountInfo", "CustomerProfile", "Entry", "Faults", "Login", "Sandbo
 
 def sofia_today() -> dt.date:
     """Today's date in Sofia, the bank's calendar: the tap's clock, frozen in tests alike."""
-    return windows.sofia_today()
+    return clock.sofia_today()
 
 
 @dataclass(frozen=True)

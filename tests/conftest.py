@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from fibank_sandbox import Sandbox
-from tap_fibank.walk.windows import FROZEN_TODAY, SOFIA
+from tap_fibank.bank.clock import FROZEN_TODAY, SOFIA
 
 # One "today" for the whole session, read before any test module computes a date from it: the
 # sandboxes, the tap subprocesses (and meltano's) inherit it, so a session that crosses midnight

@@ -1,4 +1,9 @@
-"""Where a run connects: the bank named by the settings, or the built-in sandbox bank."""
+"""Where a run connects: the bank named by the settings, or the built-in sandbox bank.
+
+Contract: `open_client` returns the run's one `BankClient` (not yet logged in) and the sandbox it
+started, if any, which the caller stops; the password is read (a `password_command` run) only
+here, after the settings that would stop the run anyway were checked.
+"""
 
 from __future__ import annotations
 

@@ -28,9 +28,9 @@ from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 from singer_sdk.singerlib import Catalog
 
+from tap_fibank.bank.clock import sofia_today
 from tap_fibank.errors import ConfigError
 from tap_fibank.private import exposed_secret
-from tap_fibank.walk.windows import sofia_today
 
 if TYPE_CHECKING:
     from singer_sdk.plugin_base import PluginBase

@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
+from tap_fibank.bank.endpoints import LOGIN_SERVER
 from tap_fibank.doctor.collect import Observations
 from tap_fibank.doctor.probe import Exchange
 from tap_fibank.doctor.statements import (
@@ -37,9 +39,6 @@ ENTRY_KNOWN = (
     "loadAsNew", "remI", "remIi", "remIii",
 )  # fmt: skip
 FLAGS = ("isEbankOper", "isPayment", "loadAsNew")
-_UNAUTHORIZED = 401
-_FORBIDDEN = 403
-_OK = 200
 
 
 @dataclass
@@ -108,7 +107,7 @@ def _login(seen: Observations) -> list[Finding]:
 def _certificates(status: int | None) -> Finding:
     if status is None:
         return Finding("login.certificates", UNKNOWN, "the certificate question was not seen")
-    if status == _OK:
+    if status == HTTPStatus.OK:
         return _ok("login.certificates", "the certificate question answered HTTP 200")
     return _differs(
         "login.certificates",
@@ -125,9 +124,9 @@ def _invalid_token(seen: Observations) -> Finding:
     what = f"HTTP {answer.status} {answer.body_kind}"
     if answer.location_path:
         what += f" redirecting to {answer.location_path}"
-    if answer.status == _UNAUTHORIZED:
+    if answer.status == HTTPStatus.UNAUTHORIZED:
         return _ok("api.refused_token", f"a token the bank never issued gets {what}; the tap renews on 401")
-    if answer.status == _FORBIDDEN or (answer.location_path or "").startswith("/oauth2-server"):
+    if answer.status == HTTPStatus.FORBIDDEN or (answer.location_path or "").startswith(LOGIN_SERVER):
         return _differs(
             "api.refused_token",
             f"a token the bank never issued gets {what}, not 401: the tap renews on that too",
@@ -160,7 +159,7 @@ def _profiles(seen: Observations) -> Finding:
     answers = seen.of("profiles")
     body = answers[0].body if answers else None
     profiles = body.get("customer") if isinstance(body, dict) else None
-    if not answers or answers[0].status != _OK or not isinstance(profiles, list):
+    if not answers or answers[0].status != HTTPStatus.OK or not isinstance(profiles, list):
         status = answers[0].status if answers else "none"
         return _differs("profiles.fields", f"getCustQuery: HTTP {status}, no customer list", "fatal")
     text, effect = _fields(profiles, PROFILE_KNOWN, ("ibCustomerId",))
@@ -172,7 +171,7 @@ def _accounts(seen: Observations) -> Finding:
     answers = seen.of("accounts")
     if not answers:
         return Finding("accounts.fields", UNKNOWN, "no profile to list accounts of")
-    failed = [a for a in answers if a.status != _OK or not isinstance(a.body, list)]
+    failed = [a for a in answers if a.status != HTTPStatus.OK or not isinstance(a.body, list)]
     items = [item for a in answers if isinstance(a.body, list) for item in a.body]
     text, effect = _fields(items, ACCOUNT_KNOWN, ("ibanAcNo",))
     text = f"{len(items)} account(s); {text}"
@@ -191,7 +190,7 @@ def elements_of(answer: Exchange) -> list[Element] | None:
     """The elements of a 200 statement answer, None if it has no `acc` list."""
     body = answer.body
     acc = body.get("acc") if isinstance(body, dict) else None
-    if answer.status != _OK or not isinstance(acc, list):
+    if answer.status != HTTPStatus.OK or not isinstance(acc, list):
         return None
     start, end = _window(answer)
     return [read_element(e, start, end) for e in acc if isinstance(e, dict)]
@@ -206,9 +205,9 @@ def _statements(seen: Observations) -> list[Finding]:
         elements = elements_of(answer)
         if elements is not None:
             read.append((masked, answer, elements))
-        elif answer.status >= 500 and answer.purpose == "newest":
+        elif answer.status >= HTTPStatus.INTERNAL_SERVER_ERROR and answer.purpose == "newest":
             failing.append(masked)
-        elif answer.purpose == "newest" or answer.status < 500:
+        elif answer.purpose == "newest" or answer.status < HTTPStatus.INTERNAL_SERVER_ERROR:
             broken.append((masked, answer))
     found = [_answers(answers, failing, broken), _acc(read)]
     found.extend(check(read) for check in STATEMENT_CHECKS)
@@ -428,7 +427,9 @@ STATEMENT_CHECKS: tuple[Callable[[Read], Finding], ...] = (
 
 
 def _before_history(seen: Observations) -> Finding:
-    broken = {a.iban for a in seen.of("newest") if a.status >= 500}  # skipped by the tap anyway
+    broken = {
+        a.iban for a in seen.of("newest") if a.status >= HTTPStatus.INTERNAL_SERVER_ERROR
+    }  # skipped by the tap anyway
     answers = [a for a in seen.of("before_history") if a.iban not in broken]
     if not answers:
         return Finding("statement.before_history", UNKNOWN, "no account to ask")
@@ -436,7 +437,7 @@ def _before_history(seen: Observations) -> Finding:
     opened = {acc.iban for acc in seen.accounts if acc.opened is not None}
     told = sum(1 for a in answers if a.iban in opened)
     basis = f"{told} of {len(answers)} by the account's opening date, the rest the tap's first window"
-    failing = [a for a in answers if a.status != _OK or elements_of(a) is None]
+    failing = [a for a in answers if a.status != HTTPStatus.OK or elements_of(a) is None]
     if failing:
         return _differs(
             "statement.before_history",
@@ -467,9 +468,9 @@ def _range_31(seen: Observations) -> Finding:
     if not answers:
         return Finding("statement.range_31", UNKNOWN, "no account to ask")
     answer = answers[0]
-    if answer.status == _OK:
+    if answer.status == HTTPStatus.OK:
         return _ok("statement.range_31", "a 31-day range is accepted (the tap never asks for more than 30)")
-    if 400 <= answer.status < 500:
+    if HTTPStatus.BAD_REQUEST <= answer.status < HTTPStatus.INTERNAL_SERVER_ERROR:
         return _ok(
             "statement.range_31", f"a 31-day range is refused with HTTP {answer.status}, as the web page does"
         )

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from tap_fibank.bank.clock import SOFIA
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.proof.parsing import parse_amount, parse_direction, parse_timestamp, sofia_date
-from tap_fibank.walk.windows import SOFIA
 
 SUMMARY = ("OP", "CL", "DT", "CT")
 _DIGITS = re.compile(r"\d")

@@ -51,9 +51,7 @@ class AccountsStream(FibankStream):
         assert context is not None
         customer_id = str(context["customer_id"])
         try:
-            payload = self.run.client.get_json(
-                "sywspicklist/sywspicklist/getFilteredAccounts", customer_id=customer_id
-            )
+            payload = self.run.client.accounts(customer_id)
         except (ServerError, RequestRefused) as exc:
             self.run.report.skip(f"the accounts of profile {customer_id} ({exc.detail})")
             return

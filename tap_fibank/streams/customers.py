@@ -44,7 +44,7 @@ class CustomersStream(FibankStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        payload = self.run.client.get_json("sywsquery/sywsquery/getCustQuery")
+        payload = self.run.client.profiles()
         customers = payload.get("customer") if isinstance(payload, dict) else None
         if not isinstance(customers, list) or not customers:
             msg = "the profile list (getCustQuery) has no 'customer' list; the API may have changed"

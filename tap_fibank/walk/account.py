@@ -34,6 +34,8 @@ from decimal import Decimal
 from typing import Any
 
 from tap_fibank.bank.client import RequestRefused, ServerError
+from tap_fibank.bank.clock import sofia_today
+from tap_fibank.bank.retry import Tries
 from tap_fibank.errors import BankProtocolError, StatementMismatchError
 from tap_fibank.proof.changeover import Before
 from tap_fibank.proof.statement import Statement, bare_answer, label_undecided
@@ -54,7 +56,7 @@ from tap_fibank.walk.policy import WINDOW_RETRIES
 from tap_fibank.walk.read_ahead import read_ahead, read_window
 from tap_fibank.walk.run import Run
 from tap_fibank.walk.window_cache import WindowSummary
-from tap_fibank.walk.windows import ONE_DAY, Window, sofia_today
+from tap_fibank.walk.windows import ONE_DAY, Window
 
 LOGGER = logging.getLogger("tap_fibank.walk")
 _FAILED = (ServerError, RequestRefused)
@@ -134,12 +136,12 @@ class AccountWalker:
 
     # -- fetching ------------------------------------------------------------------------------
 
-    def _read(self, window: Window, retries: int | None = None) -> Statement:
+    def _read(self, window: Window, tries: Tries = Tries.FULL) -> Statement:
         """A window's statement: the answer read ahead for it if any (same tries), else a new read."""
         ahead = self._ahead.pop(window, None)
         if ahead is not None:
             return ahead.result()
-        return read_window(self._run, self.customer_id, self.iban, window, self._cancel, retries)
+        return read_window(self._run, self.customer_id, self.iban, window, self._cancel, tries)
 
     def _start(self, window: Window) -> Future[Statement]:
         """A window's answer to come: already read (a probe, or read ahead), or read now in the pool."""
@@ -190,9 +192,9 @@ class AccountWalker:
             return False
         return True
 
-    def _answers(self, window: Window, retries: int | None = None) -> bool:
+    def _answers(self, window: Window, tries: Tries = Tries.FULL) -> bool:
         try:
-            self._cache[window] = self._read(window, retries)
+            self._cache[window] = self._read(window, tries)
         except _FAILED as exc:
             self._refusal = exc
             return False
@@ -207,12 +209,12 @@ class AccountWalker:
         boundary found is then confirmed with every retry, since a passing failure could have
         misled the bisection. Unconfirmed, the walk reads everything, failures counted as gaps.
         """
-        if self._answers(plan[0], retries=WINDOW_RETRIES.probe_retries):
+        if self._answers(plan[0], tries=WINDOW_RETRIES.probe_tries):
             return 0
         failing, answering = 0, len(plan) - 1  # the newest answered already
         while answering - failing > 1:
             middle = (failing + answering) // 2
-            if self._answers(plan[middle], retries=WINDOW_RETRIES.probe_retries):
+            if self._answers(plan[middle], tries=WINDOW_RETRIES.probe_tries):
                 answering = middle
             else:
                 failing = middle
@@ -268,7 +270,7 @@ class AccountWalker:
         )
         self._state[SERVED_PROBED] = today.isoformat()
         try:
-            answer = self._read(before, retries=WINDOW_RETRIES.probe_retries)
+            answer = self._read(before, tries=WINDOW_RETRIES.probe_tries)
         except _FAILED:
             return False
         if answer.bare:

@@ -11,8 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from tap_fibank.bank.clock import sofia_today
 from tap_fibank.walk.bookmarks import served_from, walked_through
-from tap_fibank.walk.windows import Window, resume_start, sofia_today, windows
+from tap_fibank.walk.windows import Window, resume_start, windows
 
 
 @dataclass(frozen=True)

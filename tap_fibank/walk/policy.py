@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tap_fibank.bank.retry import Tries
+
 
 @dataclass(frozen=True)
 class WindowRetries:
@@ -16,15 +18,15 @@ class WindowRetries:
 
     - `rereads_unbalanced`: a window whose numbers do not add up is read this many times more
       (the bank may have been mid-booking); what still does not add up is reported, not retried.
-    - `probe_retries`: the client's retries for a probe (where an account's history starts,
-      the days before its served history, the oldest window read ahead): none, since a retry
-      cannot help a window that never existed, and a probe that fails is an answer.
+    - `probe_tries`: the client's tries for a probe (where an account's history starts,
+      the days before its served history, the oldest window read ahead): one, no retry, since
+      a retry cannot help a window that never existed, and a probe that fails is an answer.
     - `gaps_in_a_row`: a window that fails after every retry is a gap; this many in a row end
       the account's walk (the bank is down for it, not missing one window).
     """
 
     rereads_unbalanced: int = 1
-    probe_retries: int = 0
+    probe_tries: Tries = Tries.ONCE
     gaps_in_a_row: int = 2
 
 

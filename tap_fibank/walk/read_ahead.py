@@ -17,14 +17,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from tap_fibank.bank.retry import Tries
 from tap_fibank.proof.statement import Statement, parse_statement
 from tap_fibank.walk.ahead import Ahead
 from tap_fibank.walk.plan import account_plan
 from tap_fibank.walk.policy import WINDOW_RETRIES
 from tap_fibank.walk.run import Run
 from tap_fibank.walk.windows import Window
-
-STATEMENT_ENDPOINT = "sywsquery/sywsquery/GetCustBal"
 
 
 def read_window(
@@ -33,20 +32,11 @@ def read_window(
     iban: str,
     window: Window,
     cancel: threading.Event | None = None,
-    retries: int | None = None,
+    tries: Tries = Tries.FULL,
     refuse: Callable[[Any], str | None] | None = None,
 ) -> Statement:
     """One statement window of one account, asked as the 2022 connector asked, parsed and judged."""
-    params = {
-        "FromDate": window.from_param(),
-        "ToDate": window.to_param(),
-        "Iban": iban,
-        "StmtType": "T",
-        "isAccountFromPSD2": "false",
-    }
-    payload = run.client.get_json(
-        STATEMENT_ENDPOINT, params, customer_id, cancel=cancel, retries=retries, refuse=refuse
-    )
+    payload = run.client.statement(iban, window, customer_id, cancel=cancel, tries=tries, refuse=refuse)
     return parse_statement(payload, window, iban, customer_id, run.accounts.currencies.get(iban))
 
 
@@ -66,17 +56,17 @@ def read_ahead(run: Run, spare: int = 0) -> None:
         if not plan:
             continue
         ahead = Ahead(customer_id, iban, plan)
-        _start(run, ahead, plan[-1], retries=None)
+        _start(run, ahead, plan[-1], tries=Tries.FULL)
         if len(plan) > 1:
-            _start(run, ahead, plan[0], retries=WINDOW_RETRIES.probe_retries)
+            _start(run, ahead, plan[0], tries=WINDOW_RETRIES.probe_tries)
         queue.started[iban] = ahead
     if spare:
         _start_bulk(run)
 
 
-def _start(run: Run, ahead: Ahead, window: Window, retries: int | None) -> None:
+def _start(run: Run, ahead: Ahead, window: Window, tries: Tries) -> None:
     ahead.reads[window] = run.executor.submit(
-        read_window, run, ahead.customer_id, ahead.iban, window, retries=retries
+        read_window, run, ahead.customer_id, ahead.iban, window, tries=tries
     )
 
 
@@ -93,4 +83,4 @@ def _start_bulk(run: Run) -> None:
         return
     for window in ahead.plan[1 : 1 + run.settings.prefetch]:
         if window not in ahead.reads:
-            _start(run, ahead, window, retries=None)
+            _start(run, ahead, window, tries=Tries.FULL)

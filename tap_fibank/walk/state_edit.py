@@ -23,12 +23,13 @@ from typing import Any, NoReturn
 
 import simplejson
 
+from tap_fibank.bank.clock import sofia_today
 from tap_fibank.config.checks import STATE_SCHEMA, shape_problem
 from tap_fibank.errors import ConfigError
 from tap_fibank.redact import mask_iban
 from tap_fibank.walk.bookmarks import BOOKMARK, walked_through
 from tap_fibank.walk.registry import compact_iban
-from tap_fibank.walk.windows import ONE_DAY, sofia_today
+from tap_fibank.walk.windows import ONE_DAY
 
 PROG = "tap-fibank-state"
 WRAPPER = "singer_state"  # what `meltano state get` puts around the tap's state

@@ -31,7 +31,7 @@ import pytest
 import yaml
 
 from fibank_sandbox import Entry, Sandbox
-from tap_fibank.walk.windows import FROZEN_TODAY
+from tap_fibank.bank.clock import FROZEN_TODAY
 
 pytestmark = pytest.mark.package
 

@@ -16,7 +16,7 @@ from pipeline.test_e2e import make_project, plugins_installed
 from support.tapruns import TAP, sandbox_config
 
 from fibank_sandbox import Sandbox
-from tap_fibank.walk.windows import sofia_today
+from tap_fibank.bank.clock import sofia_today
 
 __all__ = ["plugins_installed"]  # a fixture, used by name
 

@@ -30,8 +30,8 @@ from hypothesis import strategies as st
 from support.tapruns import TAP
 
 from fibank_sandbox import Sandbox
+from tap_fibank.bank.clock import sofia_today
 from tap_fibank.tap import TapFibank, main
-from tap_fibank.walk.windows import sofia_today
 
 TODAY = sofia_today()
 BUSY = "BG47FINV91501017006644"

@@ -31,8 +31,8 @@ from support.tapruns import TAP, TapRun, parse_output, run_tap
 
 from fibank_sandbox import Entry, Faults, Sandbox
 from tap_fibank.bank.client import BankClient, ServerError
+from tap_fibank.bank.clock import sofia_today
 from tap_fibank.errors import UserLockedError
-from tap_fibank.walk.windows import sofia_today
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET_POSTGRES = REPO / ".meltano" / "loaders" / "target-postgres" / "venv" / "bin" / "target-postgres"

@@ -14,7 +14,7 @@ from support.tapruns import TAP, broken_iban, parse_output, run_tap, sandbox_con
 
 from fibank_sandbox import Sandbox
 from tap_fibank.bank.client import login_key
-from tap_fibank.walk.windows import sofia_today
+from tap_fibank.bank.clock import sofia_today
 
 START = "2015-01-01"
 

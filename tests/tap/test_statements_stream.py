@@ -10,8 +10,8 @@ import pytest
 from support.tapruns import broken_iban, run_tap, sandbox_config
 
 from fibank_sandbox import Sandbox
+from tap_fibank.bank.clock import sofia_today
 from tap_fibank.proof.statement import to_euro
-from tap_fibank.walk.windows import sofia_today
 
 START = "2025-06-01"  # seventeen months, across 2026-01-01
 

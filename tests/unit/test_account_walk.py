@@ -29,6 +29,7 @@ from fibank_sandbox import Sandbox
 from fibank_sandbox.replay import ReplaySandbox
 from fibank_sandbox.shape import Shape
 from tap_fibank.bank.client import BankClient
+from tap_fibank.bank.clock import sofia_today
 from tap_fibank.errors import StatementMismatchError, StoppedError
 from tap_fibank.proof.statement import Statement
 from tap_fibank.redact import mask_iban
@@ -40,7 +41,7 @@ from tap_fibank.walk.plan import WalkSettings, account_plan, walk_range
 from tap_fibank.walk.read_ahead import read_ahead, read_window
 from tap_fibank.walk.run import Run
 from tap_fibank.walk.window_cache import WindowCache
-from tap_fibank.walk.windows import Window, sofia_today
+from tap_fibank.walk.windows import Window
 
 BUSY = "BG47FINV91501017006644"  # EUR, opened 2016-03-14, entries most days
 CONVERTED = "BG52FINV91501017006651"  # BGN until 2026-01-01, then EUR

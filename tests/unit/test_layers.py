@@ -137,7 +137,6 @@ def docstrings(tree: ast.AST) -> set[int]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="the bank's paths move to bank/endpoints.py on branch bank")
 def test_the_bank_paths_are_named_only_in_the_endpoints_module() -> None:
     outside = []
     for name, path in modules("tap_fibank").items():

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fibank_sandbox import sofia_today as sandbox_today
-from tap_fibank.walk.windows import FROZEN_TODAY, SOFIA, Window, resume_start, sofia_today, windows
+from tap_fibank.bank.clock import FROZEN_TODAY, SOFIA, sofia_today
+from tap_fibank.walk.windows import Window, resume_start, windows
 
 DAY = dt.timedelta(days=1)
 dates = st.dates(min_value=dt.date(1993, 2, 27), max_value=dt.date(2040, 12, 31))
