@@ -202,8 +202,12 @@ demo: $(if $(filter no,$(SYNC)),,$(INSTALL_pipeline)) $(INSTALL_report) ## sandb
 # TARGET=duckdb (output/fibank.duckdb). .env is checked first: each missing or unusable value is
 # named before meltano starts.
 TARGET ?= postgres
+ifneq ($(filter run,$(MAKECMDGOALS)),)
+ifneq ($(words $(TARGET)) $(filter postgres duckdb,$(TARGET)),1 $(TARGET))
+$(error TARGET=$(TARGET): postgres or duckdb)
+endif
+endif
 run: $(INSTALL_pipeline) $(INSTALL_report) ## your own account -> TARGET=postgres|duckdb -> dbt -> report (needs .env)
-	@case "$(TARGET)" in postgres|duckdb) ;; *) echo "TARGET=$(TARGET): postgres or duckdb"; exit 2;; esac
 	@$(TAP_PYTHON) scripts/check_env.py $(TARGET)
 	$(PRIVATE) $(MELTANO) --environment prod run fibank-$(TARGET)
 	$(PRIVATE) $(BIN)/python -m fibank_report $(if $(filter postgres,$(TARGET)),--postgres)
@@ -291,9 +295,13 @@ cd orchestrate && ../$(DAGSTER_VENV)/bin/mypy fibank_orchestrate
 $(BIN)/python -m pytest orchestrate/tests
 endef
 
+# A missing or unknown SUITE stops make before it installs anything.
+ifneq ($(filter ci,$(MAKECMDGOALS)),)
+ifneq ($(words $(SUITE)) $(filter $(SUITES),$(SUITE)),1 $(SUITE))
+$(error make ci SUITE=name, one of: $(SUITES) (bash .ci/run runs them all))
+endif
+endif
 ci: $(CI_NEEDS_$(SUITE)) ## one slow suite: SUITE=matrix|warehouse|report|sdk-latest|package|orchestrate
-	@case " $(SUITES) " in *" $(SUITE) "*) ;; \
-	  *) echo "make ci SUITE=name, one of: $(SUITES) (bash .ci/run runs them all)"; exit 2;; esac
 	$(SUITE_$(SUITE))
 
 # The wheel and the sdist another project installs (the CI workflow builds them on a v* tag).
