@@ -5,7 +5,6 @@
 #   .tools/report/   the report's JavaScript libraries (chart.js, simple-datatables), pinned, from npm
 #   output/          the DuckDB warehouse, JSON Lines exports, the demo chart, report.html
 #
-#
 # `make help` lists the targets (the `##` comments below). Install steps are file targets or
 # `make install WITH=...`; the slow suites only CI runs are `make ci SUITE=...`.
 PYTHON ?= python3
@@ -354,4 +353,4 @@ lint: $(BIN)/.installed $(SQLFLUFF_VENV)/.installed $(ECB_SEED) ## ruff, mypy an
 	cd transform && DBT_DUCKDB_PATH=target/sqlfluff/lint.duckdb ../$(SQLFLUFF_VENV)/bin/sqlfluff lint models tests
 
 clean: ## remove the venvs, .meltano/ and output/
-	rm -rf $(VENV) $(TOOLS) .meltano output transform/target/ transform/logs $(ECB_SEED) mutants
+	rm -rf $(VENV) $(TOOLS) .meltano output transform/target transform/logs $(ECB_SEED) mutants
