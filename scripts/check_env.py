@@ -1,6 +1,6 @@
 """Check the pipeline's own settings in .env before meltano starts, and name every problem.
 
-`make run` and `make run-duckdb` call this first. Without it a blank password or a typo in a
+`make run` and `make run TARGET=duckdb` call this first. Without it a blank password or a typo in a
 port number shows up minutes later, deep in a log, as a traceback of whichever plugin tripped
 over it. Every missing or unusable value gets its own line; nothing is contacted.
 

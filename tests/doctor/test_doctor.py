@@ -31,7 +31,7 @@ from fibank_sandbox.shape import Answer, Shape, shape_from_capture
 from tap_fibank.bank.clock import sofia_today
 from tap_fibank.doctor.__main__ import parse_args, run
 
-# The variant matrix has its own make target (make test-matrix), which .ci/run runs too.
+# The variant matrix has its own make target (make ci SUITE=matrix), which .ci/run runs too.
 pytestmark = pytest.mark.matrix
 
 DOCTOR = [sys.executable, "-m", "tap_fibank.doctor"]

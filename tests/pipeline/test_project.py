@@ -191,9 +191,9 @@ def test_dbt_sources_follow_the_loaders_schema() -> None:
     assert {t["name"] for t in fibank["tables"]} >= {"customers", "accounts", "transactions"}
 
 
-def test_make_says_plainly_when_python_is_missing() -> None:
+def test_make_says_plainly_when_python_is_missing(tmp_path: Path) -> None:
     result = subprocess.run(
-        ["make", "--no-print-directory", "check-python", "PYTHON=/nonexistent/python3"],
+        ["make", "--no-print-directory", "install", "PYTHON=/nonexistent/python3", f"VENV={tmp_path}/venv"],
         cwd=REPO,
         capture_output=True,
         text=True,

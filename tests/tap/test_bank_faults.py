@@ -719,7 +719,7 @@ def unavailable(reason: str) -> None:
 def test_after_a_killed_and_resumed_run_postgres_holds_each_entry_once(tmp_path: Path) -> None:
     """Both runs' output through the real target-postgres: its upsert leaves the bank's truth."""
     if not TARGET_POSTGRES.exists():
-        unavailable(f"target-postgres is not installed at {TARGET_POSTGRES} (make pipeline-install)")
+        unavailable(f"target-postgres is not installed at {TARGET_POSTGRES} (make install WITH=pipeline)")
     import psycopg
 
     params = {

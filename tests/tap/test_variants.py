@@ -30,7 +30,7 @@ from tap.test_bank_faults import (
 )
 from tap_fibank.walk.windows import windows
 
-# The variant matrix has its own make target (make test-matrix), which .ci/run runs too.
+# The variant matrix has its own make target (make ci SUITE=matrix), which .ci/run runs too.
 pytestmark = pytest.mark.matrix
 
 FIRST_DAY = dt.date(1993, 2, 27)  # the tap's default start_date
