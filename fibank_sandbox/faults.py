@@ -11,8 +11,10 @@ import datetime as dt
 import random
 import threading
 from dataclasses import dataclass, fields
+from http import HTTPStatus
 from typing import Any
 
+SERVER_ERRORS = (HTTPStatus.INTERNAL_SERVER_ERROR, HTTPStatus.BAD_GATEWAY, HTTPStatus.SERVICE_UNAVAILABLE)
 ONE_SHOT_KINDS = ("5xx", "429", "drop", "malformed", "expire_token")
 
 
@@ -214,6 +216,6 @@ class FaultPlan:
     def next_status(self) -> int:
         """500, 502, 503 in turn, so clients meet every flavour of server error."""
         with self._lock:
-            status = (500, 502, 503)[self._status_turn % 3]
+            status = SERVER_ERRORS[self._status_turn % 3]
             self._status_turn += 1
             return status
