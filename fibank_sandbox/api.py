@@ -218,6 +218,7 @@ def cust_bal(app: BankState, request: Request, token: Token) -> Response:
         app.counters.fault("truncated")
     for acc in accs:
         variants.rewrite_rows(app.faults, acc["stmt"])
+        variants.restamp_entries(app.faults, acc["stmt"])
     _maybe_post_late(app, info, first, last)
     return json_response({"acc": accs})
 

@@ -23,6 +23,7 @@ from .state import BankState
 from .wire import Request, Response, html_response, json_response, redirect
 
 API_PREFIX = "/EBank/api/v1/"
+HOLD_LIMIT_SECONDS = 600  # a gate nobody opens lets its calls go at last: no thread waits forever
 LoginHandler = Callable[[BankState, Request], Response]
 ApiHandler = Callable[[BankState, Request, Token], Response]
 
@@ -69,7 +70,9 @@ class BankApp(BankState):
 
     def _serve(self, endpoint: str, request: Request, answer: Callable[[], Response]) -> Response:
         """Count the call, and take `latency` over it in all: half on the way in, the rest after."""
-        self.counters.call(endpoint)
+        number = self.counters.call(endpoint)
+        if endpoint == "GetCustBal":
+            self._hold(number)
         latency = self.faults.latency
         if latency <= 0:
             return self._answer(endpoint, request, answer)
@@ -81,6 +84,23 @@ class BankApp(BankState):
         if left > 0:
             time.sleep(left)
         return response
+
+    def _hold(self, number: int) -> None:
+        """Keep the `number`th statement call waiting while the gate (`hold_statements_after`) is shut.
+
+        A test that must stop a client mid-run shuts the gate at a known call, so the client
+        cannot finish first however fast the machine is; opening it (None) lets every call go.
+        """
+        after = self.faults.hold_statements_after
+        if after is None or number <= after:
+            return
+        self.counters.fault("held")
+        deadline = time.monotonic() + HOLD_LIMIT_SECONDS
+        while time.monotonic() < deadline:
+            after = self.faults.hold_statements_after
+            if after is None or number <= after:
+                return
+            time.sleep(0.01)
 
     def _answer(self, endpoint: str, request: Request, answer: Callable[[], Response]) -> Response:
         """The faults around the real answer, in the bank's order (see the module's docstring)."""

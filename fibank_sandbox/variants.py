@@ -104,3 +104,16 @@ def rewrite_rows(faults: Faults, rows: list[dict[str, Any]]) -> None:
             row.pop("acBal", None)
         elif kind in ("OP", "CL") and summary == "null_acbal":
             row["acBal"] = None
+
+
+def restamp_entries(faults: Faults, rows: list[dict[str, Any]]) -> None:
+    """Give every entry row the ``entry_timestamp`` knob's text as its ``dateTime``, if set.
+
+    A timestamp such as ``9999-12-31T23:59:59-1400`` parses but has no instant a calendar can
+    hold: a bank answer the tap's code does not expect, and not one it reports as a bank error.
+    """
+    if not faults.entry_timestamp:
+        return
+    for row in rows:
+        if row.get("trnType") not in SUMMARY_TYPES:
+            row["dateTime"] = faults.entry_timestamp
