@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.tapruns import run_tap
-
-from tap.test_bank_faults import (
+from support.bank import (
     BUSY,
     RECENT,
     SUMMARY,
@@ -29,6 +27,8 @@ from tap.test_bank_faults import (
     broken_iban,
     truth,
 )
+from support.tapruns import run_tap
+
 from tap_fibank.errors import (
     AuthenticationError,
     BankProtocolError,
