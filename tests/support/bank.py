@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 KILL_WATCHDOG_SECONDS = 300  # a run to be killed that never reaches its point is killed anyway
+GATE_WAIT_POLLS = 4000  # 0.05 s apart: a run that has not reached the gate by then never will
 TODAY = sofia_today()
 RECENT = TODAY - dt.timedelta(days=45)  # two 30-day windows per account: runs take about a second
 BUSY = "BG47FINV91501017006644"  # the person's EUR current account, ~2 entries a day
@@ -142,6 +144,53 @@ class Runner:
         complete = "".join(line for line in stdout.splitlines(keepends=True) if line.endswith("\n"))
         run = TapRun(process.returncode, stdout, stderr_path.read_text())
         run.records, run.states, run.schemas = parse_output(complete)
+        self.runs.append(run)
+        return run
+
+    def run_signalled_at_the_gate(
+        self, sig: signal.Signals, held_after: int, state: dict[str, Any] | None = None, **overrides: Any
+    ) -> TapRun:
+        """Start a run, send `sig` once a statement call waits at the sandbox's gate, then open it.
+
+        The gate (`hold_statements_after`) holds every statement call after the first `held_after`,
+        so the signal lands mid-run however fast the machine is; opening it lets the run reach the
+        safe point where it stops.
+        """
+        self.bank.faults.hold_statements_after = held_after
+        directory = self._directory()
+        config_path = directory / "config.json"
+        config_path.write_text(json.dumps(self.config(**overrides)))
+        command = [*TAP, "--config", str(config_path)]
+        if state is not None:
+            (directory / "state.json").write_text(json.dumps(state))
+            command += ["--state", str(directory / "state.json")]
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **self.env},
+        )
+        watchdog = threading.Timer(KILL_WATCHDOG_SECONDS, process.kill)
+        watchdog.start()
+        outcome: list[tuple[str, str]] = []
+        reader = threading.Thread(target=lambda: outcome.append(process.communicate()), daemon=True)
+        reader.start()
+        try:
+            waited = 0
+            while self.bank.counters()["faults"]["held"] < 1:
+                assert process.poll() is None, "the run ended before it reached the gate"
+                assert waited < GATE_WAIT_POLLS, "the run never reached the gate"
+                waited += 1
+                time.sleep(0.05)
+            process.send_signal(sig)
+        finally:
+            self.bank.faults.hold_statements_after = None
+            reader.join(timeout=KILL_WATCHDOG_SECONDS)
+            watchdog.cancel()
+        stdout, stderr = outcome[0]
+        run = TapRun(process.returncode, stdout, stderr)
+        run.records, run.states, run.schemas = parse_output(stdout)
         self.runs.append(run)
         return run
 
