@@ -302,6 +302,8 @@ def test_control_paths_serve_truth_counters_and_faults(sandbox: Sandbox, bank_lo
     assert requests.get(f"{base}/counters", timeout=5).json() == sandbox.counters()
     truth = requests.get(f"{base}/truth", timeout=10).json()
     expected = sandbox.truth()
+    assert [a["iban"] for a in truth["accounts"]] == [a.iban for a in sandbox.accounts]
+    assert set(expected) == {a.iban for a in sandbox.accounts}
     for account in truth["accounts"]:
         entries = expected[account["iban"]]
         assert [e["entry_id"] for e in account["entries"]] == [e.entry_id for e in entries]
