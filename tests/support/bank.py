@@ -105,10 +105,8 @@ class Runner:
         self.runs.append(run)
         return run
 
-    def run_until_killed(
-        self, sig: signal.Signals, after_records: int, state: dict[str, Any] | None = None, **overrides: Any
-    ) -> TapRun:
-        """Start a run and send `sig` once it has emitted a checkpoint and `after_records` records."""
+    def _command(self, state: dict[str, Any] | None, overrides: dict[str, Any]) -> tuple[Path, list[str]]:
+        """A run's directory, with its config (and state) written, and the command that runs it."""
         directory = self._directory()
         config_path = directory / "config.json"
         config_path.write_text(json.dumps(self.config(**overrides)))
@@ -116,6 +114,13 @@ class Runner:
         if state is not None:
             (directory / "state.json").write_text(json.dumps(state))
             command += ["--state", str(directory / "state.json")]
+        return directory, command
+
+    def run_until_killed(
+        self, sig: signal.Signals, after_records: int, state: dict[str, Any] | None = None, **overrides: Any
+    ) -> TapRun:
+        """Start a run and send `sig` once it has emitted a checkpoint and `after_records` records."""
+        directory, command = self._command(state, overrides)
         stderr_path = directory / "stderr.txt"
         with stderr_path.open("w") as stderr:  # a file, not a pipe: DEBUG logs would fill a pipe
             process = subprocess.Popen(
@@ -157,20 +162,10 @@ class Runner:
         safe point where it stops.
         """
         self.bank.faults.hold_statements_after = held_after
-        directory = self._directory()
-        config_path = directory / "config.json"
-        config_path.write_text(json.dumps(self.config(**overrides)))
-        command = [*TAP, "--config", str(config_path)]
-        if state is not None:
-            (directory / "state.json").write_text(json.dumps(state))
-            command += ["--state", str(directory / "state.json")]
-        process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, **self.env},
-        )
+        _, command = self._command(state, overrides)
+        env = {**os.environ, **self.env}
+        pipe = subprocess.PIPE
+        process = subprocess.Popen(command, stdout=pipe, stderr=pipe, text=True, env=env)
         watchdog = threading.Timer(KILL_WATCHDOG_SECONDS, process.kill)
         watchdog.start()
         outcome: list[tuple[str, str]] = []
