@@ -8,6 +8,7 @@ truth to compare a tap's output with. See ``docs/sandbox.md``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
@@ -55,6 +56,7 @@ class Sandbox:
         host: str = "127.0.0.1",
         users: int = 1,
         accounts: int = 0,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if users < 1:
             raise ValueError("users must be 1 or more")
@@ -77,6 +79,8 @@ class Sandbox:
             Login(*user_login(user), tuple(p.customer_id for p in bank.customers))
             for user, bank in enumerate(banks, start=1)
         ]
+        if clock is not None:
+            self._app.auth.clock = clock
         if users > 1:
             self._app.auth.set_users([User(x.username, x.password, x.customer_ids) for x in self.logins])
         self._server: ServerThread | None = None

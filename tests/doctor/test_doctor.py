@@ -22,8 +22,8 @@ from urllib.parse import quote_plus
 
 import pytest
 import simplejson
+from support.bank import RECENT, assert_equals_truth, truth
 from support.tapruns import run_tap, sandbox_config
-from tap.test_bank_faults import RECENT, assert_equals_truth, truth
 
 from fibank_sandbox import Faults, Sandbox
 from fibank_sandbox.replay import ReplaySandbox

@@ -18,9 +18,9 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
+from support.bank import BUSY, RECENT, SecretBank, assert_one_error_line
 from support.tapruns import TapRun, run_tap
 
-from tap.test_bank_faults import BUSY, RECENT, SecretBank, assert_one_error_line
 from tap_fibank.config.password import TIMEOUT_VARIABLE, command_argv
 from tap_fibank.errors import ConfigError
 

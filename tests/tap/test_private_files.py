@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 from pipeline.test_e2e import open_to_others
+from support.bank import RECENT
 
-from tap.test_bank_faults import RECENT
 from tap_fibank.private import open_private, write_private_text
 
 TAP = [sys.executable, "-m", "tap_fibank"]

@@ -16,9 +16,10 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
+from support.bank import Runner, SecretBank
 from support.tapruns import run_tap
 
-from tap.test_bank_faults import MATRIX, Runner, SecretBank
+from tap.test_bank_faults import MATRIX
 from tap_fibank.redact import SECRETS, RedactingFilter, mask_iban, mask_ibans
 
 DEBUG = {"TAP_FIBANK_LOGLEVEL": "DEBUG"}

@@ -16,10 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.tapruns import TapRun, run_tap
-
-from fibank_sandbox import Faults, Sandbox
-from tap.test_bank_faults import (
+from support.bank import (
     RECENT,
     TODAY,
     assert_equals_truth,
@@ -28,6 +25,9 @@ from tap.test_bank_faults import (
     truth,
     upsert,
 )
+from support.tapruns import TapRun, run_tap
+
+from fibank_sandbox import Faults, Sandbox
 from tap_fibank.walk.windows import windows
 
 # The variant matrix has its own make target (make ci SUITE=matrix), which .ci/run runs too.

@@ -1082,7 +1082,7 @@ def test_numbers_that_cannot_decide_stop_the_walk_before_the_undecided_window(sa
 
 
 def test_answers_that_could_not_be_read_before_the_first_that_answers_are_not_a_history_start(sandbox):
-    from tap.test_bank_faults import UnreadableFrom
+    from support.bank import UnreadableFrom
 
     start, end = SPRING, SPRING + dt.timedelta(days=80)
     plan = plan_of(start, end)
