@@ -21,7 +21,7 @@ from typing import Any
 
 from fibank_sandbox import Entry, Faults, Sandbox
 from support.tapruns import TAP, TapRun, broken_iban, parse_output, run_tap
-from tap_fibank.walk.windows import sofia_today
+from tap_fibank.bank.clock import sofia_today
 
 __all__ = [
     "BUSY",

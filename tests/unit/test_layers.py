@@ -87,13 +87,7 @@ def in_doctor(knot: list[str]) -> bool:
 
 @pytest.mark.parametrize(
     "package",
-    [
-        "tap_fibank",
-        pytest.param(
-            "fibank_sandbox",
-            marks=pytest.mark.xfail(strict=True, reason="fixed on branch emulator"),
-        ),
-    ],
+    ["tap_fibank", "fibank_sandbox"],
 )
 def test_no_import_cycle_among_first_party_modules(package: str) -> None:
     assert [knot for knot in package_cycles(package) if not in_doctor(knot)] == []
