@@ -27,7 +27,7 @@ from dotenv import dotenv_values
 
 from tap_fibank.config.password import command_argv
 from tap_fibank.errors import ConfigError
-from tap_fibank.private import exposed_secret
+from tap_fibank.privacy import exposed_secret
 from tap_fibank.tap import SETTINGS, TapFibank
 
 TRUE = {"true", "1", "yes", "on", "y", "t"}

@@ -34,7 +34,7 @@ from tap_fibank.errors import (
     StoppedError,
     UndecidedCurrencyError,
 )
-from tap_fibank.redact import SECRETS, install_redaction
+from tap_fibank.privacy import SECRETS, install_redaction
 from tap_fibank.streams import (
     AccountsStream,
     CustomersStream,

@@ -24,7 +24,7 @@ import requests
 from tap_fibank.bank.login import AccessToken, log_in
 from tap_fibank.bank.retry import backoff, retry_after
 from tap_fibank.errors import BankProtocolError, BankUnavailableError, FibankError
-from tap_fibank.redact import SECRETS
+from tap_fibank.privacy import SECRETS
 from tap_fibank.walk.windows import SOFIA, bank_timestamp
 
 API_PREFIX = "/EBank/api/v1/"

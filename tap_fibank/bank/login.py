@@ -26,7 +26,7 @@ from tap_fibank.errors import (
     UserLockedError,
     WrongCredentialsError,
 )
-from tap_fibank.redact import SECRETS
+from tap_fibank.privacy import SECRETS
 from tap_fibank.walk.windows import SOFIA, bank_timestamp
 
 CLIENT_ID = "E_BANK"

@@ -29,7 +29,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from singer_sdk.singerlib import Catalog
 
 from tap_fibank.errors import ConfigError
-from tap_fibank.private import exposed_secret
+from tap_fibank.privacy import exposed_secret
 from tap_fibank.walk.windows import sofia_today
 
 if TYPE_CHECKING:

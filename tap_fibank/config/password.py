@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tap_fibank.errors import ConfigError
-from tap_fibank.redact import SECRETS
+from tap_fibank.privacy import SECRETS
 
 TIMEOUT_SECONDS = 30.0
 # Seconds, for a slow unlock (or a test that cannot wait half a minute).

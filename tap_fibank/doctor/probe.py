@@ -20,7 +20,7 @@ import requests
 from tap_fibank.bank.client import api_headers, device_id
 from tap_fibank.bank.login import log_in
 from tap_fibank.errors import BankUnavailableError
-from tap_fibank.redact import SECRETS
+from tap_fibank.privacy import SECRETS
 
 API_PREFIX = "/EBank/api/v1/"
 PROFILES = "sywsquery/sywsquery/getCustQuery"

@@ -22,7 +22,7 @@ import pytest
 from pipeline.test_e2e import open_to_others
 
 from tap.test_bank_faults import RECENT
-from tap_fibank.private import open_private, write_private_text
+from tap_fibank.privacy import open_private, write_private_text
 
 TAP = [sys.executable, "-m", "tap_fibank"]
 DOCTOR = [sys.executable, "-m", "tap_fibank.doctor"]

@@ -34,7 +34,7 @@ from tap_fibank.errors import (
     UserLockedError,
     WrongCredentialsError,
 )
-from tap_fibank.redact import SECRETS
+from tap_fibank.privacy import SECRETS
 from tap_fibank.walk.windows import SOFIA
 
 LOGIN_PAGE = "/oauth2-server/login"
