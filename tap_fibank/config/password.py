@@ -25,18 +25,6 @@ TIMEOUT_VARIABLE = "TAP_FIBANK_PASSWORD_COMMAND_TIMEOUT"
 EXAMPLES = '["pass", "show", "fibank"] or "secret-tool lookup service fibank"'
 
 
-def check_password_settings(config: Mapping[str, Any]) -> None:
-    """Refuse a password given twice, and a command that cannot be run as given."""
-    if config.get("password") and config.get("password_command"):
-        msg = (
-            "password and password_command are both set: keep one (password_command reads the "
-            "password from your password manager, so the password need not be in any file)"
-        )
-        raise ConfigError(msg)
-    if config.get("password_command"):
-        command_argv(config["password_command"])
-
-
 def command_argv(value: Any) -> list[str]:
     """The command as a list of arguments: a list as is, a JSON list in a text, or shell words.
 
