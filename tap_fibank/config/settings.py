@@ -85,7 +85,7 @@ SETTINGS = th.PropertiesList(
         "customer_ids",
         th.ArrayType(th.StringType),
         examples=[["5896443"]],
-        title="Customer ids",
+        title="Customer IDs",
         description="Only these customer profiles (ibCustomerId; default: all).",
     ),
     th.Property(
