@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from tap_fibank.bank.client import BankClient
 from tap_fibank.config.checks import check_credentials, checked_base_url
 from tap_fibank.config.password import read_password
-from tap_fibank.config.settings import DEFAULT_BASE_URL
+from tap_fibank.config.settings import DEFAULT_BASE_URL, DEFAULTS
 
 if TYPE_CHECKING:
     from fibank_sandbox import Sandbox
@@ -32,8 +32,8 @@ def open_client(config: dict[str, Any], pool_size: int) -> tuple[BankClient, San
         base_url=base_url,
         username=username,
         password=password,
-        timeout=float(config.get("request_timeout", 60)),
-        max_retries=int(config.get("max_retries", 5)),
+        timeout=float(config.get("request_timeout", DEFAULTS["request_timeout"])),
+        max_retries=int(config.get("max_retries", DEFAULTS["max_retries"])),
         pool_size=pool_size,
     )
     return client, sandbox
