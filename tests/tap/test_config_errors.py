@@ -171,3 +171,23 @@ def test_discovery_offers_the_four_streams_with_their_keys():
     assert streams["accounts"]["key_properties"] == ["iban"]
     assert streams["statements"]["key_properties"] == ["iban", "date_from", "date_to"]
     assert streams["transactions"]["replication_key"] == "booking_date"
+
+
+def test_the_readme_settings_table_says_what_about_prints():
+    """The README's table is written for people; its names, secrecy, defaults and descriptions
+    are the tap's own, so a changed setting fails here until the table follows."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip(" |").split(" | ") for line in section.splitlines() if line.startswith("| `")]
+    table = {row[0].strip("`"): [cell.strip() for cell in row] for row in rows}
+    builtin: dict[str, Any] = {"properties": {}}
+    TapFibank.append_builtin_config(builtin)  # the SDK's own (stream_maps...): the README points to them
+    properties = {
+        n: p for n, p in about()["settings"]["properties"].items() if n not in builtin["properties"]
+    }
+    assert set(table) == set(properties)
+    for name, (_, _, _, secret, default, description) in table.items():
+        prop = properties[name]
+        assert secret == ("yes" if prop.get("secret") else "no"), name
+        assert default == (json.dumps(prop["default"]).strip('"') if "default" in prop else ""), name
+        assert description == prop["description"], name
