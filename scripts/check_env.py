@@ -26,9 +26,10 @@ import simplejson
 from dotenv import dotenv_values
 
 from tap_fibank.config.password import command_argv
+from tap_fibank.config.settings import SETTINGS
 from tap_fibank.errors import ConfigError
-from tap_fibank.private import exposed_secret
-from tap_fibank.tap import SETTINGS, TapFibank
+from tap_fibank.privacy import exposed_secret
+from tap_fibank.tap import TapFibank
 
 TRUE = {"true", "1", "yes", "on", "y", "t"}
 FALSE = {"false", "0", "no", "off", "n", "f", ""}

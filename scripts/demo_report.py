@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from tap_fibank.private import open_private
+from tap_fibank.privacy import open_private
 
 MONTHS_IN_TABLE = 6
 MONTHS_IN_CHART = 18

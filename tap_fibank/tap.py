@@ -25,8 +25,7 @@ from typing_extensions import override
 from tap_fibank.bank.client import BankClient
 from tap_fibank.bank.connection import open_client
 from tap_fibank.config.checks import check_command_line, check_settings, without_nulls
-from tap_fibank.config.password import check_password_settings
-from tap_fibank.config.settings import SETTINGS, check_date
+from tap_fibank.config.settings import SETTINGS
 from tap_fibank.errors import (
     ConfigError,
     FibankError,
@@ -34,7 +33,7 @@ from tap_fibank.errors import (
     StoppedError,
     UndecidedCurrencyError,
 )
-from tap_fibank.redact import SECRETS, install_redaction
+from tap_fibank.privacy import SECRETS, install_redaction
 from tap_fibank.streams import (
     AccountsStream,
     CustomersStream,
@@ -76,10 +75,7 @@ class TapFibank(Tap):
             msg = f"invalid settings: {problems}"
             raise ConfigError(SECRETS.redact(msg)) from None
         install_redaction()
-        for setting in ("start_date", "end_date"):
-            check_date(setting, self.config.get(setting))
         check_settings(self.config)
-        check_password_settings(self.config)
         for stream in self.streams.values():
             walking_stream_first(stream.child_streams)
 

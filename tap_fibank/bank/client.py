@@ -42,7 +42,7 @@ from tap_fibank.bank.endpoints import (
 from tap_fibank.bank.login import AccessToken, log_in
 from tap_fibank.bank.retry import Retry, Tries, backoff, retry_after, retrying
 from tap_fibank.errors import BankProtocolError, BankUnavailableError, FibankError
-from tap_fibank.redact import SECRETS
+from tap_fibank.privacy import SECRETS
 
 LOGGER = logging.getLogger("tap_fibank.client")
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)

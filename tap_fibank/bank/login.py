@@ -33,7 +33,7 @@ from tap_fibank.errors import (
     UserLockedError,
     WrongCredentialsError,
 )
-from tap_fibank.redact import SECRETS
+from tap_fibank.privacy import SECRETS
 
 CLIENT_ID = "E_BANK"
 LOGGER = logging.getLogger("tap_fibank.login")

@@ -23,8 +23,7 @@ from tap_fibank.doctor.followup import follow_up
 from tap_fibank.doctor.probe import Probe
 from tap_fibank.doctor.report import lines, verdict
 from tap_fibank.errors import ConfigError, FibankError
-from tap_fibank.private import exposed_secret
-from tap_fibank.redact import SECRETS, install_redaction
+from tap_fibank.privacy import SECRETS, exposed_secret, install_redaction
 from tap_fibank.tap import TapFibank
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from tap_fibank.doctor.collect import Account, Observations
 from tap_fibank.doctor.fakes import AMOUNT_FIELDS, Faker, Keep, fake_statement
 from tap_fibank.doctor.probe import Exchange
 from tap_fibank.doctor.report import Verdict
-from tap_fibank.private import write_private_text
+from tap_fibank.privacy import write_private_text
 
 FORMAT = "tap-fibank-capture"
 FORMAT_VERSION = 1

@@ -26,8 +26,8 @@ from tap_fibank.doctor.statements import (
     totals,
 )
 from tap_fibank.errors import BankProtocolError
+from tap_fibank.privacy import mask_iban
 from tap_fibank.proof.parsing import parse_flag
-from tap_fibank.redact import mask_iban
 
 OK, DIFFERS, UNKNOWN = "OK", "DIFFERS", "UNKNOWN"
 PROFILE_KNOWN = ("ibCustomerId", "customerName")

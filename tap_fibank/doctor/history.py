@@ -18,8 +18,8 @@ from tap_fibank.doctor.checks import DIFFERS, OK, UNKNOWN, Finding, elements_of
 from tap_fibank.doctor.collect import Observations
 from tap_fibank.doctor.probe import Exchange
 from tap_fibank.doctor.statements import Element, day_of, number, opening, ordered, signed, summary_value
+from tap_fibank.privacy import mask_iban
 from tap_fibank.proof.changeover import EURO_DAY, currency_before
-from tap_fibank.redact import mask_iban
 
 HISTORY = ("newest", "year_back", "changeover")
 

@@ -23,7 +23,7 @@ from tap_fibank.bank.endpoints import API_PREFIX, CERTIFICATES, short
 from tap_fibank.bank.login import log_in
 from tap_fibank.bank.retry import Retry, retrying
 from tap_fibank.errors import BankUnavailableError
-from tap_fibank.redact import SECRETS
+from tap_fibank.privacy import SECRETS
 
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
 _TRIES = 3

@@ -16,7 +16,7 @@ from typing_extensions import override
 
 from tap_fibank.bank.client import RequestRefused, ServerError
 from tap_fibank.errors import BankProtocolError
-from tap_fibank.redact import mask_iban
+from tap_fibank.privacy import mask_iban
 from tap_fibank.streams.base import FibankStream, extra_property, login_property
 from tap_fibank.streams.customers import CustomersStream
 from tap_fibank.walk.registry import compact_iban

@@ -21,7 +21,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
-from tap_fibank.redact import mask_iban
+from tap_fibank.privacy import mask_iban
 from tap_fibank.streams.accounts import AccountsStream
 from tap_fibank.streams.base import FibankStream, extra_property, login_property
 from tap_fibank.walk.account import AccountWalker, Step, summarize

@@ -37,9 +37,9 @@ from tap_fibank.bank.client import RequestRefused, ServerError
 from tap_fibank.bank.clock import sofia_today
 from tap_fibank.bank.retry import Tries
 from tap_fibank.errors import BankProtocolError, StatementMismatchError
+from tap_fibank.privacy import mask_iban
 from tap_fibank.proof.changeover import Before
 from tap_fibank.proof.statement import Statement, bare_answer, label_undecided
-from tap_fibank.redact import mask_iban
 from tap_fibank.walk.bookmarks import (
     CURRENCY_BEFORE,
     SERVED_FROM,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tap_fibank.redact import mask_iban
+from tap_fibank.privacy import mask_iban
 
 
 def compact_iban(text: str) -> str:

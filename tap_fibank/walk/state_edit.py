@@ -26,7 +26,7 @@ import simplejson
 from tap_fibank.bank.clock import sofia_today
 from tap_fibank.config.checks import STATE_SCHEMA, shape_problem
 from tap_fibank.errors import ConfigError
-from tap_fibank.redact import mask_iban
+from tap_fibank.privacy import mask_iban
 from tap_fibank.walk.bookmarks import BOOKMARK, walked_through
 from tap_fibank.walk.registry import compact_iban
 from tap_fibank.walk.windows import ONE_DAY

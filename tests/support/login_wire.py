@@ -17,7 +17,7 @@ import requests
 import tap_fibank.bank.login as login_module
 from fibank_sandbox import Sandbox
 from tap_fibank.bank.login import AccessToken, log_in
-from tap_fibank.redact import SECRETS
+from tap_fibank.privacy import SECRETS
 
 # The paths as fibank-api.md (section 1) spells them, not as the tap does.
 LOGIN_PAGE = "/oauth2-server/login"

@@ -49,7 +49,6 @@ from support.tapruns import TapRun
 
 from fibank_sandbox import Faults, Sandbox
 from tap_fibank.bank.client import BankClient, ServerError
-from tap_fibank.bank.clock import sofia_today
 from tap_fibank.errors import UserLockedError
 
 REPO = Path(__file__).resolve().parents[2]

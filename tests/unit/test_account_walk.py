@@ -31,8 +31,8 @@ from fibank_sandbox.shape import Shape
 from tap_fibank.bank.client import BankClient
 from tap_fibank.bank.clock import sofia_today
 from tap_fibank.errors import StatementMismatchError, StoppedError
+from tap_fibank.privacy import mask_iban
 from tap_fibank.proof.statement import Statement
-from tap_fibank.redact import mask_iban
 from tap_fibank.walk.account import AccountWalker, Step, _opening_balance, summarize
 from tap_fibank.walk.ahead import Ahead, ReadAhead
 from tap_fibank.walk.bookmarks import stored_partition

@@ -98,7 +98,6 @@ def test_no_import_cycle_in_the_doctor() -> None:
     assert [knot for knot in package_cycles("tap_fibank") if in_doctor(knot)] == []
 
 
-@pytest.mark.xfail(strict=True, reason="redact.py + private.py merge into privacy.py on branch config")
 def test_the_tap_package_has_at_most_six_modules_at_its_top() -> None:
     top = sorted(path.name for path in (ROOT / "tap_fibank").glob("*.py"))
     assert len(top) <= MAX_TOP_MODULES, top
