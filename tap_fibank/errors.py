@@ -16,6 +16,22 @@ class FibankError(Exception):
     exit_code = 1
 
 
+class UnexpectedError(FibankError):
+    """A failure the tap has no name for (a bug): still one line and exit 1, never a traceback.
+
+    The line names the exception's type, so a report can say where it came from; its text passes
+    the same redaction as every other line.
+    """
+
+    exit_code = 1
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(
+            f"unexpected {type(cause).__name__}: {cause}; this is a bug in the tap: report it with "
+            "the log above (what was emitted stays, and the last STATE matches it)"
+        )
+
+
 class ConfigError(FibankError):
     """The settings are wrong; nothing was sent to the bank."""
 

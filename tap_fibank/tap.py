@@ -32,6 +32,7 @@ from tap_fibank.errors import (
     SkippedAccountsError,
     StoppedError,
     UndecidedCurrencyError,
+    UnexpectedError,
 )
 from tap_fibank.privacy import SECRETS, install_redaction
 from tap_fibank.streams import (
@@ -147,6 +148,9 @@ class TapFibank(Tap):
             # What was emitted stays emitted; say so in a final STATE that matches it.
             self._write_final_state()
             raise
+        except Exception as exc:  # a bug: still one line, the same final STATE
+            self._write_final_state()
+            raise UnexpectedError(exc) from exc
         finally:
             self._shutdown()
         self._finish()
