@@ -13,10 +13,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tap_fibank.doctor.checks import DIFFERS, OK, UNKNOWN, Finding, elements_of
 from tap_fibank.doctor.collect import Observations
+from tap_fibank.doctor.findings import DIFFERS, OK, UNKNOWN, Finding
 from tap_fibank.doctor.probe import Exchange
-from tap_fibank.doctor.statements import Element, day_of, number, opening, ordered, signed, summary_value
+from tap_fibank.doctor.statements import (
+    Element,
+    day_of,
+    elements_of,
+    number,
+    opening,
+    ordered,
+    signed,
+    summary_value,
+)
 from tap_fibank.proof.changeover import EURO_DAY, currency_before
 from tap_fibank.redact import mask_iban
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tap_fibank.doctor.checks import Finding
+from tap_fibank.doctor.findings import Finding
 from tap_fibank.errors import BankProtocolError
 
 WORKS, UNVERIFIABLE, FAILS = "works", "unverifiable", "fails"
