@@ -4,6 +4,9 @@ Each check gives one line: OK, DIFFERS or UNKNOWN, what was seen (names, types, 
 never values), and what the difference means for this version of the tap: `tolerated` (it copes),
 `unverifiable` (it reads the account but cannot prove a window complete) or `fatal` (a run fails
 or reads wrong data). The verdict is the worst of them.
+
+Contract: `run_checks` is a pure function of the observations, one finding per check in the
+report's order. The entry fields it knows are the column table's (`tap_fibank.proof.columns`).
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 The checks compare these facts across accounts and windows; the capture's fake amounts are
 built to keep the same facts. Nothing here raises: a value the tap could not read is a fact too.
+
+Contract: every function here is pure and total. Totals and the balance chain are the proof's
+(`tap_fibank.proof.balances`), applied to the rows read leniently (`moves`).
 """
 
 from __future__ import annotations

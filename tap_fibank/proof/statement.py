@@ -11,6 +11,11 @@ bank names no currency (`ccy`) and the account is listed in euro, the entries be
 left *undecided*: their currency comes from the balances across the changeover (changeover.py),
 never from today's account list; one element holding both sides is split at the changeover, and
 each part is proven by the chain.
+
+Contract: `parse_statement` turns one `GetCustBal` answer into a `Statement` whose parts are
+checked (`Part.check`) and whose entries are in booking order; it raises `BankProtocolError` only
+for an answer it cannot read at all. Records are built positionally from the column table
+(`columns.py`): the computed columns here, the copied ones by a function compiled from the table.
 """
 
 from __future__ import annotations
