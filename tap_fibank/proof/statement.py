@@ -79,8 +79,9 @@ def _copier(
 ) -> Callable[[Callable[[str], Any], Callable[[object], Any]], tuple[Any, ...]]:
     """The function that reads every copied column of a row, compiled from the table.
 
-    One tuple display of inline calls, as fast as writing them by hand (a loop over the table
-    costs a fifth of the entry's time), and still one row of the table per column.
+    One tuple display of inline calls, as fast as writing them by hand: a loop over the table
+    cost 0.55 µs more per entry (1.5 against 2.05 µs, some 3% of an entry's whole parse), and
+    this keeps one row of the table per column all the same.
     """
     layout = (*_COMPUTED_HEAD, *(column.name for column in copied(columns)), *_COMPUTED_TAIL)
     if tuple(column.name for column in columns) != layout:
