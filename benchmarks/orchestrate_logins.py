@@ -17,7 +17,7 @@ in progress at once is checked against the cap.
 
     python benchmarks/orchestrate_logins.py [--logins 20] [--cap 4] [--days 60]
 
-Needs `make orchestrate-install`. It prints figures; it is not a test.
+Needs `make install WITH=orchestrate`. It prints figures; it is not a test.
 """
 
 from __future__ import annotations
@@ -241,7 +241,7 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=60, help="history of each login's first run")
     args = parser.parse_args()
     if not DAGSTER.exists():
-        print("Dagster is not installed: run `make orchestrate-install`", file=sys.stderr)
+        print("Dagster is not installed: run `make install WITH=orchestrate`", file=sys.stderr)
         return 1
     token = uuid.uuid4().hex[:8]
     home = Path(tempfile.mkdtemp(prefix="fibank-bench-dagster-"))

@@ -23,7 +23,7 @@ from fibank_report.warehouses import (
     postgres_source,
     read_env,
 )
-from tap_fibank.private import write_private_text
+from tap_fibank.privacy import write_private_text
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -43,7 +43,7 @@ def duckdb_source(path: Path, schema: str = "analytics") -> Source:
         msg = f"duckdb {duckdb.__version__} is installed; the warehouse needs {DUCKDB_VERSION} (make report)"
         raise WarehouseError(msg)
     if not path.exists():
-        raise WarehouseError(f"{path} does not exist: run `make demo` (or `make run-duckdb`) first")
+        raise WarehouseError(f"{path} does not exist: run `make demo` (or `make run TARGET=duckdb`) first")
 
     def query(sql: str) -> Rows:
         try:

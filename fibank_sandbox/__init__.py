@@ -8,12 +8,13 @@ truth to compare a tap's output with. See ``docs/sandbox.md``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from tap_fibank.walk import windows
+from tap_fibank.bank import clock
 
 from .app import BankApp
 from .auth import User
@@ -27,7 +28,7 @@ __all__ = ["AccountInfo", "CustomerProfile", "Entry", "Faults", "Login", "Sandbo
 
 def sofia_today() -> dt.date:
     """Today's date in Sofia, the bank's calendar: the tap's clock, frozen in tests alike."""
-    return windows.sofia_today()
+    return clock.sofia_today()
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Sandbox:
         host: str = "127.0.0.1",
         users: int = 1,
         accounts: int = 0,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if users < 1:
             raise ValueError("users must be 1 or more")
@@ -77,6 +79,8 @@ class Sandbox:
             Login(*user_login(user), tuple(p.customer_id for p in bank.customers))
             for user, bank in enumerate(banks, start=1)
         ]
+        if clock is not None:
+            self._app.auth.clock = clock
         if users > 1:
             self._app.auth.set_users([User(x.username, x.password, x.customer_ids) for x in self.logins])
         self._server: ServerThread | None = None

@@ -32,6 +32,8 @@ FAULT_HELP = {
     "truncate_rate": "share of statements with entry rows missing",
     "truncate_window_start": "every statement range starting on this day (YYYY-MM-DD) misses an entry row",
     "late_posting_days": "once, book a back-dated entry N days ago after it was read",
+    "hold_statements_after": "statement calls after the Nth wait until the knob is cleared (a test's gate)",
+    "entry_timestamp": "every entry row's dateTime is this text (e.g. 9999-12-31T23:59:59-1400)",
     "refuse_long_ranges": "refuse statement ranges over 30 days with 400 (default: answer and count them)",
     "before_opening": "a window wholly before an account opened: summary (default), 500, 400 or empty",
     "summary_rows": "OP/CL/DT/CT rows: full (default), none, counts, amount_only or null_acbal",

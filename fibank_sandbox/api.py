@@ -11,7 +11,8 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from http import HTTPStatus
+from typing import Any
 from urllib.parse import unquote
 
 from . import variants
@@ -27,32 +28,30 @@ from .model import (
     parse_instant,
     sofia_date,
 )
+from .state import BankState
 from .wire import Request, Response, error_json, json_response
-
-if TYPE_CHECKING:
-    from .app import BankApp
 
 MAX_RANGE_DAYS = 30
 LATE_POSTING_AMOUNT = Decimal("12.34")
 
 
-def _customer(app: BankApp, request: Request, token: Token) -> CustomerProfile | Response:
+def _customer(app: BankState, request: Request, token: Token) -> CustomerProfile | Response:
     """The profile named by ``EBank-Cust-Id``, if this login may act for it."""
     raw = request.headers.get("ebank-cust-id", "").strip()
     if not raw:
-        return error_json(400, "Bad Request", "Липсва заглавие EBank-Cust-Id.")
+        return error_json(HTTPStatus.BAD_REQUEST, "Bad Request", "Липсва заглавие EBank-Cust-Id.")
     allowed = app.auth.customer_ids(token.user)
     for profile in app.customers:
         if profile.customer_id == raw and raw in allowed:
             return profile
-    return error_json(403, "Forbidden", "Нямате достъп до този клиент.")
+    return error_json(HTTPStatus.FORBIDDEN, "Forbidden", "Нямате достъп до този клиент.")
 
 
-def _account(app: BankApp, profile: CustomerProfile, iban: str) -> AccountInfo | Response:
+def _account(app: BankState, profile: CustomerProfile, iban: str) -> AccountInfo | Response:
     """The account with this IBAN, if it belongs to the profile."""
     info = app.ledger.account(iban.strip().upper())
     if info is None or info.customer_id != profile.customer_id:
-        return error_json(403, "Forbidden", "Нямате достъп до тази сметка.")
+        return error_json(HTTPStatus.FORBIDDEN, "Forbidden", "Нямате достъп до тази сметка.")
     return info
 
 
@@ -68,7 +67,7 @@ def _day(text: str | None) -> date | None:
     return sofia_date(moment) if moment is not None else None
 
 
-def cust_query(app: BankApp, request: Request, token: Token) -> Response:
+def cust_query(app: BankState, request: Request, token: Token) -> Response:
     """``getCustQuery``: the profiles this login may act for, the person's first."""
     allowed = app.auth.customer_ids(token.user)
     profiles = [p.as_json() for p in app.customers if p.customer_id in allowed]
@@ -77,13 +76,13 @@ def cust_query(app: BankApp, request: Request, token: Token) -> Response:
     return json_response({"customer": profiles})
 
 
-def filtered_accounts(app: BankApp, request: Request, token: Token) -> Response:
+def filtered_accounts(app: BankState, request: Request, token: Token) -> Response:
     """``getFilteredAccounts``: the profile's accounts with today's currency and balance."""
     profile = _customer(app, request, token)
     if isinstance(profile, Response):
         return profile
     status = app.faults.business_accounts_status
-    if profile.kind == "business" and status != 200:
+    if profile.kind == "business" and status != HTTPStatus.OK:
         return error_json(status, "Refused", "Нямате достъп до сметките на този клиент.")
     answer: list[dict[str, Any]] = []
     for info in app.ledger.accounts:
@@ -170,7 +169,7 @@ def mixed_rows(before: Segment, after: Segment) -> list[dict[str, Any]]:
     return _rows(before.first_day, after.last_day, entries, (before.opening, debit, credit, after.closing))
 
 
-def _truncate(app: BankApp, accs: list[dict[str, Any]]) -> None:
+def _truncate(app: BankState, accs: list[dict[str, Any]]) -> None:
     """Drop at least one entry row, keeping the summary rows (the ``truncate_rate`` fault)."""
     spots = [
         (i, j)
@@ -186,7 +185,7 @@ def _truncate(app: BankApp, accs: list[dict[str, Any]]) -> None:
         acc["stmt"] = [row for j, row in enumerate(acc["stmt"]) if (i, j) not in doomed]
 
 
-def cust_bal(app: BankApp, request: Request, token: Token) -> Response:
+def cust_bal(app: BankState, request: Request, token: Token) -> Response:
     """``GetCustBal``: one account's statement for a range of Sofia calendar days."""
     profile = _customer(app, request, token)
     if isinstance(profile, Response):
@@ -194,10 +193,10 @@ def cust_bal(app: BankApp, request: Request, token: Token) -> Response:
     query = request.query
     missing = [n for n in ("FromDate", "ToDate", "Iban") if not query.get(n)]
     if missing:
-        return error_json(400, "Bad Request", f"Липсващ параметър: {', '.join(missing)}")
+        return error_json(HTTPStatus.BAD_REQUEST, "Bad Request", f"Липсващ параметър: {', '.join(missing)}")
     first, last = _day(query["FromDate"]), _day(query["ToDate"])
     if first is None or last is None:
-        return error_json(400, "Bad Request", "Невалиден формат на дата.")
+        return error_json(HTTPStatus.BAD_REQUEST, "Bad Request", "Невалиден формат на дата.")
     info = _account(app, profile, query["Iban"])
     if isinstance(info, Response):
         return info
@@ -219,12 +218,13 @@ def cust_bal(app: BankApp, request: Request, token: Token) -> Response:
         app.counters.fault("truncated")
     for acc in accs:
         variants.rewrite_rows(app.faults, acc["stmt"])
+        variants.restamp_entries(app.faults, acc["stmt"])
     _maybe_post_late(app, info, first, last)
     return json_response({"acc": accs})
 
 
 def _odd_window(
-    app: BankApp, request: Request, info: AccountInfo, first: date, last: date
+    app: BankState, request: Request, info: AccountInfo, first: date, last: date
 ) -> Response | None:
     """The answer to a window that fails, comes back bare or lies before the account, if any."""
     faults = app.faults
@@ -244,7 +244,7 @@ def _odd_window(
 
 
 def _element(
-    app: BankApp, info: AccountInfo, currency: str | None, rows: list[dict[str, Any]]
+    app: BankState, info: AccountInfo, currency: str | None, rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """One ``acc`` element; ``ccy`` left out where the bank names no currency (see the knobs)."""
     element: dict[str, Any] = {"iban": info.iban, "acNo": info.iban[-10:]}
@@ -254,7 +254,7 @@ def _element(
     return element
 
 
-def _accs(app: BankApp, info: AccountInfo, first: date, last: date) -> list[dict[str, Any]]:
+def _accs(app: BankState, info: AccountInfo, first: date, last: date) -> list[dict[str, Any]]:
     """The ``acc`` elements of one account's statement: one per currency part, unless a knob says one."""
     faults = app.faults
     shift = SHIFTED_HISTORY if faults.history == "shifted" else Decimal(0)
@@ -268,7 +268,7 @@ def _accs(app: BankApp, info: AccountInfo, first: date, last: date) -> list[dict
 SHIFTED_HISTORY = Decimal("0.01")
 
 
-def _refused_range(app: BankApp, first: date, last: date) -> Response | None:
+def _refused_range(app: BankState, first: date, last: date) -> Response | None:
     """Ranges over 30 days are counted; refused only with ``refuse_long_ranges`` (the web page's rule).
 
     The 2022 connector asked for decades at once and got 200, so the API itself accepts them.
@@ -280,17 +280,17 @@ def _refused_range(app: BankApp, first: date, last: date) -> Response | None:
         app.counters.add("refusals")
         return json_response(
             {
-                "status": 400,
+                "status": HTTPStatus.BAD_REQUEST,
                 "error": "Bad Request",
                 "code": "ERR_PERIOD",
                 "message": "Периодът не може да бъде повече от 30 дни.",
             },
-            400,
+            HTTPStatus.BAD_REQUEST,
         )
     return None
 
 
-def _maybe_post_late(app: BankApp, info: AccountInfo, first: date, last: date) -> None:
+def _maybe_post_late(app: BankState, info: AccountInfo, first: date, last: date) -> None:
     """The ``late_posting_days`` fault: once a window covering that day was served, book into it."""
     days = app.faults.late_posting_days
     if days is None:
@@ -313,7 +313,7 @@ def _months(first: date, last: date) -> list[tuple[date, date]]:
     return months
 
 
-def stmt_list(app: BankApp, request: Request, token: Token) -> Response:
+def stmt_list(app: BankState, request: Request, token: Token) -> Response:
     """``getAccStmtList``: the monthly statements closed in the range (shape inferred)."""
     profile = _customer(app, request, token)
     if isinstance(profile, Response):
@@ -321,10 +321,10 @@ def stmt_list(app: BankApp, request: Request, token: Token) -> Response:
     query = request.query
     iban = query.get("Iban") or query.get("AccountNo") or ""
     if not iban:
-        return error_json(400, "Bad Request", "Липсващ параметър: Iban")
+        return error_json(HTTPStatus.BAD_REQUEST, "Bad Request", "Липсващ параметър: Iban")
     first, last = _day(query.get("FromDate")), _day(query.get("ToDate"))
     if first is None or last is None:
-        return error_json(400, "Bad Request", "Невалиден формат на дата.")
+        return error_json(HTTPStatus.BAD_REQUEST, "Bad Request", "Невалиден формат на дата.")
     info = _account(app, profile, iban)
     if isinstance(info, Response):
         return info

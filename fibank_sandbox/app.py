@@ -13,20 +13,19 @@ import datetime as dt
 import email.utils
 import time
 from collections.abc import Callable
-from datetime import date
+from http import HTTPStatus
 
 from . import api, control, login, pages
-from .auth import AuthState, Token
-from .counters import API_ENDPOINTS, Counters
-from .data import BankData
-from .faults import FaultPlan, Faults
-from .ledger import Ledger
-from .model import CustomerProfile
+from .auth import Token
+from .counters import API_ENDPOINTS
+from .faults import Faults
+from .state import BankState
 from .wire import Request, Response, html_response, json_response, redirect
 
 API_PREFIX = "/EBank/api/v1/"
-LoginHandler = Callable[["BankApp", Request], Response]
-ApiHandler = Callable[["BankApp", Request, Token], Response]
+HOLD_LIMIT_SECONDS = 600  # a gate nobody opens lets its calls go at last: no thread waits forever
+LoginHandler = Callable[[BankState, Request], Response]
+ApiHandler = Callable[[BankState, Request, Token], Response]
 
 PAGE_ROUTES: dict[tuple[str, str], tuple[str, LoginHandler]] = {
     ("GET", "/oauth2-server/login"): ("login_page", login.login_page),
@@ -47,17 +46,8 @@ API_ROUTES: dict[str, tuple[str, ApiHandler]] = {
 }
 
 
-class BankApp:
-    """All state of one sandboxed bank and the dispatch of requests to it."""
-
-    def __init__(self, data: BankData, faults: Faults, seed: int, username: str, password: str) -> None:
-        self.faults = faults
-        self.today: date = data.today
-        self.customers: list[CustomerProfile] = list(data.customers)
-        self.ledger = Ledger(data)
-        self.counters = Counters()
-        self.plan = FaultPlan(seed)
-        self.auth = AuthState(username, password, tuple(p.customer_id for p in data.customers))
+class BankApp(BankState):
+    """One sandboxed bank's state (``BankState``) and the dispatch of requests to it."""
 
     def handle(self, request: Request) -> Response:
         """Answer one request."""
@@ -66,18 +56,23 @@ class BankApp:
         if request.path.startswith(API_PREFIX):
             route = API_ROUTES.get(request.path[len(API_PREFIX) :])
             if route is None or request.method != "GET":
-                return json_response({"status": 404, "error": "Not Found", "path": request.path}, 404)
+                return json_response(
+                    {"status": HTTPStatus.NOT_FOUND, "error": "Not Found", "path": request.path},
+                    HTTPStatus.NOT_FOUND,
+                )
             endpoint, handler = route
             return self._serve(endpoint, request, lambda: self._api(request, handler))
         page = PAGE_ROUTES.get((request.method, request.path))
         if page is None:
-            return html_response("<html><body><h1>404 Not Found</h1></body></html>", 404)
+            return html_response("<html><body><h1>404 Not Found</h1></body></html>", HTTPStatus.NOT_FOUND)
         endpoint, page_handler = page
         return self._serve(endpoint, request, lambda: page_handler(self, request))
 
     def _serve(self, endpoint: str, request: Request, answer: Callable[[], Response]) -> Response:
         """Count the call, and take `latency` over it in all: half on the way in, the rest after."""
-        self.counters.call(endpoint)
+        number = self.counters.call(endpoint)
+        if endpoint == "GetCustBal":
+            self._hold(number)
         latency = self.faults.latency
         if latency <= 0:
             return self._answer(endpoint, request, answer)
@@ -89,6 +84,23 @@ class BankApp:
         if left > 0:
             time.sleep(left)
         return response
+
+    def _hold(self, number: int) -> None:
+        """Keep the `number`th statement call waiting while the gate (`hold_statements_after`) is shut.
+
+        A test that must stop a client mid-run shuts the gate at a known call, so the client
+        cannot finish first however fast the machine is; opening it (None) lets every call go.
+        """
+        after = self.faults.hold_statements_after
+        if after is None or number <= after:
+            return
+        self.counters.fault("held")
+        deadline = time.monotonic() + HOLD_LIMIT_SECONDS
+        while time.monotonic() < deadline:
+            after = self.faults.hold_statements_after
+            if after is None or number <= after:
+                return
+            time.sleep(0.01)
 
     def _answer(self, endpoint: str, request: Request, answer: Callable[[], Response]) -> Response:
         """The faults around the real answer, in the bank's order (see the module's docstring)."""
@@ -108,24 +120,24 @@ class BankApp:
         if kind == "expire_token" and is_api:
             self.auth.revoke(_bearer(request) or "")
         response = answer()
-        if kind == "malformed" and response.status == 200:
+        if kind == "malformed" and response.status == HTTPStatus.OK:
             self.counters.fault("malformed")
             response.body = response.body[: max(1, len(response.body) // 2)]
         return response
 
     def _server_error(self, request: Request) -> Response:
         status = self.plan.next_status()
-        if status == 500:
+        if status == HTTPStatus.INTERNAL_SERVER_ERROR:
             return json_response(
                 {
-                    "status": 500,
+                    "status": HTTPStatus.INTERNAL_SERVER_ERROR,
                     "error": "Internal Server Error",
                     "message": "Възникна техническа грешка.",
                     "path": request.path,
                 },
-                500,
+                HTTPStatus.INTERNAL_SERVER_ERROR,
             )
-        reason = "Bad Gateway" if status == 502 else "Service Temporarily Unavailable"
+        reason = "Bad Gateway" if status == HTTPStatus.BAD_GATEWAY else "Service Temporarily Unavailable"
         return html_response(pages.gateway_page(status, reason), status)
 
     def _api(self, request: Request, handler: ApiHandler) -> Response:
@@ -133,7 +145,7 @@ class BankApp:
         self.counters.device(request.headers.get("ebank-device-id"))
         if self.faults.require_browser_headers and not _looks_like_the_browser(request):
             self.counters.add("refusals")
-            return html_response(pages.gateway_page(403, "Forbidden"), 403)
+            return html_response(pages.gateway_page(HTTPStatus.FORBIDDEN, "Forbidden"), HTTPStatus.FORBIDDEN)
         value = _bearer(request)
         token, why = (None, "missing") if value is None else self.auth.use(value, self.faults)
         if token is None:
@@ -141,7 +153,9 @@ class BankApp:
             if why == "expired":
                 self.counters.fault("expired_token")
             if self.faults.expiry_answer == "403":
-                return html_response(pages.gateway_page(403, "Forbidden"), 403)
+                return html_response(
+                    pages.gateway_page(HTTPStatus.FORBIDDEN, "Forbidden"), HTTPStatus.FORBIDDEN
+                )
             if self.faults.expiry_answer == "login_page":
                 return redirect(f"{request.origin}/oauth2-server/login")
             description = {
@@ -151,7 +165,7 @@ class BankApp:
             }[why]
             return json_response(
                 {"error": "invalid_token" if value else "unauthorized", "error_description": description},
-                401,
+                HTTPStatus.UNAUTHORIZED,
                 [
                     (
                         "WWW-Authenticate",
@@ -175,11 +189,11 @@ def _rate_limited(faults: Faults) -> Response:
         retry = email.utils.format_datetime(when, usegmt=True)
     return json_response(
         {
-            "status": 429,
+            "status": HTTPStatus.TOO_MANY_REQUESTS,
             "error": "Too Many Requests",
             "message": "Твърде много заявки. Опитайте отново по-късно.",
         },
-        429,
+        HTTPStatus.TOO_MANY_REQUESTS,
         [("Retry-After", retry)],
     )
 

@@ -10,6 +10,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .faults import Faults
@@ -58,6 +59,8 @@ class AuthState:
     """Sessions, users and tokens behind one lock."""
 
     def __init__(self, username: str, password: str, customer_ids: tuple[str, ...]) -> None:
+        # What token lifetimes are measured with; a test may put a clock of its own here.
+        self.clock: Callable[[], float] = time.monotonic
         self._lock = threading.Lock()
         self.sessions: dict[str, Session] = {}
         self.tokens: dict[str, Token] = {}
@@ -127,7 +130,7 @@ class AuthState:
 
     def issue(self, username: str) -> Token:
         """A new access token for an authenticated user."""
-        token = Token(str(uuid.uuid4()), username)
+        token = Token(str(uuid.uuid4()), username, self.clock())
         with self._lock:
             self.tokens[token.value] = token
             self.issued.add(token.value)
@@ -148,7 +151,7 @@ class AuthState:
             if token is None:
                 return None, "invalid"
             lifetime = faults.token_seconds if faults.token_seconds is not None else DEFAULT_TOKEN_SECONDS
-            if token.revoked or time.monotonic() - token.issued > lifetime:
+            if token.revoked or self.clock() - token.issued > lifetime:
                 token.revoked = True
                 return None, "expired"
             if faults.token_calls is not None and token.calls >= faults.token_calls:

@@ -7,16 +7,15 @@ Python API offers in-process. No authentication: the sandbox only ever listens o
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from http import HTTPStatus
+from typing import Any
 
 from .model import format_instant
+from .state import BankState
 from .wire import Request, Response, error_json, json_response
 
-if TYPE_CHECKING:
-    from .app import BankApp
 
-
-def truth_json(app: BankApp) -> dict[str, Any]:
+def truth_json(app: BankState) -> dict[str, Any]:
     """Every booked entry per account, amounts as exact strings."""
     truth = app.ledger.truth(app.faults.history == "redenominated")
     return {
@@ -54,7 +53,7 @@ def _body(request: Request) -> dict[str, Any]:
     return data
 
 
-def handle(app: BankApp, request: Request) -> Response:
+def handle(app: BankState, request: Request) -> Response:
     """Serve one ``/_sandbox/`` request."""
     path, method = request.path, request.method
     try:
@@ -77,5 +76,5 @@ def handle(app: BankApp, request: Request) -> Response:
             app.counters.reset()
             return json_response(app.counters.snapshot())
     except (ValueError, KeyError, TypeError) as error:
-        return error_json(400, "Bad Request", str(error))
-    return error_json(404, "Not Found", path)
+        return error_json(HTTPStatus.BAD_REQUEST, "Bad Request", str(error))
+    return error_json(HTTPStatus.NOT_FOUND, "Not Found", path)

@@ -36,6 +36,7 @@ FAULT_KINDS = (
     "second_factor",
     "no_csrf",
     "bare_window",
+    "held",
 )
 
 
@@ -73,11 +74,12 @@ class Counters:
         with self._lock:
             return copy.deepcopy(self._data)
 
-    def call(self, endpoint: str) -> None:
-        """One request arrived at ``endpoint``."""
+    def call(self, endpoint: str) -> int:
+        """One request arrived at ``endpoint``: its number among that endpoint's calls."""
         with self._lock:
             calls = self._data["calls"]
             calls[endpoint] = calls.get(endpoint, 0) + 1
+            return int(calls[endpoint])
 
     def add(self, name: str, amount: int = 1) -> None:
         """Bump a top-level tally (``logins``, ``failed_logins``, ``refusals``, ``unauthorized``)."""

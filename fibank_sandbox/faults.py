@@ -11,8 +11,10 @@ import datetime as dt
 import random
 import threading
 from dataclasses import dataclass, fields
+from http import HTTPStatus
 from typing import Any
 
+SERVER_ERRORS = (HTTPStatus.INTERNAL_SERVER_ERROR, HTTPStatus.BAD_GATEWAY, HTTPStatus.SERVICE_UNAVAILABLE)
 ONE_SHOT_KINDS = ("5xx", "429", "drop", "malformed", "expire_token")
 
 
@@ -34,6 +36,9 @@ class Faults:
     truncate_rate: float = 0.0
     truncate_window_start: str = ""
     late_posting_days: int | None = None
+    # Test controls: a gate that holds statement calls, and an entry timestamp no calendar has.
+    hold_statements_after: int | None = None
+    entry_timestamp: str = ""
     # Variants: plausible ways the live bank may differ from what the 2022 connector saw. Each
     # default is what that connector met (or, where it never looked, what the sandbox always did).
     refuse_long_ranges: bool = False
@@ -76,6 +81,7 @@ class Faults:
 
 
 _INTS = {"retry_after", "token_calls", "late_posting_days", "range_slack_days", "cert_status"}
+_INTS |= {"hold_statements_after"}
 _INTS |= {"business_accounts_status", "served_days"}
 _DAYS = ("failing_window_start", "truncate_window_start", "bare_window_start")
 _BOOLS = {"no_csrf", "second_factor", "refuse_long_ranges", "ignore_range", "other_iban_acc"}
@@ -98,7 +104,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 def coerce(name: str, value: Any) -> Any:
     """Turn a JSON or command-line value into the type the knob holds."""
     if value is None:
-        if name in ("token_calls", "token_seconds", "late_posting_days"):
+        if name in ("token_calls", "token_seconds", "late_posting_days", "hold_statements_after"):
             return None
         raise ValueError(f"{name} cannot be null")
     if name in _BOOLS:
@@ -214,6 +220,6 @@ class FaultPlan:
     def next_status(self) -> int:
         """500, 502, 503 in turn, so clients meet every flavour of server error."""
         with self._lock:
-            status = (500, 502, 503)[self._status_turn % 3]
+            status = SERVER_ERRORS[self._status_turn % 3]
             self._status_turn += 1
             return status

@@ -7,16 +7,14 @@ scrapes the wrong thing fails here and not first at the bank.
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
+from http import HTTPStatus
 from urllib.parse import urlencode
 
 from . import pages
 from .auth import OTP_CODE, Session, expires_in
 from .model import parse_instant
+from .state import BankState
 from .wire import Request, Response, html_response, json_response, redirect
-
-if TYPE_CHECKING:
-    from .app import BankApp
 
 CLIENT_ID = "E_BANK"
 COOKIE = "JSESSIONID"
@@ -39,7 +37,7 @@ def _cookie(session: Session) -> tuple[str, str]:
     return ("Set-Cookie", f"{COOKIE}={session.sid}; Path=/; HttpOnly")
 
 
-def _session(app: BankApp, request: Request) -> tuple[Session, list[tuple[str, str]]]:
+def _session(app: BankState, request: Request) -> tuple[Session, list[tuple[str, str]]]:
     """The client's session, or a new one with the header that hands out its cookie."""
     session = app.auth.session(request.cookies.get(COOKIE))
     if session is not None:
@@ -48,7 +46,7 @@ def _session(app: BankApp, request: Request) -> tuple[Session, list[tuple[str, s
     return session, [_cookie(session)]
 
 
-def _page(app: BankApp, session: Session, error: str | None, headers: list[tuple[str, str]]) -> Response:
+def _page(app: BankState, session: Session, error: str | None, headers: list[tuple[str, str]]) -> Response:
     csrf: str | None = session.csrf
     if app.faults.no_csrf:
         app.counters.fault("no_csrf")
@@ -57,7 +55,7 @@ def _page(app: BankApp, session: Session, error: str | None, headers: list[tuple
     return html_response(pages.login_page(csrf, error, plain_error=plain), headers=headers)
 
 
-def login_page(app: BankApp, request: Request) -> Response:
+def login_page(app: BankState, request: Request) -> Response:
     """``GET /oauth2-server/login``: the login page (with the last error after ``?error``)."""
     session, headers = _session(app, request)
     error = None
@@ -66,7 +64,7 @@ def login_page(app: BankApp, request: Request) -> Response:
     return _page(app, session, error, headers)
 
 
-def authorize(app: BankApp, request: Request) -> Response:
+def authorize(app: BankState, request: Request) -> Response:
     """``GET /oauth2-server/oauth/authorize``: the login page, or the token once logged in."""
     query = request.query
     for name, expected in EXPECTED_AUTHORIZE.items():
@@ -74,7 +72,7 @@ def authorize(app: BankApp, request: Request) -> Response:
             return html_response(
                 f'<html><body><h1>OAuth Error</h1><p>error="invalid_request", '
                 f'error_description="Invalid or missing {name}"</p></body></html>',
-                400,
+                HTTPStatus.BAD_REQUEST,
             )
     session, headers = _session(app, request)
     if session.user is None:
@@ -90,18 +88,23 @@ def authorize(app: BankApp, request: Request) -> Response:
     return redirect(f"{request.origin}/EBank/#{urlencode(fragment)}", headers)
 
 
-def certificates(app: BankApp, request: Request) -> Response:
+def certificates(app: BankState, request: Request) -> Response:
     """``GET .../fnGetCertsForLogin``: no certificates (password login); the session notes it."""
     if request.query.get("client_id") != CLIENT_ID or not request.query.get("userName"):
         return json_response(
-            {"status": 400, "error": "Bad Request", "message": "client_id and userName are required"}, 400
+            {
+                "status": HTTPStatus.BAD_REQUEST,
+                "error": "Bad Request",
+                "message": "client_id and userName are required",
+            },
+            HTTPStatus.BAD_REQUEST,
         )
     session = app.auth.session(request.cookies.get(COOKIE))
     if session is not None:
         session.certs_asked = True
-    if app.faults.cert_status == 204:
-        return Response(204)
-    if app.faults.cert_status != 200:
+    if app.faults.cert_status == HTTPStatus.NO_CONTENT:
+        return Response(HTTPStatus.NO_CONTENT)
+    if app.faults.cert_status != HTTPStatus.OK:
         return html_response("<html><body><h1>Not Found</h1></body></html>", app.faults.cert_status)
     return json_response([])
 
@@ -109,11 +112,11 @@ def certificates(app: BankApp, request: Request) -> Response:
 def _forbidden() -> Response:
     return html_response(
         "<html><body><h1>403 Forbidden</h1><p>Invalid CSRF Token was found on the request.</p></body></html>",
-        403,
+        HTTPStatus.FORBIDDEN,
     )
 
 
-def _fail(app: BankApp, request: Request, session: Session, message: str) -> Response:
+def _fail(app: BankState, request: Request, session: Session, message: str) -> Response:
     """Spring's failure handler: remember the reason in the session, back to ``?error``.
 
     The ``in_place`` and ``unmarked`` variants answer the POST itself with the login page.
@@ -125,7 +128,7 @@ def _fail(app: BankApp, request: Request, session: Session, message: str) -> Res
     return redirect(f"{request.origin}/oauth2-server/login?error")
 
 
-def _signed_in(app: BankApp, request: Request, session: Session, user: str) -> Response:
+def _signed_in(app: BankState, request: Request, session: Session, user: str) -> Response:
     """Spring's success handler: new session id, back to the saved authorize request."""
     session.user = user
     session.otp_user = None
@@ -137,7 +140,7 @@ def _signed_in(app: BankApp, request: Request, session: Session, user: str) -> R
     return redirect(f"{request.origin}/oauth2-server/oauth/authorize?{session.saved_query}", headers)
 
 
-def login_post(app: BankApp, request: Request) -> Response:
+def login_post(app: BankState, request: Request) -> Response:
     """``POST /oauth2-server/login``: CSRF, the flow's earlier steps, then the password."""
     session = app.auth.session(request.cookies.get(COOKIE))
     form = request.form
@@ -163,7 +166,7 @@ def login_post(app: BankApp, request: Request) -> Response:
     return _signed_in(app, request, session, username)
 
 
-def otp(app: BankApp, request: Request) -> Response:
+def otp(app: BankState, request: Request) -> Response:
     """``/oauth2-server/login/otp``: the SMS-code page (GET) and its form (POST)."""
     session = app.auth.session(request.cookies.get(COOKIE))
     if session is None or session.otp_user is None:
@@ -179,12 +182,12 @@ def otp(app: BankApp, request: Request) -> Response:
     return _signed_in(app, request, session, session.otp_user)
 
 
-def ebank_page(app: BankApp, request: Request) -> Response:
+def ebank_page(app: BankState, request: Request) -> Response:
     """``GET /EBank/``: the web app's shell with its public token."""
     public_token = None if app.faults.bare_token_redirect else secrets.token_hex(20)
     return html_response(pages.ebank_page(public_token))
 
 
-def signed_in_page(app: BankApp, request: Request) -> Response:
+def signed_in_page(app: BankState, request: Request) -> Response:
     """``GET /oauth2-server/``: where a login without a saved request ends."""
     return html_response(pages.SIGNED_IN_PAGE)

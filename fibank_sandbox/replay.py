@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,9 +46,9 @@ class ReplayApp(BankApp):
             return super().handle(request)
         endpoint = request.path[len(API_PREFIX) :]
         response = self._statement(request) if endpoint == STATEMENT else super().handle(request)
-        if response.status == 401 and self.shape.refused_token is not None:
+        if response.status == HTTPStatus.UNAUTHORIZED and self.shape.refused_token is not None:
             return _answer(self.shape.refused_token, request)
-        if response.status != 200:
+        if response.status != HTTPStatus.OK:
             return response
         body = simplejson.loads(response.body, use_decimal=True)
         if endpoint == PROFILES and self.shape.profile_template is not None:
@@ -66,7 +67,7 @@ class ReplayApp(BankApp):
             return super().handle(request)
         # The sandbox checks the token, the profile and the account on a one-day request.
         check = super().handle(_one_day(request, last))
-        if check.status != 200:
+        if check.status != HTTPStatus.OK:
             return check
         if (last - first).days + 1 > _MAX_DAYS and self.shape.long_range is not None:
             return _answer(self.shape.long_range, request)
@@ -103,7 +104,7 @@ def _one_day(request: Request, day: dt.date) -> Request:
 
 
 def _answer(answer: Answer, request: Request) -> Response:
-    if 300 <= answer.status < 400:
+    if HTTPStatus.MULTIPLE_CHOICES <= answer.status < HTTPStatus.BAD_REQUEST:
         return redirect(f"{request.origin}{answer.location or '/oauth2-server/login'}")
     if answer.body is None:
         return html_response("<html><body><h1>Error</h1></body></html>", answer.status)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -83,7 +84,7 @@ class Handler(BaseHTTPRequestHandler):
             response = self.server.app.handle(request)
         except Exception as error:  # an emulator bug must show as a 500, not a hung client
             message = f"sandbox error: {type(error).__name__}: {error}".encode()
-            response = Response(500, message)
+            response = Response(HTTPStatus.INTERNAL_SERVER_ERROR, message)
         if response.drop:
             self.close_connection = True
             with contextlib.suppress(OSError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from .model import SOFIA, AccountInfo, format_instant
@@ -29,7 +30,12 @@ def before_opening(faults: Faults, request: Request, info: AccountInfo) -> Respo
         return no_data_found(request)
     if mode == "400":
         return json_response(
-            {"status": 400, "error": "Bad Request", "message": "Сметката не съществува за този период."}, 400
+            {
+                "status": HTTPStatus.BAD_REQUEST,
+                "error": "Bad Request",
+                "message": "Сметката не съществува за този период.",
+            },
+            HTTPStatus.BAD_REQUEST,
         )
     if mode == "empty":
         element: dict[str, Any] = {"iban": info.iban}
@@ -56,12 +62,12 @@ def no_data_found(request: Request) -> Response:
     return json_response(
         {
             "timestamp": format_instant(datetime.now(SOFIA)),
-            "status": 500,
+            "status": HTTPStatus.INTERNAL_SERVER_ERROR,
             "error": "Internal Server Error",
             "message": "ORA-01403: no data found (SYWS_QUERY.GET_CUST_BAL)",
             "path": request.path,
         },
-        500,
+        HTTPStatus.INTERNAL_SERVER_ERROR,
     )
 
 
@@ -98,3 +104,16 @@ def rewrite_rows(faults: Faults, rows: list[dict[str, Any]]) -> None:
             row.pop("acBal", None)
         elif kind in ("OP", "CL") and summary == "null_acbal":
             row["acBal"] = None
+
+
+def restamp_entries(faults: Faults, rows: list[dict[str, Any]]) -> None:
+    """Give every entry row the ``entry_timestamp`` knob's text as its ``dateTime``, if set.
+
+    A timestamp such as ``9999-12-31T23:59:59-1400`` parses but has no instant a calendar can
+    hold: a bank answer the tap's code does not expect, and not one it reports as a bank error.
+    """
+    if not faults.entry_timestamp:
+        return
+    for row in rows:
+        if row.get("trnType") not in SUMMARY_TYPES:
+            row["dateTime"] = faults.entry_timestamp

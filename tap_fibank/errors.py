@@ -7,6 +7,8 @@ problem and the fix. Messages never carry a response body, a password, a token o
 
 from __future__ import annotations
 
+from tap_fibank.config.settings import SECRET_SETTINGS
+
 
 class FibankError(Exception):
     """A failure the user can act on; ends the run with `exit_code` and one line on stderr."""
@@ -23,14 +25,13 @@ class ConfigError(FibankError):
         super().__init__(_hide_secret_values(message))
 
 
-# A schema error quotes the value it refused ("48151623 is not of type 'string' in
-# config['password']"), and a value can hold any text, so no split of the message is safe: a
-# message about a secret setting is replaced whole by one that names the setting alone. These are
-# also the settings `--about` marks secret.
-SECRET_SETTINGS = ("username", "password")
-
-
 def _hide_secret_values(message: str) -> str:
+    """A message about a secret setting (one `--about` marks secret), replaced whole.
+
+    A schema error quotes the value it refused ("48151623 is not of type 'string' in
+    config['password']"), and a value can hold any text, so no split of the message is safe: the
+    new message names the setting alone.
+    """
     named = [name for name in SECRET_SETTINGS if f"config[{name!r}]" in message]
     if not named:
         return message

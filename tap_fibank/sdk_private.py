@@ -4,7 +4,7 @@ An SDK upgrade is a review of this one file: `tests/unit/test_sdk_private.py` re
 against the installed SDK and checks the shape the tap relies on, so a rename or a new
 signature fails a test instead of silently turning the lean record path off, or wrong. CI also
 runs those tests and the fast-path equivalence tests against the newest SDK release
-(`make test-sdk-latest`).
+(`make ci SUITE=sdk-latest`).
 """
 
 from __future__ import annotations

@@ -25,8 +25,7 @@ from typing_extensions import override
 from tap_fibank.bank.client import BankClient
 from tap_fibank.bank.connection import open_client
 from tap_fibank.config.checks import check_command_line, check_settings, without_nulls
-from tap_fibank.config.password import check_password_settings
-from tap_fibank.config.settings import SETTINGS, check_date
+from tap_fibank.config.settings import SETTINGS
 from tap_fibank.errors import (
     ConfigError,
     FibankError,
@@ -34,7 +33,7 @@ from tap_fibank.errors import (
     StoppedError,
     UndecidedCurrencyError,
 )
-from tap_fibank.redact import SECRETS, install_redaction
+from tap_fibank.privacy import SECRETS, install_redaction
 from tap_fibank.streams import (
     AccountsStream,
     CustomersStream,
@@ -42,8 +41,11 @@ from tap_fibank.streams import (
     TransactionsStream,
     walking_stream_first,
 )
+from tap_fibank.walk.ahead import ReadAhead
 from tap_fibank.walk.bookmarks import stored_partition
-from tap_fibank.walk.run import Run, WalkSettings
+from tap_fibank.walk.plan import WalkSettings
+from tap_fibank.walk.run import Run
+from tap_fibank.walk.window_cache import WindowCache
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -73,10 +75,7 @@ class TapFibank(Tap):
             msg = f"invalid settings: {problems}"
             raise ConfigError(SECRETS.redact(msg)) from None
         install_redaction()
-        for setting in ("start_date", "end_date"):
-            check_date(setting, self.config.get(setting))
         check_settings(self.config)
-        check_password_settings(self.config)
         for stream in self.streams.values():
             walking_stream_first(stream.child_streams)
 
@@ -126,9 +125,9 @@ class TapFibank(Tap):
             executor=ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="fibank"),
             settings=WalkSettings.from_config(dict(self.config)),
             check_stop=self.check_stop,
-            statements_wanted=self.streams["statements"].selected,
             login=str(self.config.get("login") or self.client.default_login),
-            state_for=functools.partial(stored_partition, self.state, self._walking_stream()),
+            window_cache=WindowCache(wanted=self.streams["statements"].selected),
+            ahead=ReadAhead(functools.partial(stored_partition, self.state, self._walking_stream())),
         )
 
     def _walking_stream(self) -> str:
@@ -176,15 +175,16 @@ class TapFibank(Tap):
 
     def _finish(self) -> None:
         run = self.run
-        for entry in run.unmatched(self.config.get("ibans") or [], self.config.get("customer_ids") or []):
-            run.ledger.skip(f"{entry}, which matches nothing this login lists (a typo?)")
-        summary, skipped = run.ledger.summary()
-        if run.ledger.undecided:
+        ibans, customer_ids = self.config.get("ibans") or [], self.config.get("customer_ids") or []
+        for entry in run.accounts.unmatched(ibans, customer_ids):
+            run.report.skip(f"{entry}, which matches nothing this login lists (a typo?)")
+        summary, skipped = run.report.summary()
+        if run.report.undecided:
             self.logger.warning("%s", summary)
-            raise UndecidedCurrencyError("; ".join(run.ledger.undecided))
+            raise UndecidedCurrencyError("; ".join(run.report.undecided))
         if skipped and self.config.get("fail_on_skipped_accounts"):
             raise SkippedAccountsError(summary + " (fail_on_skipped_accounts is on)")
-        if skipped or run.ledger.unbalanced or run.ledger.unverifiable or run.ledger.served:
+        if skipped or run.report.unbalanced or run.report.unverifiable or run.report.served:
             self.logger.warning("%s", summary)
         else:
             self.logger.info("%s", summary)

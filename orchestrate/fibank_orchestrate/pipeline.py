@@ -17,7 +17,7 @@ from pathlib import Path
 from .locks import login_lock
 from .logins import PROJECT_DIR, Login
 
-# meltano from `make meltano-install`; FIBANK_MELTANO for a worker whose project is elsewhere.
+# meltano from `make install WITH=meltano`; FIBANK_MELTANO for a worker whose project is elsewhere.
 MELTANO = os.environ.get("FIBANK_MELTANO") or str(PROJECT_DIR / ".tools" / "meltano" / "bin" / "meltano")
 # What meltano, the tap and the loader write (state, logs, run files) is the user's alone: files
 # 0600 and folders 0700, whatever the scheduler's own umask (often 022).

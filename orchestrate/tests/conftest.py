@@ -2,7 +2,7 @@
 
 These tests run the real orchestrators (Dagster from `.tools/dagster`, Airflow from
 `.tools/airflow`) and real meltano and dbt against a sandbox started here, into schemas of the real
-PostgreSQL that they create and drop. `make test-orchestrate` runs them.
+PostgreSQL that they create and drop. `make ci SUITE=orchestrate` runs them.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def write_logins(path: Path, logins: dict[str, dict[str, Any]]) -> Path:
 
 def require(path: Path, what: str) -> None:
     if not path.exists():
-        unavailable(f"{what} is not installed ({path}); run `make orchestrate-install`")
+        unavailable(f"{what} is not installed ({path}); run `make install WITH=orchestrate`")
 
 
 def run(

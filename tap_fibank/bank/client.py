@@ -1,6 +1,9 @@
-"""The bank's JSON API: the connector's headers, one retry policy, re-login on expiry, exact JSON.
+"""The bank's JSON API: the connector's headers, one retry loop, re-login on expiry, exact JSON.
 
-One client serves the whole run and all worker threads: one login, one cookie jar, one token.
+Contract: one client serves the whole run and all worker threads: one login, one cookie jar, one
+token. Its façade (`profiles`, `accounts`, `statement`) is what the streams and the walk ask the
+bank; each returns the decoded JSON or raises `ServerError` (the bank kept failing), or
+`RequestRefused`/`BankProtocolError` (it answered what no retry mends); never a partial answer.
 Every API call carries the header set the 2022 connector sent (fibank-api.md, section 4), the
 only requests known to have been answered by the live bank, with one stable device id per user.
 Amounts are decoded straight to Decimal (msgspec's float hook), never through float.
@@ -9,37 +12,45 @@ Amounts are decoded straight to Decimal (msgspec's float hook), never through fl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import itertools
 import logging
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from http import HTTPStatus
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import msgspec
 import requests
 
+from tap_fibank.bank.clock import SOFIA, bank_timestamp
+from tap_fibank.bank.endpoints import (
+    ACCOUNTS,
+    API_PREFIX,
+    EBANK_REFERER,
+    LOGIN_SERVER,
+    PROFILES,
+    STATEMENT,
+    STATEMENT_PAGE,
+    WEB_APP,
+    short,
+)
 from tap_fibank.bank.login import AccessToken, log_in
-from tap_fibank.bank.retry import backoff, retry_after
+from tap_fibank.bank.retry import Retry, Tries, backoff, retry_after, retrying
 from tap_fibank.errors import BankProtocolError, BankUnavailableError, FibankError
-from tap_fibank.redact import SECRETS
-from tap_fibank.walk.windows import SOFIA, bank_timestamp
+from tap_fibank.privacy import SECRETS
 
-API_PREFIX = "/EBank/api/v1/"
 LOGGER = logging.getLogger("tap_fibank.client")
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
 # Token renewals one call may need before a refusal is taken as the bank refusing fresh tokens.
 MAX_RENEWALS_PER_CALL = 3
-_UNAUTHORIZED = 401
-_TOO_MANY = 429
-_SERVER_ERROR = 500
-_CLIENT_ERROR = 400
-_REDIRECT = 300
 # How the bank may say a token expired: 401 is inferred; 403 and a redirect to the login page
 # are what other Spring front ends do. Each gets one re-login, then counts as a refusal.
-_EXPIRY_STATUSES = frozenset({401, 403})
+_EXPIRY_STATUSES = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 BROWSER = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/98.0.4758.80 Safari/537.36"
 )
@@ -76,15 +87,25 @@ class Cancelled(ServerError):
         super().__init__(endpoint, f"{what} ended while it was retried")
 
 
+class StatementRange(Protocol):
+    """The days a statement request covers, as the bank's `FromDate` and `ToDate` (a walk's `Window`)."""
+
+    def from_param(self) -> str:
+        """`FromDate`: the first day's midnight in Sofia, as the bank formats it."""
+        ...
+
+    def to_param(self) -> str:
+        """`ToDate`: the last day's last second in Sofia, as the bank formats it."""
+        ...
+
+
 @dataclass(frozen=True)
 class _Outcome:
     """What one attempt came to: a payload, an expired token, or a problem worth a retry."""
 
     payload: Any = None
     expired: bool = False
-    problem: str | None = None
-    retry_after: float | None = None
-    unreadable: bool = False
+    retry: Retry | None = None
     status: int | None = None
 
 
@@ -103,7 +124,7 @@ def login_key(username: str) -> str:
 
 
 class BankClient:
-    """Authenticated, retrying access to `/EBank/api/v1/`."""
+    """Authenticated, retrying access to the bank's JSON API (`endpoints.API_PREFIX`)."""
 
     def __init__(
         self,
@@ -175,6 +196,36 @@ class BankClient:
         """Log in now, so a refused password fails the run before any stream starts."""
         self._current_token()
 
+    # -- the façade: what the streams and the walk ask the bank ---------------------------------
+
+    def profiles(self) -> Any:
+        """The customer profiles this login may act for (`getCustQuery`), with every retry."""
+        return self.get_json(PROFILES)
+
+    def accounts(self, customer_id: str) -> Any:
+        """The accounts of one profile (`getFilteredAccounts`), with every retry."""
+        return self.get_json(ACCOUNTS, customer_id=customer_id)
+
+    def statement(
+        self,
+        iban: str,
+        window: StatementRange,
+        customer_id: str,
+        *,
+        cancel: threading.Event | None = None,
+        tries: Tries = Tries.FULL,
+        refuse: Callable[[Any], str | None] | None = None,
+    ) -> Any:
+        """One account's statement for one window (`GetCustBal`), asked as the 2022 connector asked."""
+        params = {
+            "FromDate": window.from_param(),
+            "ToDate": window.to_param(),
+            "Iban": iban,
+            "StmtType": "T",
+            "isAccountFromPSD2": "false",
+        }
+        return self.get_json(STATEMENT, params, customer_id, cancel=cancel, tries=tries, refuse=refuse)
+
     # -- requests --------------------------------------------------------------------------
 
     def get_json(
@@ -184,48 +235,67 @@ class BankClient:
         customer_id: str | None = None,
         *,
         cancel: threading.Event | None = None,
-        retries: int | None = None,
+        tries: Tries = Tries.FULL,
         refuse: Callable[[Any], str | None] | None = None,
     ) -> Any:
         """GET an API endpoint and decode its JSON, retrying what a retry can fix.
 
-        Retried (`retries`, default `max_retries`): connection failures, timeouts, 5xx, 429 (after
+        Retried (`tries`, default 1 + `max_retries`): connection failures, timeouts, 5xx, 429 (after
         `Retry-After`), and bodies that are not valid JSON (a cut connection looks like that). An
         expired token (401, 403, or the login page) logs in again, once per expiry however many
-        threads saw it (more than `MAX_RENEWALS_PER_CALL` in a call: fresh tokens are refused).
-        `cancel` ends the waiting early; `refuse` names an answer that is a failed read, retried
-        like a 5xx. Errors name the endpoint and status, never the body.
+        threads saw it, without counting as a try (more than `MAX_RENEWALS_PER_CALL` in a call:
+        fresh tokens are refused). `cancel` ends the waiting early; `refuse` names an answer that
+        is a failed read, retried like a 5xx. Errors name the endpoint and status, never the body.
         """
-        name = endpoint.rsplit("/", 1)[-1]
-        limit = self.max_retries if retries is None else retries
-        expiries = failures = 0
+        name = short(endpoint)
+        total = tries.total(self.max_retries)
+        expiries = itertools.count(1)  # the call's token renewals, across its tries
+
+        def attempt(_last: bool) -> Any:
+            outcome = self._attempt_signed_in(endpoint, params, customer_id, expiries)
+            if outcome.retry is None and refuse is not None:
+                problem = refuse(outcome.payload)
+                if problem is not None:
+                    return Retry(problem)
+            return outcome.retry if outcome.retry is not None else outcome.payload
+
+        def sleep(failure: Retry, failures: int, wait: float) -> None:
+            self._pause(name, failure, failures, total - 1, wait, cancel)
+
+        def give_up(failure: Retry, failures: int) -> Exception:
+            return ServerError(name, f"{failure.problem}, {failures} attempts", unreadable=failure.unreadable)
+
+        schedule = functools.partial(backoff, base=self._backoff_base)
+        return retrying(attempt, total, schedule=schedule, sleep=sleep, give_up=give_up)
+
+    def _attempt_signed_in(
+        self,
+        endpoint: str,
+        params: Mapping[str, str] | None,
+        customer_id: str | None,
+        expiries: Iterator[int],
+    ) -> _Outcome:
+        """One try: a request, and another after each renewal of an expired token (not a new try)."""
         while True:
             token, generation = self._current_token()
             outcome = self._attempt(endpoint, params, customer_id, token)
-            if outcome.expired:
-                expiries += 1
-                if expiries > MAX_RENEWALS_PER_CALL:
-                    raise self._refused_after_relogin(name, outcome)
-                self._relogin(generation)
-                continue
-            if outcome.problem is None and refuse is not None:
-                outcome = replace(outcome, problem=refuse(outcome.payload))
-            if outcome.problem is None:
-                return outcome.payload
-            failures += 1
-            if failures > limit:
-                detail = f"{outcome.problem}, {failures} attempts"
-                raise ServerError(name, detail, unreadable=outcome.unreadable)
-            self._pause(name, outcome, failures, limit, cancel)
+            if not outcome.expired:
+                return outcome
+            if next(expiries) > MAX_RENEWALS_PER_CALL:
+                raise self._refused_after_relogin(short(endpoint), outcome)
+            self._relogin(generation)
 
     def _pause(
-        self, name: str, outcome: _Outcome, failures: int, limit: int, cancel: threading.Event | None
+        self,
+        name: str,
+        failure: Retry,
+        failures: int,
+        limit: int,
+        wait: float,
+        cancel: threading.Event | None,
     ) -> None:
         """Wait before the next attempt, unless the run or the walk ends first."""
-        wait = (
-            outcome.retry_after if outcome.retry_after is not None else backoff(failures, self._backoff_base)
-        )
-        LOGGER.warning("%s: %s; retry %d of %d in %.1f s", name, outcome.problem, failures, limit, wait)
+        LOGGER.warning("%s: %s; retry %d of %d in %.1f s", name, failure.problem, failures, limit, wait)
         if cancel is None:
             if self._closed.wait(wait):
                 raise Cancelled(name)
@@ -240,7 +310,7 @@ class BankClient:
             raise Cancelled(name)
 
     def _refused_after_relogin(self, name: str, outcome: _Outcome) -> FibankError:
-        if outcome.status == _UNAUTHORIZED:
+        if outcome.status == HTTPStatus.UNAUTHORIZED:
             msg = (
                 f"the bank refused a fresh access token on {name} (HTTP 401); "
                 "the API's authentication may have changed"
@@ -259,7 +329,7 @@ class BankClient:
     ) -> _Outcome:
         """One request, judged."""
         if self._closed.is_set():
-            raise Cancelled(endpoint.rsplit("/", 1)[-1])
+            raise Cancelled(short(endpoint))
         url = self.base_url + API_PREFIX + endpoint
         headers = self._headers(token, customer_id)
         try:
@@ -267,10 +337,10 @@ class BankClient:
                 url, params=params, headers=headers, timeout=self._timeout, allow_redirects=False
             )
         except requests.Timeout:
-            return _Outcome(problem="no answer within request_timeout")
+            return _Outcome(retry=Retry("no answer within request_timeout"))
         except requests.RequestException as exc:
-            return _Outcome(problem=f"connection failed ({type(exc).__name__})")
-        return _judge(response, endpoint.rsplit("/", 1)[-1])
+            return _Outcome(retry=Retry(f"connection failed ({type(exc).__name__})"))
+        return _judge(response, short(endpoint))
 
     def _headers(self, token: str, customer_id: str | None) -> dict[str, str]:
         return api_headers(self.base_url, token, self._device_id, customer_id)
@@ -287,7 +357,7 @@ def api_headers(base_url: str, token: str, device: str, customer_id: str | None)
         "EBank-App-Version": "1",
         "EBank-Client-Time": bank_timestamp(dt.datetime.now(SOFIA)),
         "EBank-Device-Id": device,
-        "EBank-Referer": "%2Fizvlechenia%2Facc-stmt-offline",
+        "EBank-Referer": EBANK_REFERER,
         "X-Requested-With": "XMLHttpRequest",
         "sec-ch-ua-platform": "Linux",
         "sec-ch-ua-mobile": "?0",
@@ -296,7 +366,7 @@ def api_headers(base_url: str, token: str, device: str, customer_id: str | None)
         "Sec-Fetch-Site": "same-origin",
         "Sec-Fetch-Mode": "cors",
         "Sec-Fetch-Dest": "empty",
-        "Referer": f"{base_url}/EBank/izvlechenia/acc-stmt-offline",
+        "Referer": base_url + WEB_APP + STATEMENT_PAGE,
     }
     if customer_id is not None:
         headers["EBank-Cust-Id"] = customer_id
@@ -308,23 +378,21 @@ def _judge(response: requests.Response, name: str) -> _Outcome:
     status = response.status_code
     if status in _EXPIRY_STATUSES:
         return _Outcome(expired=True, status=status)
-    if _REDIRECT <= status < _CLIENT_ERROR:
+    if HTTPStatus.MULTIPLE_CHOICES <= status < HTTPStatus.BAD_REQUEST:
         location = urlsplit(response.headers.get("Location", "")).path
-        if location.startswith("/oauth2-server"):
+        if location.startswith(LOGIN_SERVER):
             return _Outcome(expired=True)
         raise RequestRefused(name, status)
-    if status == _TOO_MANY:
-        return _Outcome(
-            problem="HTTP 429 (too many requests)",
-            retry_after=retry_after(response.headers.get("Retry-After")),
-        )
-    if status >= _SERVER_ERROR:
-        return _Outcome(problem=f"HTTP {status}")
-    if status >= _CLIENT_ERROR:
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
+        wait = retry_after(response.headers.get("Retry-After"))
+        return _Outcome(retry=Retry("HTTP 429 (too many requests)", retry_after=wait))
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        return _Outcome(retry=Retry(f"HTTP {status}"))
+    if status >= HTTPStatus.BAD_REQUEST:
         raise RequestRefused(name, status)
     if "html" in response.headers.get("Content-Type", "") and b"_csrf" in response.content:
         return _Outcome(expired=True)
     try:
         return _Outcome(payload=_DECODER.decode(response.content))
     except msgspec.DecodeError:
-        return _Outcome(problem="an answer that is not valid JSON", unreadable=True)
+        return _Outcome(retry=Retry("an answer that is not valid JSON", unreadable=True))

@@ -1,4 +1,9 @@
-"""Where a run connects: the bank named by the settings, or the built-in sandbox bank."""
+"""Where a run connects: the bank named by the settings, or the built-in sandbox bank.
+
+Contract: `open_client` returns the run's one `BankClient` (not yet logged in) and the sandbox it
+started, if any, which the caller stops; the password is read (a `password_command` run) only
+here, after the settings that would stop the run anyway were checked.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tap_fibank.bank.client import BankClient
+from tap_fibank.config.checks import check_credentials, checked_base_url
 from tap_fibank.config.password import read_password
-from tap_fibank.config.settings import DEFAULT_BASE_URL, checked_base_url
-from tap_fibank.errors import ConfigError
+from tap_fibank.config.settings import DEFAULT_BASE_URL, DEFAULTS
 
 if TYPE_CHECKING:
     from fibank_sandbox import Sandbox
@@ -32,8 +37,8 @@ def open_client(config: dict[str, Any], pool_size: int) -> tuple[BankClient, San
         base_url=base_url,
         username=username,
         password=password,
-        timeout=float(config.get("request_timeout", 60)),
-        max_retries=int(config.get("max_retries", 5)),
+        timeout=float(config.get("request_timeout", DEFAULTS["request_timeout"])),
+        max_retries=int(config.get("max_retries", DEFAULTS["max_retries"])),
         pool_size=pool_size,
     )
     return client, sandbox
@@ -46,14 +51,8 @@ def bank_login(config: Mapping[str, Any]) -> tuple[str, str, str]:
     log in anyway never asks the password manager.
     """
     base_url = checked_base_url(str(config.get("base_url") or DEFAULT_BASE_URL))
-    username = str(config.get("username") or "")
-    if not username or not (config.get("password") or config.get("password_command")):
-        msg = (
-            "username and password are required (set TAP_FIBANK_USERNAME and TAP_FIBANK_PASSWORD, "
-            "or TAP_FIBANK_PASSWORD_COMMAND), or set sandbox: true to try the tap on the emulator"
-        )
-        raise ConfigError(msg)
-    return base_url, username, read_password(config)
+    check_credentials(config)
+    return base_url, str(config["username"]), read_password(config)
 
 
 def _start_sandbox() -> Sandbox:

@@ -1,5 +1,9 @@
 """The web bank's login: an OAuth2 implicit grant wrapped around a server session.
 
+Contract: `log_in` returns an access token or raises one `FibankError` naming the problem and its
+fix (wrong password, locked user, second factor, changed site, unreachable bank), never a secret;
+every secret it meets is registered for redaction first.
+
 Four steps share one cookie jar: the login page (session cookie), the authorize page (CSRF token
 in a meta tag), the certificate question the web app asks, and the form POST whose second
 redirect carries the access token in its URL fragment. The POST is sent exactly once per login:
@@ -13,12 +17,15 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from http import HTTPStatus
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 from bs4 import BeautifulSoup
 
-from tap_fibank.bank.retry import backoff, retry_after
+from tap_fibank.bank.clock import SOFIA, bank_timestamp
+from tap_fibank.bank.endpoints import AUTHORIZE, CERTIFICATES, LOGIN_PAGE, WEB_APP
+from tap_fibank.bank.retry import Retry, backoff, retry_after, retrying
 from tap_fibank.errors import (
     BankUnavailableError,
     LoginPageChangedError,
@@ -26,17 +33,13 @@ from tap_fibank.errors import (
     UserLockedError,
     WrongCredentialsError,
 )
-from tap_fibank.redact import SECRETS
-from tap_fibank.walk.windows import SOFIA, bank_timestamp
+from tap_fibank.privacy import SECRETS
 
 CLIENT_ID = "E_BANK"
 LOGGER = logging.getLogger("tap_fibank.login")
 
 _LOCKED_WORDS = ("блокиран", "заключен", "locked", "blocked")
 _SECOND_FACTOR_INPUTS = ("otp", "sms", "code", "tan", "pin", "confirm")
-_HTTP_OK = 200
-_HTTP_TOO_MANY = 429
-_HTTP_SERVER_ERROR = 500
 _LOGIN_GET_ATTEMPTS = 3
 _LOGIN_BACKOFF = 0.5
 
@@ -67,7 +70,7 @@ def log_in(
         LOGGER.info("The bank issued a new access token for the signed-in session.")
         return resumed
     csrf = _csrf(authorize, session)
-    certificates = f"{base_url}/oauth2-server/api/v1/sywscertificate/fnGetCertsForLogin"
+    certificates = base_url + CERTIFICATES
     query = {"client_id": CLIENT_ID, "userName": username}
     _get(session, certificates, query, timeout, "login certificate check", need=False)
     form = _login_form(username, password, csrf)
@@ -77,7 +80,7 @@ def log_in(
 
 def _login_page(base_url: str) -> str:
     """One spelling of the login page: the session starts there and the password goes there."""
-    return f"{base_url}/oauth2-server/login"
+    return base_url + LOGIN_PAGE
 
 
 def _open_authorize(
@@ -92,7 +95,7 @@ def _open_authorize(
     _get(session, login_page, query, timeout, "login page", need=False, gateway_passes=True)
     return _get(
         session,
-        f"{base_url}/oauth2-server/oauth/authorize",
+        base_url + AUTHORIZE,
         _authorize_query(state),
         timeout,
         "authorize page",
@@ -122,7 +125,7 @@ def _authorize_query(state: str) -> dict[str, str]:
     return {
         "response_type": "token",
         "client_id": CLIENT_ID,
-        "redirect_uri": "/EBank/",
+        "redirect_uri": WEB_APP,
         "scope": CLIENT_ID,
         "state": state,
     }
@@ -189,25 +192,33 @@ def _get(
     the authorize page sets too): after the certificate question it would send the password
     into a session the bank may not know, and a lost password may count toward the lockout.
     """
-    last: Exception | None = None
-    wait = 0.0
-    for attempt in range(_LOGIN_GET_ATTEMPTS):
-        time.sleep(wait)  # none before the first try, and none after the last: nothing follows it
-        wait = backoff(attempt + 1, _LOGIN_BACKOFF)
+
+    def attempt(last: bool) -> requests.Response | Retry:
         try:
             response = session.get(url, params=params, timeout=timeout)
         except requests.RequestException as exc:
-            last = exc
-            continue
-        if _transient(response.status_code) and (not gateway_passes or attempt + 1 < _LOGIN_GET_ATTEMPTS):
-            last = None
-            if response.status_code == _HTTP_TOO_MANY:
-                wait = retry_after(response.headers.get("Retry-After"))
-            continue
+            return Retry(type(exc).__name__)
+        status = response.status_code
+        if _transient(status) and not (gateway_passes and last):
+            return Retry("HTTP 5xx or 429", retry_after=_asked_wait(response))
         _judge_status(response, what, need=need)
         _remember_cookies(session)
         return response
-    raise _unreachable(url, what, last)
+
+    return retrying(
+        attempt,
+        _LOGIN_GET_ATTEMPTS,
+        schedule=lambda failures: backoff(failures, _LOGIN_BACKOFF),
+        sleep=lambda _failure, _failures, wait: time.sleep(wait),
+        give_up=lambda failure, _failures: _unreachable(url, what, failure.problem),
+    )
+
+
+def _asked_wait(response: requests.Response) -> float | None:
+    """How long a rate limit asks to wait (`Retry-After`); None for a gateway error: the backoff's."""
+    if response.status_code != HTTPStatus.TOO_MANY_REQUESTS:
+        return None
+    return retry_after(response.headers.get("Retry-After"))
 
 
 def _judge_status(response: requests.Response, what: str, *, need: bool) -> None:
@@ -216,7 +227,7 @@ def _judge_status(response: requests.Response, what: str, *, need: bool) -> None
     A page the login depends on answering otherwise means the bank's flow moved, which no
     retry mends: it is reported as a changed site, not as an unreachable bank.
     """
-    if response.status_code == _HTTP_OK:
+    if response.status_code == HTTPStatus.OK:
         return
     if not need:
         LOGGER.debug("The %s answered HTTP %d; the login goes on.", what, response.status_code)
@@ -225,12 +236,11 @@ def _judge_status(response: requests.Response, what: str, *, need: bool) -> None
     raise LoginPageChangedError(msg)
 
 
-def _unreachable(url: str, what: str, last: Exception | None) -> BankUnavailableError:
+def _unreachable(url: str, what: str, reason: str) -> BankUnavailableError:
     """The error after the last GET attempt, naming the host and the last cause, not the query.
 
     Only the host is named: the query of the certificate question carries the username.
     """
-    reason = type(last).__name__ if last is not None else "HTTP 5xx or 429"
     host = urlsplit(url).netloc
     msg = f"the bank at {host} cannot be reached ({reason} on the {what}); check the network or base_url"
     return BankUnavailableError(msg)
@@ -238,7 +248,7 @@ def _unreachable(url: str, what: str, last: Exception | None) -> BankUnavailable
 
 def _transient(status: int) -> bool:
     """A gateway error or a rate limit: the bank's front answered, not the login server."""
-    return status >= _HTTP_SERVER_ERROR or status == _HTTP_TOO_MANY
+    return status >= HTTPStatus.INTERNAL_SERVER_ERROR or status == HTTPStatus.TOO_MANY_REQUESTS
 
 
 def _meta_content(html: str, name: str) -> str | None:

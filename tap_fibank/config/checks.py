@@ -5,8 +5,10 @@ the environment) without telling the user which file is wrong or how: a missing 
 is not JSON or one of the wrong shape ends in a traceback, and a bookmark that is not a date is
 silently ignored, which makes the run read the whole history again. Here each file is read once up
 front with the same JSON decoder the SDK uses, and its shape is checked against what the tap and
-the SDK rely on. Settings that are valid one by one but impossible together (an end before the
-start) are checked here too. Every finding is a `ConfigError`: exit 2, nothing sent to the bank.
+the SDK rely on. Every check of the settings that JSON Schema cannot make lives here too (a date
+that is not one, settings impossible together, a base_url without TLS, missing credentials, a
+password given twice); the code that reads a setting trusts it. Every finding is a `ConfigError`:
+exit 2, nothing sent to the bank.
 
 Messages name the file, the place in it and the fix; they never quote a config file's values,
 which can hold the password.
@@ -15,6 +17,7 @@ which can hold the password.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import re
 import sys
@@ -22,21 +25,23 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import simplejson
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 from singer_sdk.singerlib import Catalog
 
+from tap_fibank.bank.clock import sofia_today
+from tap_fibank.config.password import command_argv
+from tap_fibank.config.settings import LIST_SETTINGS
 from tap_fibank.errors import ConfigError
-from tap_fibank.private import exposed_secret
-from tap_fibank.walk.windows import sofia_today
+from tap_fibank.privacy import exposed_secret
 
 if TYPE_CHECKING:
     from singer_sdk.plugin_base import PluginBase
 
 FILE_OPTIONS = ("--config", "--state", "--catalog")
-LIST_SETTINGS = {"ibans": '["BG47FINV..."]', "customer_ids": '["5896443"]'}
 
 _FORMATS = FormatChecker(formats=())
 
@@ -340,8 +345,27 @@ def without_nulls(config: Any) -> Any:
 
 
 def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> None:
-    """Settings that are each valid but together leave nothing to read."""
-    today = today or sofia_today()
+    """Every check of the settings the schema cannot make, in the order a user fixes them."""
+    for setting in ("start_date", "end_date"):
+        check_date(setting, config.get(setting))
+    check_dates_together(config, today or sofia_today())
+    check_login_name(config)
+    check_password_settings(config)
+
+
+def check_date(setting: str, value: Any) -> None:
+    """JSON Schema's `format: date` is not enforced by the SDK; a typo must not become a crash."""
+    if value is None:
+        return
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError:
+        msg = f"{setting} must be a date like 2024-01-31, not {value!r}"
+        raise ConfigError(msg) from None
+
+
+def check_dates_together(config: Mapping[str, Any], today: dt.date) -> None:
+    """Dates that are each valid but together leave nothing to read."""
     start = _day(config.get("start_date"))
     end = _day(config.get("end_date"))
     if start is not None and start > today:
@@ -356,6 +380,10 @@ def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> N
             "leave end_date out to read through today"
         )
         raise ConfigError(msg)
+
+
+def check_login_name(config: Mapping[str, Any]) -> None:
+    """The `login` column is in every record: it must not give the username away."""
     login, username = config.get("login"), config.get("username")
     if login and username and str(login).strip().casefold() == str(username).strip().casefold():
         msg = (
@@ -363,6 +391,58 @@ def check_settings(config: Mapping[str, Any], today: dt.date | None = None) -> N
             "(or leave login out for an id derived from the username)"
         )
         raise ConfigError(msg)
+
+
+def check_password_settings(config: Mapping[str, Any]) -> None:
+    """Refuse a password given twice, and a command that cannot be run as given."""
+    if config.get("password") and config.get("password_command"):
+        msg = (
+            "password and password_command are both set: keep one (password_command reads the "
+            "password from your password manager, so the password need not be in any file)"
+        )
+        raise ConfigError(msg)
+    if config.get("password_command"):
+        command_argv(config["password_command"])
+
+
+def check_credentials(config: Mapping[str, Any]) -> None:
+    """A run against the bank needs a username and a password (or the command that prints it).
+
+    Checked only when the bank is next, so `sandbox` and `--about` need neither.
+    """
+    if not config.get("username") or not (config.get("password") or config.get("password_command")):
+        msg = (
+            "username and password are required (set TAP_FIBANK_USERNAME and TAP_FIBANK_PASSWORD, "
+            "or TAP_FIBANK_PASSWORD_COMMAND), or set sandbox: true to try the tap on the emulator"
+        )
+        raise ConfigError(msg)
+
+
+def checked_base_url(url: str) -> str:
+    """Refuse to send a password anywhere but over TLS, except to this machine."""
+    parts = urlsplit(url.rstrip("/"))
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        msg = f"base_url must look like https://my.fibank.bg, not {url!r}"
+        raise ConfigError(msg)
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        msg = (
+            f"base_url {url!r} uses plain http to a host that is not this machine; the tap sends "
+            "your password only over https (plain http is allowed for localhost alone)"
+        )
+        raise ConfigError(msg)
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        msg = f"base_url must be the bank's address only (like https://my.fibank.bg), not {url!r}"
+        raise ConfigError(msg)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _day(value: Any) -> dt.date | None:

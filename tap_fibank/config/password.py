@@ -17,24 +17,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from tap_fibank.errors import ConfigError
-from tap_fibank.redact import SECRETS
+from tap_fibank.privacy import SECRETS
 
 TIMEOUT_SECONDS = 30.0
 # Seconds, for a slow unlock (or a test that cannot wait half a minute).
 TIMEOUT_VARIABLE = "TAP_FIBANK_PASSWORD_COMMAND_TIMEOUT"
 EXAMPLES = '["pass", "show", "fibank"] or "secret-tool lookup service fibank"'
-
-
-def check_password_settings(config: Mapping[str, Any]) -> None:
-    """Refuse a password given twice, and a command that cannot be run as given."""
-    if config.get("password") and config.get("password_command"):
-        msg = (
-            "password and password_command are both set: keep one (password_command reads the "
-            "password from your password manager, so the password need not be in any file)"
-        )
-        raise ConfigError(msg)
-    if config.get("password_command"):
-        command_argv(config["password_command"])
 
 
 def command_argv(value: Any) -> list[str]:

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tap_fibank.bank.clock import sofia_today
 from tap_fibank.bank.connection import bank_login
 from tap_fibank.doctor.capture import write_capture
 from tap_fibank.doctor.checks import run_checks
@@ -25,10 +26,8 @@ from tap_fibank.doctor.followup import follow_up
 from tap_fibank.doctor.probe import Probe
 from tap_fibank.doctor.report import lines, verdict
 from tap_fibank.errors import ConfigError, FibankError
-from tap_fibank.private import exposed_secret
-from tap_fibank.redact import SECRETS, install_redaction
+from tap_fibank.privacy import SECRETS, exposed_secret, install_redaction
 from tap_fibank.tap import TapFibank
-from tap_fibank.walk.windows import sofia_today
 
 if TYPE_CHECKING:
     from fibank_sandbox import Sandbox

@@ -15,18 +15,20 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 from decimal import Decimal
+from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import simplejson  # type: ignore[import-untyped,unused-ignore]
 
+from tap_fibank.bank.endpoints import STATEMENT, short
 from tap_fibank.doctor.collect import Account, Observations
 from tap_fibank.doctor.fakes import AMOUNT_FIELDS, Faker, Keep, fake_statement
 from tap_fibank.doctor.findings import Finding
 from tap_fibank.doctor.probe import Exchange
 from tap_fibank.doctor.report import Verdict
-from tap_fibank.private import write_private_text
+from tap_fibank.privacy import write_private_text
 
 FORMAT = "tap-fibank-capture"
 FORMAT_VERSION = 1
@@ -42,7 +44,6 @@ CODE_FIELDS = frozenset(
         "code", "token_type",
     }
 )  # fmt: skip
-_OK = 200
 KEPT_PARAMS = frozenset({"FromDate", "ToDate", "StmtType", "isAccountFromPSD2"})
 
 
@@ -138,7 +139,7 @@ def _exchange(exchange: Exchange, faker: Faker, redactor: Redactor) -> dict[str,
     query parameters stay the bank's, since they say when, not who.
     """
     body = exchange.body
-    if exchange.endpoint == "GetCustBal" and exchange.status == _OK:
+    if exchange.endpoint == short(STATEMENT) and exchange.status == HTTPStatus.OK:
         body = fake_statement(body, faker)
     params = {k: (v if k in KEPT_PARAMS else redactor.value(v, k)) for k, v in exchange.params.items()}
     return {

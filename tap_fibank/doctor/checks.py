@@ -12,17 +12,19 @@ report's order. The entry fields it knows are the column table's (`tap_fibank.pr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
+from tap_fibank.bank.endpoints import LOGIN_SERVER
 from tap_fibank.doctor.collect import Observations
 from tap_fibank.doctor.findings import DIFFERS, OK, UNKNOWN, Finding
 from tap_fibank.doctor.history import history_checks
 from tap_fibank.doctor.probe import Exchange
 from tap_fibank.doctor.statements import Element, chain_holds, elements_of, spelling, summary_value, totals
 from tap_fibank.errors import BankProtocolError
+from tap_fibank.privacy import mask_iban
 from tap_fibank.proof.columns import COLUMNS, known_fields
 from tap_fibank.proof.parsing import parse_flag
-from tap_fibank.redact import mask_iban
 
 PROFILE_KNOWN = ("ibCustomerId", "customerName")
 ACCOUNT_KNOWN = ("ibanAcNo", "ccy")
@@ -30,9 +32,6 @@ ENTRY_REQUIRED = ("acEntrySrNo", "dateTime", "amount")
 #: The entry fields the tap reads: the bank fields of the column table.
 ENTRY_KNOWN = known_fields(COLUMNS)
 FLAGS = ("isEbankOper", "isPayment", "loadAsNew")
-_UNAUTHORIZED = 401
-_FORBIDDEN = 403
-_OK = 200
 
 
 def run_checks(seen: Observations) -> list[Finding]:
@@ -87,7 +86,7 @@ def _login(seen: Observations) -> list[Finding]:
 def _certificates(status: int | None) -> Finding:
     if status is None:
         return Finding("login.certificates", UNKNOWN, "the certificate question was not seen")
-    if status == _OK:
+    if status == HTTPStatus.OK:
         return _ok("login.certificates", "the certificate question answered HTTP 200")
     return _differs(
         "login.certificates",
@@ -104,9 +103,9 @@ def _invalid_token(seen: Observations) -> Finding:
     what = f"HTTP {answer.status} {answer.body_kind}"
     if answer.location_path:
         what += f" redirecting to {answer.location_path}"
-    if answer.status == _UNAUTHORIZED:
+    if answer.status == HTTPStatus.UNAUTHORIZED:
         return _ok("api.refused_token", f"a token the bank never issued gets {what}; the tap renews on 401")
-    if answer.status == _FORBIDDEN or (answer.location_path or "").startswith("/oauth2-server"):
+    if answer.status == HTTPStatus.FORBIDDEN or (answer.location_path or "").startswith(LOGIN_SERVER):
         return _differs(
             "api.refused_token",
             f"a token the bank never issued gets {what}, not 401: the tap renews on that too",
@@ -139,7 +138,7 @@ def _profiles(seen: Observations) -> Finding:
     answers = seen.of("profiles")
     body = answers[0].body if answers else None
     profiles = body.get("customer") if isinstance(body, dict) else None
-    if not answers or answers[0].status != _OK or not isinstance(profiles, list):
+    if not answers or answers[0].status != HTTPStatus.OK or not isinstance(profiles, list):
         status = answers[0].status if answers else "none"
         return _differs("profiles.fields", f"getCustQuery: HTTP {status}, no customer list", "fatal")
     text, effect = _fields(profiles, PROFILE_KNOWN, ("ibCustomerId",))
@@ -151,7 +150,7 @@ def _accounts(seen: Observations) -> Finding:
     answers = seen.of("accounts")
     if not answers:
         return Finding("accounts.fields", UNKNOWN, "no profile to list accounts of")
-    failed = [a for a in answers if a.status != _OK or not isinstance(a.body, list)]
+    failed = [a for a in answers if a.status != HTTPStatus.OK or not isinstance(a.body, list)]
     items = [item for a in answers if isinstance(a.body, list) for item in a.body]
     text, effect = _fields(items, ACCOUNT_KNOWN, ("ibanAcNo",))
     text = f"{len(items)} account(s); {text}"
@@ -170,9 +169,9 @@ def _statements(seen: Observations) -> list[Finding]:
         elements = elements_of(answer)
         if elements is not None:
             read.append((masked, answer, elements))
-        elif answer.status >= 500 and answer.purpose == "newest":
+        elif answer.status >= HTTPStatus.INTERNAL_SERVER_ERROR and answer.purpose == "newest":
             failing.append(masked)
-        elif answer.purpose == "newest" or answer.status < 500:
+        elif answer.purpose == "newest" or answer.status < HTTPStatus.INTERNAL_SERVER_ERROR:
             broken.append((masked, answer))
     found = [_answers(answers, failing, broken), _acc(read)]
     found.extend(check(read) for check in STATEMENT_CHECKS)
@@ -392,7 +391,9 @@ STATEMENT_CHECKS: tuple[Callable[[Read], Finding], ...] = (
 
 
 def _before_history(seen: Observations) -> Finding:
-    broken = {a.iban for a in seen.of("newest") if a.status >= 500}  # skipped by the tap anyway
+    broken = {
+        a.iban for a in seen.of("newest") if a.status >= HTTPStatus.INTERNAL_SERVER_ERROR
+    }  # skipped by the tap anyway
     answers = [a for a in seen.of("before_history") if a.iban not in broken]
     if not answers:
         return Finding("statement.before_history", UNKNOWN, "no account to ask")
@@ -400,7 +401,7 @@ def _before_history(seen: Observations) -> Finding:
     opened = {acc.iban for acc in seen.accounts if acc.opened is not None}
     told = sum(1 for a in answers if a.iban in opened)
     basis = f"{told} of {len(answers)} by the account's opening date, the rest the tap's first window"
-    failing = [a for a in answers if a.status != _OK or elements_of(a) is None]
+    failing = [a for a in answers if a.status != HTTPStatus.OK or elements_of(a) is None]
     if failing:
         return _differs(
             "statement.before_history",
@@ -431,9 +432,9 @@ def _range_31(seen: Observations) -> Finding:
     if not answers:
         return Finding("statement.range_31", UNKNOWN, "no account to ask")
     answer = answers[0]
-    if answer.status == _OK:
+    if answer.status == HTTPStatus.OK:
         return _ok("statement.range_31", "a 31-day range is accepted (the tap never asks for more than 30)")
-    if 400 <= answer.status < 500:
+    if HTTPStatus.BAD_REQUEST <= answer.status < HTTPStatus.INTERNAL_SERVER_ERROR:
         return _ok(
             "statement.range_31", f"a 31-day range is refused with HTTP {answer.status}, as the web page does"
         )

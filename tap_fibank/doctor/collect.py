@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from tap_fibank.doctor.probe import ACCOUNTS, PROFILES, STATEMENT, Exchange, LoginSeen, Probe
+from tap_fibank.bank.endpoints import ACCOUNTS, PROFILES, STATEMENT
+from tap_fibank.doctor.probe import Exchange, LoginSeen, Probe
 from tap_fibank.proof.changeover import EURO_DAY
 from tap_fibank.walk.windows import Window
 

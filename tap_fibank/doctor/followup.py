@@ -12,21 +12,25 @@ only through the probe, and judges nothing (history.py does).
 from __future__ import annotations
 
 import datetime as dt
+from http import HTTPStatus
 
 from tap_fibank.doctor.collect import Account, Observations, Served, statement
 from tap_fibank.doctor.history import HISTORY, in_history, is_bare, own_elements
 from tap_fibank.doctor.probe import Exchange, Probe
 from tap_fibank.walk.windows import Window
 
-_OK = 200
-_SERVER_ERROR = 500
 _MAX_HALVINGS = 16
 
 
 def follow_up(probe: Probe, seen: Observations) -> None:
     """Ask what the first reads leave open, adding the answers to `seen`."""
     accounts = {a.iban: a for a in seen.accounts}
-    bare = [a for p in HISTORY for a in seen.of(p) if a.status == _OK and in_history(seen, a) and is_bare(a)]
+    bare = [
+        a
+        for p in HISTORY
+        for a in seen.of(p)
+        if a.status == HTTPStatus.OK and in_history(seen, a) and is_bare(a)
+    ]
     for answer in bare:
         account = accounts.get(answer.iban or "")
         if account is not None and answer.window is not None:
@@ -44,7 +48,7 @@ def _answer(seen: Observations, account: Account, purpose: str) -> Exchange | No
 
 
 def _answers(answer: Exchange | None) -> bool:
-    return answer is not None and answer.status == _OK and own_elements(answer) is not None
+    return answer is not None and answer.status == HTTPStatus.OK and own_elements(answer) is not None
 
 
 def _start(answer: Exchange) -> dt.date:
@@ -58,9 +62,14 @@ def _bounds(probe: Probe, seen: Observations, account: Account) -> tuple[dt.date
     before = _answer(seen, account, "before_history")
     if newest is None or not _answers(newest):
         return None  # an account whose statements fail throughout says nothing about history
-    if back is not None and back.status >= _SERVER_ERROR:
+    if back is not None and back.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return _start(back), newest
-    if back is None or not _answers(back) or before is None or before.status < _SERVER_ERROR:
+    if (
+        back is None
+        or not _answers(back)
+        or before is None
+        or before.status < HTTPStatus.INTERNAL_SERVER_ERROR
+    ):
         return None
     if account.opened is None:
         return _start(before), back
@@ -81,7 +90,7 @@ def _halve(probe: Probe, seen: Observations, account: Account, failing: dt.date,
         got = _one_day(probe, seen, account, middle)
         if _answers(got):
             served, answer = middle, got
-        elif got.status >= _SERVER_ERROR:
+        elif got.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             failing = middle
         else:
             return Served(account.iban, served, answer, exact=False)  # neither: halving learns nothing

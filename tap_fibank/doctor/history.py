@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Any
 
 from tap_fibank.doctor.collect import Observations
@@ -29,12 +30,10 @@ from tap_fibank.doctor.statements import (
     signed,
     summary_value,
 )
+from tap_fibank.privacy import mask_iban
 from tap_fibank.proof.changeover import EURO_DAY, currency_before
-from tap_fibank.redact import mask_iban
 
 HISTORY = ("newest", "year_back", "changeover")
-_OK = 200
-_SERVER_ERROR = 500
 
 
 def history_checks(seen: Observations) -> list[Finding]:
@@ -72,7 +71,7 @@ def in_history(seen: Observations, answer: Exchange) -> bool:
 
 def _bare(seen: Observations) -> Finding:
     check = "statement.bare_element"
-    asked = [a for p in HISTORY for a in seen.of(p) if a.status == _OK and in_history(seen, a)]
+    asked = [a for p in HISTORY for a in seen.of(p) if a.status == HTTPStatus.OK and in_history(seen, a)]
     bare = [a for a in asked if is_bare(a)]
     if not bare:
         return Finding(check, OK, f"every answer in the accounts' history ({len(asked)}) holds rows")
@@ -240,8 +239,12 @@ def _currency_before(crossings: list[Crossing]) -> Finding:
 def _served(seen: Observations) -> Finding:
     check = "statement.history_served"
     served = seen.served
-    answering = {a.iban for a in seen.of("newest") if a.status == _OK}
-    older = [a.iban or "" for a in seen.of("year_back") if a.status >= _SERVER_ERROR and a.iban in answering]
+    answering = {a.iban for a in seen.of("newest") if a.status == HTTPStatus.OK}
+    older = [
+        a.iban or ""
+        for a in seen.of("year_back")
+        if a.status >= HTTPStatus.INTERNAL_SERVER_ERROR and a.iban in answering
+    ]
     if served is None:
         if older:
             return Finding(

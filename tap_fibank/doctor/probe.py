@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,16 +19,13 @@ import msgspec
 import requests
 
 from tap_fibank.bank.client import api_headers, device_id
+from tap_fibank.bank.endpoints import API_PREFIX, CERTIFICATES, short
 from tap_fibank.bank.login import log_in
+from tap_fibank.bank.retry import Retry, retrying
 from tap_fibank.errors import BankUnavailableError
-from tap_fibank.redact import SECRETS
+from tap_fibank.privacy import SECRETS
 
-API_PREFIX = "/EBank/api/v1/"
-PROFILES = "sywsquery/sywsquery/getCustQuery"
-ACCOUNTS = "sywspicklist/sywspicklist/getFilteredAccounts"
-STATEMENT = "sywsquery/sywsquery/GetCustBal"
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
-_SERVER_ERROR = 500
 _TRIES = 3
 
 
@@ -110,7 +108,7 @@ class Probe:
                 fragment_keys,
             )
         )
-        if path.endswith("fnGetCertsForLogin"):
+        if path.endswith(CERTIFICATES):
             self.login.certificate_status = response.status_code
 
     def log_in(self, username: str, password: str) -> None:
@@ -124,7 +122,9 @@ class Probe:
         self._token = token.value
         self.login.cookie_names = sorted({cookie.name for cookie in self.session.cookies})
         post_hops = _after_last_post(self.login.hops)
-        self.login.post_redirects = sum(1 for hop in post_hops if 300 <= hop.status < 400)
+        self.login.post_redirects = sum(
+            1 for hop in post_hops if HTTPStatus.MULTIPLE_CHOICES <= hop.status < HTTPStatus.BAD_REQUEST
+        )
         for index, hop in enumerate(post_hops):
             if "access_token" in hop.fragment_keys:
                 self.login.token_hop = index
@@ -146,23 +146,33 @@ class Probe:
         bearer = token if token is not None else self._token
         headers = api_headers(self.base_url, bearer or "", self.device, customer_id)
         url = self.base_url + API_PREFIX + endpoint
-        problem = ""
-        for attempt in range(tries):
-            if attempt:
-                time.sleep(0.5 * attempt)
+
+        def attempt(last: bool) -> Exchange | Retry:
             try:
                 response = self.session.get(
                     url, params=params, headers=headers, timeout=self.timeout, allow_redirects=False
                 )
             except requests.RequestException as exc:
-                problem = type(exc).__name__
-                continue
-            if response.status_code >= _SERVER_ERROR and attempt + 1 < tries:
-                continue
+                return Retry(type(exc).__name__)
+            if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR and not last:
+                return Retry(f"HTTP {response.status_code}")
             return _exchange(purpose, endpoint, params or {}, customer_id, iban, window, response)
-        name = endpoint.rsplit("/", 1)[-1]
-        msg = f"the bank did not answer {name} ({problem}, {tries} attempts); check the network and try again"
-        raise BankUnavailableError(msg)
+
+        return retrying(
+            attempt,
+            tries,
+            schedule=lambda failures: 0.5 * failures,  # 0.5 s, then 1 s: the doctor's own, no jitter
+            sleep=lambda _failure, _failures, wait: time.sleep(wait),
+            give_up=lambda failure, failures: _unanswered(endpoint, failure, failures),
+        )
+
+
+def _unanswered(endpoint: str, failure: Retry, failures: int) -> BankUnavailableError:
+    msg = (
+        f"the bank did not answer {short(endpoint)} ({failure.problem}, {failures} attempts); "
+        "check the network and try again"
+    )
+    return BankUnavailableError(msg)
 
 
 def _after_last_post(hops: list[Hop]) -> list[Hop]:
@@ -192,7 +202,7 @@ def _exchange(
     location = response.headers.get("Location")
     return Exchange(
         purpose=purpose,
-        endpoint=endpoint.rsplit("/", 1)[-1],
+        endpoint=short(endpoint),
         params=dict(params),
         customer_id=customer_id,
         iban=iban,

@@ -14,20 +14,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from tap_fibank.bank.clock import SOFIA
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.proof.balances import chain_break_any_order
 from tap_fibank.proof.balances import totals as proof_totals
 from tap_fibank.proof.parsing import parse_amount, parse_direction, parse_timestamp, sofia_date
-from tap_fibank.walk.windows import SOFIA
 
 if TYPE_CHECKING:
     from tap_fibank.doctor.probe import Exchange
 
 SUMMARY = ("OP", "CL", "DT", "CT")
 _DIGITS = re.compile(r"\d")
-_OK = 200
 
 
 def kind_of(row: Any) -> str | None:
@@ -232,7 +232,7 @@ def elements_of(answer: Exchange) -> list[Element] | None:
     """The elements of a 200 statement answer, None if it has no `acc` list."""
     body = answer.body
     acc = body.get("acc") if isinstance(body, dict) else None
-    if answer.status != _OK or not isinstance(acc, list) or answer.window is None:
+    if answer.status != HTTPStatus.OK or not isinstance(acc, list) or answer.window is None:
         return None
     start, end = dt.date.fromisoformat(answer.window[0]), dt.date.fromisoformat(answer.window[1])
     return [read_element(e, start, end) for e in acc if isinstance(e, dict)]

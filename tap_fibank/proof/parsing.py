@@ -19,8 +19,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+from tap_fibank.bank.clock import SOFIA
 from tap_fibank.errors import BankProtocolError
-from tap_fibank.walk.windows import SOFIA
 
 Direction = Literal["debit", "credit"]
 

@@ -1,4 +1,9 @@
-"""The tap's streams, parent to child: customers -> accounts -> transactions and statements."""
+"""The tap's streams, parent to child: customers -> accounts -> transactions and statements.
+
+Contract: the four streams, and `walking_stream_first`, which the tap applies to every stream's
+children at start. Every stream gets the run's shared objects from the tap through one callable
+(streams/base.py), built on first use.
+"""
 
 from singer_sdk import Stream
 

@@ -1,4 +1,9 @@
-"""The accounts of each profile, keyed by IBAN alone (a BGN account became EUR, same IBAN)."""
+"""The accounts of each profile, keyed by IBAN alone (a BGN account became EUR, same IBAN).
+
+Contract: fills the run's account registry (every IBAN listed, each claimed by the first profile
+that lists it, its currency today) and tells the read-ahead which accounts come next; what
+cannot be listed goes to the run report.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,10 @@ from typing_extensions import override
 
 from tap_fibank.bank.client import RequestRefused, ServerError
 from tap_fibank.errors import BankProtocolError
-from tap_fibank.redact import mask_iban
+from tap_fibank.privacy import mask_iban
 from tap_fibank.streams.base import FibankStream, extra_property, login_property
 from tap_fibank.streams.customers import CustomersStream
-from tap_fibank.walk.run import compact_iban
+from tap_fibank.walk.registry import compact_iban
 
 
 class AccountsStream(FibankStream):
@@ -46,14 +51,12 @@ class AccountsStream(FibankStream):
         assert context is not None
         customer_id = str(context["customer_id"])
         try:
-            payload = self.run.client.get_json(
-                "sywspicklist/sywspicklist/getFilteredAccounts", customer_id=customer_id
-            )
+            payload = self.run.client.accounts(customer_id)
         except (ServerError, RequestRefused) as exc:
-            self.run.ledger.skip(f"the accounts of profile {customer_id} ({exc.detail})")
+            self.run.report.skip(f"the accounts of profile {customer_id} ({exc.detail})")
             return
         records = list(self._records(customer_id, _account_list(payload)))
-        self.run.expect(
+        self.run.ahead.expect(
             [(r["customer_id"], r["iban"]) for r in records if not is_psd2_account(r["extra"] or {})]
         )
         yield from records
@@ -61,22 +64,23 @@ class AccountsStream(FibankStream):
     def _records(self, customer_id: str, accounts: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """The profile's accounts to sync: those wanted, each once in a run."""
         wanted = {compact_iban(i) for i in self.config.get("ibans") or []}
+        registry = self.run.accounts
         for account in accounts:
             iban = compact_iban(str(account.get("ibanAcNo") or ""))
             if not iban:
                 msg = "an account in getFilteredAccounts has no ibanAcNo; the API may have changed"
                 raise BankProtocolError(msg)
-            self.run.seen_ibans.add(iban)
+            registry.seen_ibans.add(iban)
             if wanted and iban not in wanted:
                 self.logger.info("Account %s is not in ibans; skipped.", mask_iban(iban))
                 continue
-            if not self.run.claim_account(iban, customer_id):
+            if not registry.claim_account(iban, customer_id):
                 self.logger.info(
                     "Account %s is also listed under profile %s; read once.", mask_iban(iban), customer_id
                 )
                 continue
             currency = str(account["ccy"]) if account.get("ccy") else None
-            self.run.currencies[iban] = currency
+            registry.currencies[iban] = currency
             yield {
                 "iban": iban,
                 "customer_id": customer_id,

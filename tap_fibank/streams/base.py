@@ -25,6 +25,9 @@ The overrides of private SDK methods are small, fall back to the SDK for anythin
 checked against the SDK's own output by tests/unit/test_fast_paths.py; `_generate_record_messages`
 stamps the SDK path's `time_extracted` as the fast path does. Every private name is listed in
 tap_fibank/sdk_private.py.
+
+Contract: a stream reaches the run only through `self.run`, the callable it was given at
+construction; the fast paths here change how a record is written, never what is written.
 """
 
 from __future__ import annotations
@@ -125,7 +128,7 @@ class FibankStream(Stream):
 
     @property
     def run(self) -> Run:
-        """The run's shared objects: the client, the pool, the ledger, the window cache."""
+        """The run's shared objects: the client, the pool, the report, the window cache..."""
         return self._run_source()
 
     @override

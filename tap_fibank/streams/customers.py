@@ -1,4 +1,8 @@
-"""The customer profiles one login may act for (a person, their business...)."""
+"""The customer profiles one login may act for (a person, their business...).
+
+Contract: records every profile id the bank lists in the run's account registry (for the
+allow-list check at the end); a profile that cannot be read goes to the run report.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +44,7 @@ class CustomersStream(FibankStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        payload = self.run.client.get_json("sywsquery/sywsquery/getCustQuery")
+        payload = self.run.client.profiles()
         customers = payload.get("customer") if isinstance(payload, dict) else None
         if not isinstance(customers, list) or not customers:
             msg = "the profile list (getCustQuery) has no 'customer' list; the API may have changed"
@@ -52,13 +56,13 @@ class CustomersStream(FibankStream):
             raise BankProtocolError(msg)
         for number, customer in enumerate(customers, start=1):
             if customer not in readable:
-                self.run.ledger.skip(
+                self.run.report.skip(
                     f"profile {_name(customer) or f'#{number}'} (getCustQuery lists it without an "
                     "ibCustomerId, so its accounts cannot be asked for)"
                 )
                 continue
             customer_id = str(customer["ibCustomerId"])
-            self.run.seen_customers.add(customer_id)
+            self.run.accounts.seen_customers.add(customer_id)
             if wanted and customer_id not in wanted:
                 self.logger.info("Profile %s is not in customer_ids; skipped.", customer_id)
                 continue

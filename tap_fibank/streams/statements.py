@@ -2,6 +2,9 @@
 
 When transactions are synced too, the windows they fetched are reused, so no statement is asked
 for twice. Alone, the stream walks the account itself with its own bookmark.
+
+Contract: takes an account's window summaries from the run's window cache if the transactions
+stream kept them, else walks the account itself; in both cases it settles its own bookmark.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from typing_extensions import override
 
 from tap_fibank.streams.accounts import AccountsStream
 from tap_fibank.streams.base import FibankStream, login_property
-from tap_fibank.walk.account import AccountWalker, WindowSummary, summarize
+from tap_fibank.walk.account import AccountWalker, summarize
 from tap_fibank.walk.bookmarks import Points, settle_bookmark
+from tap_fibank.walk.window_cache import WindowSummary
 
 _MONEY = th.NumberType
 
@@ -77,7 +81,7 @@ class StatementsStream(FibankStream):
         assert context is not None
         customer_id, iban = str(context["customer_id"]), str(context["iban"])
         state = self.get_context_state(context)
-        windows: Iterable[WindowSummary] | None = self.run.windows.pop(iban, None)
+        windows: Iterable[WindowSummary] | None = self.run.window_cache.take(iban)
         if windows is None:
             walker = AccountWalker(self.run, customer_id, iban, state)
             windows = (summarize(step, iban, customer_id) for step in walker.steps())

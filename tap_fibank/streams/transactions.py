@@ -5,6 +5,10 @@ emitted from a window that proved complete. It moves day by day as rows go out, 
 off mid-window resumes where it stopped; it also moves through empty windows, so the empty years
 before an account was opened are walked once, not every run. The SDK's `replication_key_value`
 (the booking date of the last row emitted) is kept alongside for orchestrators that show it.
+
+Contract: walks each account (walk/account.py), emits its entries in order, settles the bookmark
+after each window, and keeps each window's summary in the run's window cache when statements are
+wanted.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
+from tap_fibank.privacy import mask_iban
 from tap_fibank.proof.columns import COLUMNS, Column
-from tap_fibank.redact import mask_iban
 from tap_fibank.streams.accounts import AccountsStream
 from tap_fibank.streams.base import FibankStream, login_property
 from tap_fibank.walk.account import AccountWalker, Step, summarize
@@ -76,7 +80,7 @@ class TransactionsStream(FibankStream):
         customer_id, iban = str(context["customer_id"]), str(context["iban"])
         state = self.partition_state(context)
         run = self.run
-        kept = run.windows.setdefault(iban, []) if run.statements_wanted else None
+        kept = run.window_cache.keep(iban)
         points = Points(state)
         try:
             for step in AccountWalker(run, customer_id, iban, state).steps():
@@ -103,7 +107,7 @@ class TransactionsStream(FibankStream):
                 yield entry.record
                 continue
             if last_day is not None and day < last_day:
-                self.run.ledger.warn_once(
+                self.run.report.warn_once(
                     f"order:{iban}",
                     f"Account {mask_iban(iban)}: the bank put an entry of {day} in the window "
                     f"{window}, after entries of {last_day}; it is emitted out of order.",

@@ -15,6 +15,11 @@ do not follow, the bookmark stays before the earlier entry's day, however many w
 between; an answer with no rows at all between two balances that differ is a failed read, asked
 again like a 5xx. Entries before 2026 whose currency the bank does not name get the one the
 changeover proves, never a guess.
+
+Contract: `AccountWalker(run, customer_id, iban, state).steps()` yields the account's windows in
+order as `Step`s, changes only the partition state it is given (the keys of bookmarks.py) and the
+run report, and reads the bank only through read_ahead.py. The streams settle the bookmark from
+each step; the walk never does.
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ from decimal import Decimal
 from typing import Any
 
 from tap_fibank.bank.client import RequestRefused, ServerError
+from tap_fibank.bank.clock import sofia_today
+from tap_fibank.bank.retry import Tries
 from tap_fibank.errors import BankProtocolError, StatementMismatchError
+from tap_fibank.privacy import mask_iban
 from tap_fibank.proof.changeover import Before
 from tap_fibank.proof.statement import Statement, bare_answer, label_undecided
-from tap_fibank.redact import mask_iban
 from tap_fibank.walk.bookmarks import (
     CURRENCY_BEFORE,
     SERVED_FROM,
@@ -44,13 +51,14 @@ from tap_fibank.walk.bookmarks import (
 from tap_fibank.walk.chain import BalanceChain, Break, stored_point
 from tap_fibank.walk.currency import decide_before
 from tap_fibank.walk.in_order import fetch_in_order
-from tap_fibank.walk.read_ahead import account_plan, read_ahead, read_window, take_ahead
+from tap_fibank.walk.plan import account_plan
+from tap_fibank.walk.policy import WINDOW_RETRIES
+from tap_fibank.walk.read_ahead import read_ahead, read_window
 from tap_fibank.walk.run import Run
-from tap_fibank.walk.windows import ONE_DAY, Window, sofia_today
+from tap_fibank.walk.window_cache import WindowSummary
+from tap_fibank.walk.windows import ONE_DAY, Window
 
 LOGGER = logging.getLogger("tap_fibank.walk")
-# A window that fails after every retry is a gap; this many in a row end the account's walk.
-MAX_GAPS_IN_A_ROW = 2
 _FAILED = (ServerError, RequestRefused)
 
 
@@ -64,17 +72,6 @@ class Step:
     """
 
     statement: Statement
-    verified: bool
-    hold: dt.date | None = None
-    point: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class WindowSummary:
-    """What the statements stream needs of a window: its records and how to settle; no entries."""
-
-    records: list[dict[str, Any]]
-    window: Window
     verified: bool
     hold: dt.date | None = None
     point: dict[str, Any] | None = None
@@ -96,7 +93,7 @@ class AccountWalker:
     def __init__(self, run: Run, customer_id: str, iban: str, state: dict[str, Any]) -> None:
         self._run = run
         self._settings = run.settings
-        self._ledger = run.ledger
+        self._report = run.report
         self.customer_id = customer_id
         self.iban = iban
         self.masked = mask_iban(iban)
@@ -119,7 +116,7 @@ class AccountWalker:
         """The account's windows in order, each judged; nothing if the account is broken."""
         plan = account_plan(self._settings, self._state)
         read_ahead(self._run)  # this account's first reads too, if not yet started
-        self._ahead = take_ahead(self._run, self.iban)
+        self._ahead = self._run.ahead.take(self.iban)
         if plan and self._reprobe(plan):
             plan = account_plan(self._settings, self._state)
         self._plan = plan
@@ -139,12 +136,12 @@ class AccountWalker:
 
     # -- fetching ------------------------------------------------------------------------------
 
-    def _read(self, window: Window, retries: int | None = None) -> Statement:
+    def _read(self, window: Window, tries: Tries = Tries.FULL) -> Statement:
         """A window's statement: the answer read ahead for it if any (same tries), else a new read."""
         ahead = self._ahead.pop(window, None)
         if ahead is not None:
             return ahead.result()
-        return read_window(self._run, self.customer_id, self.iban, window, self._cancel, retries)
+        return read_window(self._run, self.customer_id, self.iban, window, self._cancel, tries)
 
     def _start(self, window: Window) -> Future[Statement]:
         """A window's answer to come: already read (a probe, or read ahead), or read now in the pool."""
@@ -175,27 +172,29 @@ class AccountWalker:
         return statement
 
     def _checked(self, window: Window, statement: Statement) -> Statement:
-        """A window that does not add up is read once more (the bank may have been mid-booking)."""
-        if statement.verdict != "unbalanced":
-            return statement
-        LOGGER.info("Statement of %s for %s does not add up; fetching it once more.", self.masked, window)
-        return self._read(window)
+        """A window that does not add up is read again (the bank may have been mid-booking)."""
+        for _ in range(WINDOW_RETRIES.rereads_unbalanced):
+            if statement.verdict != "unbalanced":
+                break
+            LOGGER.info("Statement of %s for %s does not add up; fetching it once more.", self.masked, window)
+            statement = self._read(window)
+        return statement
 
     def _newest_answers(self, start: dt.date, newest: Window) -> bool:
         """Read the newest window first: if it fails, the account is broken; skip it."""
         try:
             self._cache[newest] = self._read(newest)
         except _FAILED as exc:
-            self._ledger.skip(
+            self._report.skip(
                 f"account {self.masked} from {start} ({exc.endpoint}: {exc.detail}, even for its newest "
                 f"days {newest}); its bookmark stays where it was and the next run tries again"
             )
             return False
         return True
 
-    def _answers(self, window: Window, retries: int | None = None) -> bool:
+    def _answers(self, window: Window, tries: Tries = Tries.FULL) -> bool:
         try:
-            self._cache[window] = self._read(window, retries)
+            self._cache[window] = self._read(window, tries)
         except _FAILED as exc:
             self._refusal = exc
             return False
@@ -210,12 +209,12 @@ class AccountWalker:
         boundary found is then confirmed with every retry, since a passing failure could have
         misled the bisection. Unconfirmed, the walk reads everything, failures counted as gaps.
         """
-        if self._answers(plan[0], retries=0):
+        if self._answers(plan[0], tries=WINDOW_RETRIES.probe_tries):
             return 0
         failing, answering = 0, len(plan) - 1  # the newest answered already
         while answering - failing > 1:
             middle = (failing + answering) // 2
-            if self._answers(plan[middle], retries=0):
+            if self._answers(plan[middle], tries=WINDOW_RETRIES.probe_tries):
                 answering = middle
             else:
                 failing = middle
@@ -234,7 +233,7 @@ class AccountWalker:
         first = plan[begin].start
         opening = _opening_balance(self._cache[plan[begin]])
         if opening == 0:
-            self._ledger.warn_once(
+            self._report.warn_once(
                 f"{self.iban}:before-history",
                 f"Account {self.masked}: the bank fails every statement window before {first} and the "
                 f"first one that answers opens at 0, so its history starts there; {span} is walked as empty.",
@@ -242,7 +241,7 @@ class AccountWalker:
             return Step(Statement(span, []), verified=True)
         if opening is None or self._refusal is None or _unreadable(self._refusal):
             shown = "shows no balance" if opening is None else f"opens at {opening}, so earlier entries exist"
-            self._ledger.skip(
+            self._report.skip(
                 f"account {self.masked} before {first} (the bank fails those windows, and the first one "
                 f"that answers {shown}); its bookmark stays before them"
             )
@@ -250,7 +249,7 @@ class AccountWalker:
             return Step(Statement(span, []), verified=False)
         self._state[SERVED_FROM] = first.isoformat()
         self._state[SERVED_PROBED] = sofia_today().isoformat()
-        self._ledger.served[self.masked] = f"from {first} (opening balance {opening} carried)"
+        self._report.served[self.masked] = f"from {first} (opening balance {opening} carried)"
         return Step(Statement(span, []), verified=True)
 
     def _reprobe(self, plan: list[Window]) -> bool:
@@ -271,7 +270,7 @@ class AccountWalker:
         )
         self._state[SERVED_PROBED] = today.isoformat()
         try:
-            answer = self._read(before, retries=0)
+            answer = self._read(before, tries=WINDOW_RETRIES.probe_tries)
         except _FAILED:
             return False
         if answer.bare:
@@ -368,13 +367,13 @@ class AccountWalker:
         self._trusted = False
         self._after_gap = True
         self._gaps_in_a_row += 1
-        if self._gaps_in_a_row >= MAX_GAPS_IN_A_ROW:
-            self._ledger.skip(
+        if self._gaps_in_a_row >= WINDOW_RETRIES.gaps_in_a_row:
+            self._report.skip(
                 f"account {self.masked} from {window.start} ({exc.endpoint}: {exc.detail}, "
                 f"{self._gaps_in_a_row} windows in a row); the next run reads it again from before them"
             )
             return None
-        self._ledger.skip(
+        self._report.skip(
             f"account {self.masked} for {window} ({exc.endpoint}: {exc.detail}); its entries were not read, "
             "and its bookmark stays before it so the next run reads it again"
         )
@@ -384,7 +383,7 @@ class AccountWalker:
         """Warn about what differed, prove or doubt the window, and say where the bookmark may go."""
         statement = self._labelled(statement)
         for note in statement.notes:
-            self._ledger.warn_once(f"{self.iban}:{note}", f"Account {self.masked}: {note}.")
+            self._report.warn_once(f"{self.iban}:{note}", f"Account {self.masked}: {note}.")
         problems = statement.problems
         broken = self._chain.check(statement)
         if broken is not None and not self._after_gap:
@@ -394,7 +393,7 @@ class AccountWalker:
         else:
             for part in statement.parts:
                 if part.summary_note is not None:
-                    self._ledger.unverifiable.setdefault(self.masked, part.summary_note)
+                    self._report.unverifiable.setdefault(self.masked, part.summary_note)
         if broken is not None:
             self._trusted = False
         self._after_gap = False
@@ -424,7 +423,7 @@ class AccountWalker:
             detail,
             since,
         )
-        self._ledger.unbalanced.append((self.masked, str(Window(since, window.end))))
+        self._report.unbalanced.append((self.masked, str(Window(since, window.end))))
         self._trusted = False
 
     # -- the currency before 2026 ------------------------------------------------------------
@@ -444,7 +443,7 @@ class AccountWalker:
         """Read the balances on either side of 2026-01-01 (windows kept for the walk) and decide."""
         decided, detail = decide_before(self._probe, self._plan, self._settings.window_days, sofia_today())
         if decided is None:
-            self._ledger.undecidable(self.masked, detail)
+            self._report.undecidable(self.masked, detail)
         return decided
 
 

@@ -5,6 +5,9 @@ before a window that is, or before the earlier entry of two whose balances do no
 bookmark never passes data that was not emitted. Beside it the partition keeps what later runs
 must agree with: the last balance (`chain`), the day the bank's history starts where it serves
 no older one (`served_from`, re-probed now and then), and the currency the changeover proved.
+
+Contract: functions of one partition's state dict, which they read and change in place; the
+streams call them as windows are emitted, the walk reads the keys it plans from.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ was booked between them: the later balance is the earlier one plus the later ent
 summary rows, this runs across every window, including windows that carry no summary, and
 across runs (the last point is kept in the state). Where it breaks, the days between the two
 entries are unproven, and the bookmark stays before the earlier entry's day.
+
+Contract: `BalanceChain` is one account's chain in one walk, fed statements in window order by
+account.py; it reads the state's `chain` point and says where it breaks, and changes nothing else.
 """
 
 from __future__ import annotations

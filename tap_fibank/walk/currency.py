@@ -4,6 +4,9 @@ Used where the bank names no currency on a statement of an account it lists in e
 balance of 2025 and the first of 2026 are read from the windows nearest the changeover (the
 walk's own windows, so nothing is read twice), going further out where a window shows none,
 and compared by `changeover.currency_before`.
+
+Contract: `decide_before` reads through the probe it is given (no bank, no state of its own) and
+returns the currency or why it cannot decide; the caller keeps the answer.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ bounded pool fetches and checks the next windows while earlier ones are emitted;
 handed over strictly in window order, so the emitted rows and the bookmark are exactly those of
 a sequential walk. At most `depth` windows are in flight or waiting per account, so memory stays
 flat however long the history.
+
+Contract: `fetch_in_order` starts windows through the callable it is given and yields
+(window, future) pairs in plan order; it knows nothing of the bank or the account.
 """
 
 from __future__ import annotations

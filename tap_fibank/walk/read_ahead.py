@@ -1,65 +1,29 @@
 """Reading statement windows from the bank: now, or ahead of the walk that will need them.
 
-A walk cannot fetch in bulk until it knows two things: that the account answers at all (its
-newest window) and, for a longer walk, whether its history starts at the first window (a single
-try at the oldest). Those first reads of the next accounts are started while the current account
-is walked; and once they have answered, the next account's first bulk windows too, while the
-current account's last calls finish. The answers wait in `run.ahead` and change nothing else:
-the windows a sequential walk asks, with the same tries, so output and bookmarks are a sequential
-walk's. One call more for a broken account: its oldest window's single try goes out beside its
-newest, before the newest has failed.
+Contract: `read_window` is the one way a statement window is read; `read_ahead` starts reads for
+the accounts in `run.ahead` (ahead.py), which their walks take. A walk cannot fetch in bulk until
+it knows two things: that the account answers at all (its newest window) and, for a longer walk,
+whether its history starts at the first window (a single try at the oldest). Those first reads of
+the next accounts are started while the current account is walked; and once they have answered,
+the next account's first bulk windows too, while the current account's last calls finish. The
+answers wait in `run.ahead` and change nothing else: the windows a sequential walk asks, with the
+same tries, so output and bookmarks are a sequential walk's. One call more for a broken account:
+its oldest window's single try goes out beside its newest, before the newest has failed.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import Any
 
+from tap_fibank.bank.retry import Tries
 from tap_fibank.proof.statement import Statement, parse_statement
-from tap_fibank.walk.bookmarks import served_from, walked_through
-from tap_fibank.walk.run import Run, WalkSettings
-from tap_fibank.walk.windows import Window, resume_start, sofia_today, windows
-
-STATEMENT_ENDPOINT = "sywsquery/sywsquery/GetCustBal"
-
-
-@dataclass
-class Ahead:
-    """An account's reads started before its walk: its plan, and each window's answer to come."""
-
-    customer_id: str
-    iban: str
-    plan: list[Window]
-    reads: dict[Window, Future[Statement]] = field(default_factory=dict)
-
-    def answered(self, window: Window) -> bool:
-        """Whether the read of `window` has come back with a statement (not an error)."""
-        read = self.reads.get(window)
-        return read is not None and read.done() and not read.cancelled() and read.exception() is None
-
-
-def walk_range(settings: WalkSettings, state: dict[str, Any]) -> tuple[dt.date, dt.date]:
-    """First and last day to read for an account with this bookmark state."""
-    start = resume_start(
-        walked_through=walked_through(state),
-        start_date=settings.start_date,
-        lookback_days=settings.lookback_days,
-    )
-    served = served_from(state)
-    if served is not None:
-        start = max(start, served)  # what the bank does not serve is not asked for again
-    today = sofia_today()
-    return start, min(settings.end_date, today) if settings.end_date else today
-
-
-def account_plan(settings: WalkSettings, state: dict[str, Any]) -> list[Window]:
-    """The windows an account's walk asks for, oldest first."""
-    start, end = walk_range(settings, state)
-    return list(windows(start, end, settings.window_days))
+from tap_fibank.walk.ahead import Ahead
+from tap_fibank.walk.plan import account_plan
+from tap_fibank.walk.policy import WINDOW_RETRIES
+from tap_fibank.walk.run import Run
+from tap_fibank.walk.windows import Window
 
 
 def read_window(
@@ -68,21 +32,12 @@ def read_window(
     iban: str,
     window: Window,
     cancel: threading.Event | None = None,
-    retries: int | None = None,
+    tries: Tries = Tries.FULL,
     refuse: Callable[[Any], str | None] | None = None,
 ) -> Statement:
     """One statement window of one account, asked as the 2022 connector asked, parsed and judged."""
-    params = {
-        "FromDate": window.from_param(),
-        "ToDate": window.to_param(),
-        "Iban": iban,
-        "StmtType": "T",
-        "isAccountFromPSD2": "false",
-    }
-    payload = run.client.get_json(
-        STATEMENT_ENDPOINT, params, customer_id, cancel=cancel, retries=retries, refuse=refuse
-    )
-    return parse_statement(payload, window, iban, customer_id, run.currencies.get(iban))
+    payload = run.client.statement(iban, window, customer_id, cancel=cancel, tries=tries, refuse=refuse)
+    return parse_statement(payload, window, iban, customer_id, run.accounts.currencies.get(iban))
 
 
 def read_ahead(run: Run, spare: int = 0) -> None:
@@ -92,31 +47,26 @@ def read_ahead(run: Run, spare: int = 0) -> None:
     its last round of calls shares the pool with the next accounts' reads; then the next
     account's first bulk windows are started too, if its first reads have answered.
     """
-    if run.state_for is None:
+    queue = run.ahead
+    if queue.state_for is None:
         return
-    while run.upcoming and len(run.ahead) < run.settings.prefetch // 2 + spare:
-        customer_id, iban = run.upcoming.popleft()
-        plan = account_plan(run.settings, run.state_for({"customer_id": customer_id, "iban": iban}))
+    while queue.upcoming and len(queue.started) < run.settings.prefetch // 2 + spare:
+        customer_id, iban = queue.upcoming.popleft()
+        plan = account_plan(run.settings, queue.state_for({"customer_id": customer_id, "iban": iban}))
         if not plan:
             continue
         ahead = Ahead(customer_id, iban, plan)
-        _start(run, ahead, plan[-1], retries=None)
+        _start(run, ahead, plan[-1], tries=Tries.FULL)
         if len(plan) > 1:
-            _start(run, ahead, plan[0], retries=0)
-        run.ahead[iban] = ahead
+            _start(run, ahead, plan[0], tries=WINDOW_RETRIES.probe_tries)
+        queue.started[iban] = ahead
     if spare:
         _start_bulk(run)
 
 
-def take_ahead(run: Run, iban: str) -> dict[Window, Future[Statement]]:
-    """The reads started for an account before its walk (none if there were none)."""
-    ahead = run.ahead.pop(iban, None)
-    return ahead.reads if ahead is not None else {}
-
-
-def _start(run: Run, ahead: Ahead, window: Window, retries: int | None) -> None:
+def _start(run: Run, ahead: Ahead, window: Window, tries: Tries) -> None:
     ahead.reads[window] = run.executor.submit(
-        read_window, run, ahead.customer_id, ahead.iban, window, retries=retries
+        read_window, run, ahead.customer_id, ahead.iban, window, tries=tries
     )
 
 
@@ -126,11 +76,11 @@ def _start_bulk(run: Run) -> None:
     Only then: those windows are read with every retry, which a broken account or windows
     before its history would waste.
     """
-    ahead = next(iter(run.ahead.values()), None)
+    ahead = next(iter(run.ahead.started.values()), None)
     if ahead is None or len(ahead.plan) < 3:
         return
     if not (ahead.answered(ahead.plan[0]) and ahead.answered(ahead.plan[-1])):
         return
     for window in ahead.plan[1 : 1 + run.settings.prefetch]:
         if window not in ahead.reads:
-            _start(run, ahead, window, retries=None)
+            _start(run, ahead, window, tries=Tries.FULL)

@@ -6,6 +6,9 @@ backup older than the state. This rewrites the state that `meltano state get` pr
 Singer state) so that the next run reads one account again from a given day, and prints it for
 `meltano state set`. Every other account is left exactly as it was: re-reading them costs calls
 and the bank counts each run as a login.
+
+Contract: a command of its own, run between runs on a state text; it never talks to the bank
+and changes only the partitions of the account named.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from typing import Any, NoReturn
 
 import simplejson
 
+from tap_fibank.bank.clock import sofia_today
 from tap_fibank.config.checks import STATE_SCHEMA, shape_problem
 from tap_fibank.errors import ConfigError
-from tap_fibank.redact import mask_iban
+from tap_fibank.privacy import mask_iban
 from tap_fibank.walk.bookmarks import BOOKMARK, walked_through
-from tap_fibank.walk.windows import ONE_DAY, sofia_today
+from tap_fibank.walk.registry import compact_iban
+from tap_fibank.walk.windows import ONE_DAY
 
 PROG = "tap-fibank-state"
 WRAPPER = "singer_state"  # what `meltano state get` puts around the tap's state
@@ -43,11 +48,6 @@ class Reread:
     def held_at(self) -> dt.date:
         """The last day the rewritten bookmark may claim: the day before the first one to read."""
         return self.first_day - ONE_DAY
-
-
-def compact_iban(text: str) -> str:
-    """An IBAN as the tap stores it, whatever spaces or case it was typed with."""
-    return "".join(text.split()).upper()
 
 
 def load_state(text: str, where: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -3,22 +3,20 @@
 The web bank refuses ranges over 30 days. Windows are whole Sofia calendar days, consecutive,
 never overlapping and never longer than `window_days`, so no day falls between two windows and
 none is asked twice in one run.
+
+Contract: pure date arithmetic and the one clock (`sofia_today`); nothing here reads the bank.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-SOFIA = ZoneInfo("Europe/Sofia")
+from tap_fibank.bank.clock import SOFIA, bank_timestamp
+
 MAX_WINDOW_DAYS = 30
 ONE_DAY = dt.timedelta(days=1)
-# For tests only: a frozen "today" (YYYY-MM-DD) that the tap, its subprocesses and the sandbox all
-# read, so no test depends on the hour it runs at or on a run crossing midnight in Sofia.
-FROZEN_TODAY = "TAP_FIBANK_FROZEN_TODAY"
 
 
 @dataclass(frozen=True, order=True)
@@ -47,25 +45,6 @@ class Window:
 
     def __str__(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
-
-
-def bank_timestamp(moment: dt.datetime) -> str:
-    """Format as the bank does: `2022-02-01T00:00:00+0200`."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S%z")
-
-
-def sofia_today(now: dt.datetime | None = None) -> dt.date:
-    """Today's date in Sofia, whatever the machine's time zone.
-
-    The one place the tap and the sandbox read the clock: `TAP_FIBANK_FROZEN_TODAY` freezes it
-    for tests (a run then sees one day from start to end, whatever the hour).
-    """
-    if now is None:
-        frozen = os.environ.get(FROZEN_TODAY)
-        if frozen:
-            return dt.date.fromisoformat(frozen)
-        return dt.datetime.now(SOFIA).date()
-    return now.astimezone(SOFIA).date()
 
 
 def windows(start: dt.date, end: dt.date, window_days: int = MAX_WINDOW_DAYS) -> Iterator[Window]:

@@ -21,17 +21,17 @@ from urllib.parse import quote_plus
 
 import pytest
 import simplejson
+from support.bank import RECENT, assert_equals_truth, truth
 from support.env import clean_env
 from support.tapruns import run_tap, sandbox_config
-from tap.test_bank_faults import RECENT, assert_equals_truth, truth
 
 from fibank_sandbox import Faults, Sandbox
 from fibank_sandbox.replay import ReplaySandbox
 from fibank_sandbox.shape import Answer, Shape, shape_from_capture
+from tap_fibank.bank.clock import sofia_today
 from tap_fibank.doctor.__main__ import parse_args, run
-from tap_fibank.walk.windows import sofia_today
 
-# The variant matrix has its own make target (make test-matrix), which .ci/run runs too.
+# The variant matrix has its own make target (make ci SUITE=matrix), which .ci/run runs too.
 pytestmark = pytest.mark.matrix
 
 DOCTOR = [sys.executable, "-m", "tap_fibank.doctor"]

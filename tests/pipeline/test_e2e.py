@@ -3,7 +3,7 @@ into the real PostgreSQL on 127.0.0.1:5432, each followed by a real `dbt build`.
 
 Every scenario runs in a copy of the project (meltano.yml and transform/) in a temporary directory,
 with its own `.meltano/` (system database, logs, run files), so a developer's `.env`, state and
-`output/` are never touched; the plugins themselves are the ones `make pipeline-install` put in
+`output/` are never touched; the plugins themselves are the ones `make install WITH=pipeline` put in
 `.meltano/`, linked. meltano runs as the Makefile runs it, through scripts/private.sh, under umask
 022: what it writes must still be private.
 
@@ -75,11 +75,11 @@ def unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def plugins_installed() -> None:
-    """meltano and the pipeline's plugins, as `make pipeline-install` installs them."""
+    """meltano and the pipeline's plugins, as `make install WITH=pipeline` installs them."""
     missing = [name for name, path in PLUGIN_EXECUTABLES.items() if not path.exists()]
     if not MELTANO.exists() or missing:
         what = ", ".join((["meltano"] if not MELTANO.exists() else []) + missing)
-        unavailable(f"not installed: {what}; run `make pipeline-install` (`make test` does)")
+        unavailable(f"not installed: {what}; run `make install WITH=pipeline` (`make test` does)")
 
 
 # --- the project copy and meltano ------------------------------------------------------------------
@@ -139,7 +139,7 @@ def make_project(root: Path, bank: Sandbox, extra_env: dict[str, str] | None = N
         ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", "__pycache__"),
     )
     (root / "output").mkdir(parents=True)
-    # A `.meltano` of its own, as in a checkout, with the plugins `make pipeline-install` installed.
+    # A `.meltano` of its own, as in a checkout, with the plugins `make install WITH=pipeline` installed.
     (root / ".meltano").mkdir()
     for plugins in ("extractors", "loaders", "utilities"):
         (root / ".meltano" / plugins).symlink_to(SYS_DIR / plugins, target_is_directory=True)
@@ -197,10 +197,12 @@ def readable_ibans(bank: Sandbox) -> list[str]:
 
 
 def ecb_rates() -> dict[str, tuple[list[date], list[Decimal]]]:
-    """The seed `make ecb-rates` wrote: per currency, its rate days and units per EUR, in order."""
+    """The ECB seed (make install WITH=ecb-rates): per currency, its rate days and units per EUR, in order."""
     path = REPO / "transform" / "seeds" / "ecb_rates.csv"
     if not path.exists():
-        unavailable("transform/seeds/ecb_rates.csv is missing: run `make ecb-rates` (`make test` does)")
+        unavailable(
+            "transform/seeds/ecb_rates.csv is missing: run `make install WITH=ecb-rates` (`make test` does)"
+        )
     table: dict[str, tuple[list[date], list[Decimal]]] = {}
     with path.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):

@@ -1,4 +1,4 @@
-"""Another team's Meltano project uses the tap as a package (`make test-package`).
+"""Another team's Meltano project uses the tap as a package (`make ci SUITE=package`).
 
 The wheel and the sdist are built from this checkout with `python -m build` (the wheel from the
 sdist, so the sdist is proven to build) and checked with `twine check --strict`. Then a fresh
@@ -31,7 +31,7 @@ import pytest
 import yaml
 
 from fibank_sandbox import Entry, Sandbox
-from tap_fibank.walk.windows import FROZEN_TODAY
+from tap_fibank.bank.clock import FROZEN_TODAY
 
 pytestmark = pytest.mark.package
 
@@ -169,7 +169,9 @@ class Project:
 def project(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """A fresh `meltano init` project with the README's definition, installed and run once."""
     if not MELTANO.exists():
-        unavailable("meltano is not installed: run `make meltano-install` (`make test-package` does)")
+        unavailable(
+            "meltano is not installed: run `make install WITH=meltano` (`make ci SUITE=package` does)"
+        )
     base = tmp_path_factory.mktemp("other-team")
     assert not base.resolve().is_relative_to(REPO), "the project must live outside the repository"
     bank = Sandbox(seed=1)  # what the tap's `sandbox: true` serves: seed 1, the session's today

@@ -7,6 +7,7 @@ a secret not marked sensitive, a file loader that overwrites.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -17,8 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from tap_fibank.tap import SETTINGS
+from support.tapruns import TAP
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT: dict[str, Any] = yaml.safe_load((REPO / "meltano.yml").read_text(encoding="utf-8"))
@@ -68,7 +68,24 @@ def test_plugins_are_pinned_to_versions_that_work(name: str, pins: set[str]) -> 
     assert set(plugin(name)["pip_url"].split()) == pins
 
 
-def test_meltano_yml_knows_every_tap_setting_with_its_kind() -> None:
+def taps_settings() -> dict[str, dict[str, Any]]:
+    """The settings as the tap itself declares them: `tap-fibank --about --format=json`, run for real."""
+    about = subprocess.run([*TAP, "--about", "--format=json"], capture_output=True, text=True, check=True)
+    properties: dict[str, dict[str, Any]] = json.loads(about.stdout)["settings"]["properties"]
+    return properties
+
+
+def sdk_settings() -> set[str]:
+    """The settings every SDK tap of these capabilities has (stream maps, flattening...): meltano
+    knows them from `capabilities`, so meltano.yml leaves them out."""
+    from tap_fibank.tap import TapFibank
+
+    schema: dict[str, Any] = {"type": "object", "properties": {}}
+    TapFibank.append_builtin_config(schema)
+    return set(schema["properties"])
+
+
+def meltano_kind(prop: dict[str, Any]) -> str:
     kinds = {
         "string": "string",
         "integer": "integer",
@@ -76,20 +93,29 @@ def test_meltano_yml_knows_every_tap_setting_with_its_kind() -> None:
         "boolean": "boolean",
         "array": "array",
     }
-    schema = SETTINGS.to_dict()["properties"]
+    types = [t for t in prop["type"] if t != "null"] if isinstance(prop["type"], list) else [prop["type"]]
+    return "date_iso8601" if prop.get("format") == "date" else kinds[types[0]]
+
+
+def test_meltano_yml_declares_the_taps_settings_as_about_prints_them() -> None:
+    """meltano.yml repeats the tap's settings: the same names, kinds, labels and secrets, and each
+    description the tap's own, to which meltano.yml may add a sentence for Meltano users (where
+    to put the value). The tap's text is the one kept; this fails when either drifts."""
+    about = {name: p for name, p in taps_settings().items() if name not in sdk_settings()}
     declared = {s["name"]: s for s in plugin("tap-fibank")["settings"]}
-    assert set(declared) == set(schema)
-    for name, prop in schema.items():
-        types = [t for t in prop["type"] if t != "null"] if isinstance(prop["type"], list) else [prop["type"]]
-        want = "date_iso8601" if prop.get("format") == "date" else kinds[types[0]]
-        assert declared[name]["kind"] == want, name
-        assert declared[name].get("description"), name
+    assert set(declared) == set(about)
+    for name, prop in about.items():
+        mine, secret = declared[name], bool(prop.get("secret"))
+        # Secret in the tap exactly when sensitive (or of the older kind password) in meltano.yml.
+        assert (mine.get("sensitive") is True or mine["kind"] == "password") == secret, name
+        assert mine["kind"] in {meltano_kind(prop), *(["password"] if secret else [])}, name
+        assert mine["label"] == prop["title"], name
+        text = prop["description"]
+        assert mine["description"] == text or mine["description"].startswith(text + " "), name
+    assert {name for name, p in about.items() if p.get("secret")} >= {"username", "password"}
 
 
-def test_secrets_are_marked_sensitive() -> None:
-    for name, prop in SETTINGS.to_dict()["properties"].items():
-        if prop.get("secret"):
-            assert setting("tap-fibank", name).get("sensitive") is True, name
+def test_the_loaders_passwords_are_marked_sensitive() -> None:
     assert setting("target-postgres", "password").get("sensitive") is True
     assert setting("dbt-postgres", "password").get("sensitive") is True
 
@@ -191,9 +217,9 @@ def test_dbt_sources_follow_the_loaders_schema() -> None:
     assert {t["name"] for t in fibank["tables"]} >= {"customers", "accounts", "transactions"}
 
 
-def test_make_says_plainly_when_python_is_missing() -> None:
+def test_make_says_plainly_when_python_is_missing(tmp_path: Path) -> None:
     result = subprocess.run(
-        ["make", "--no-print-directory", "check-python", "PYTHON=/nonexistent/python3"],
+        ["make", "--no-print-directory", "install", "PYTHON=/nonexistent/python3", f"VENV={tmp_path}/venv"],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -2,7 +2,7 @@
 loaded by `meltano run` of the tap against the sandbox, then `dbt build`), opened from disk in
 headless Chromium over the DevTools protocol.
 
-Run by `make test-report` (which installs Debian's chromium where missing, as root). Without a
+Run by `make ci SUITE=report` (which installs Debian's chromium where missing, as root). Without a
 chromium the tests skip with the reason, except under CI=true.
 """
 
@@ -65,7 +65,7 @@ class Built:
 def chromium() -> str:
     found = find_chromium()
     if found is None:
-        unavailable("no chromium on PATH: `make test-report` installs Debian's chromium (as root)")
+        unavailable("no chromium on PATH: `make ci SUITE=report` installs Debian's chromium (as root)")
     assert found is not None
     return found
 
@@ -92,7 +92,7 @@ def build_report(wh: Warehouse, project: Project) -> Path:
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     request.getfixturevalue("plugins_installed")
     if not (VENDOR / "chart.js" / "chart.umd.min.js").exists():
-        unavailable("the report's libraries are not vendored: run `make test-report` (it runs npm pack)")
+        unavailable("the report's libraries are not vendored: run `make ci SUITE=report` (it runs npm pack)")
     root = tmp_path_factory.mktemp(f"report-{request.param}")
     wh: Warehouse = DuckDBWarehouse(root) if request.param == "duckdb" else PostgresWarehouse()
     try:

@@ -1,6 +1,6 @@
 """The report generator's own parts: money formatting, cents, dbt's verdict, the vendored libraries,
 and the one-line errors of the command. The page itself is checked in a browser
-(tests/pipeline/test_report_browser.py, `make test-report`)."""
+(tests/pipeline/test_report_browser.py, `make ci SUITE=report`)."""
 
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ def day_after_first_build(scale: ModuleType, gen: Any, wh: Any, query: Query, sh
 
 
 def newer_usd_rate(query: Query, schema: str) -> date:
-    """A rate of a day after the seed's last: what `make ecb-rates` brings later."""
+    """A rate of a day after the seed's last: what `make install WITH=ecb-rates` brings later."""
     ((last,),) = query(f"select max(cast(rate_date as date)) from {schema}_staging.ecb_rates")
     day = last + timedelta(days=7)
     query(

@@ -46,7 +46,7 @@ def dbt(scale: ModuleType, wh: Any, workdir: Path, *args: str, env: dict[str, st
     """The plugin's dbt with the project's profiles; fails the test with its output's tail."""
     binary = REPO / ".meltano" / "utilities" / f"dbt-{wh.name}" / "venv" / "bin" / "dbt"
     if not binary.exists():
-        unavailable(f"{binary} is missing: run `make pipeline-install`")
+        unavailable(f"{binary} is missing: run `make install WITH=pipeline`")
     command = [str(binary), *args, "--project-dir", str(REPO / "transform"),
                "--profiles-dir", str(REPO / "transform" / "profiles" / wh.name),
                "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]  # fmt: skip

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,6 +12,7 @@ import simplejson
 from conftest import Login, api_get, sandbox_login
 
 from fibank_sandbox import Sandbox
+from fibank_sandbox.data import _generate_cached
 from fibank_sandbox.iban import is_valid
 
 PERSON, BUSINESS = "5896443", "7310528"
@@ -238,12 +238,57 @@ def test_stop_closes_the_port_and_open_keepalive_connections() -> None:
         bank.base_url  # noqa: B018
 
 
-def test_a_sandbox_with_cached_data_starts_quickly() -> None:
-    Sandbox(seed=1)  # data cached for (seed, today, scale)
-    started = time.perf_counter()
-    with Sandbox(seed=1) as bank:
+def test_a_second_sandbox_with_the_same_arguments_reuses_the_generated_data() -> None:
+    today = date(2021, 6, 30)
+    Sandbox(seed=7, today=today)  # data cached for (seed, today, scale)
+    before = _generate_cached.cache_info()
+    with Sandbox(seed=7, today=today) as bank:
         assert bank.base_url.startswith("http://127.0.0.1:")
-    assert time.perf_counter() - started < 0.5
+    after = _generate_cached.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)
+
+
+def test_accounts_n_gives_n_healthy_accounts_of_one_year_each() -> None:
+    today = date(2026, 3, 15)
+    with Sandbox(seed=1, today=today, accounts=7) as bank:
+        demo = Sandbox(seed=1, today=today)
+        assert len(bank.accounts) == 7
+        assert len({a.iban for a in bank.accounts}) == 7
+        assert not {a.iban for a in bank.accounts} & {a.iban for a in demo.accounts}
+        assert all(a.opened == today - timedelta(days=365) for a in bank.accounts)
+        assert not any("statement_500" in a.tags for a in bank.accounts)
+        assert all(is_valid(a.iban) for a in bank.accounts)
+        assert [c.customer_id for c in bank.customers] == [c.customer_id for c in demo.customers]
+        truth = bank.truth()
+        assert all(truth[a.iban] for a in bank.accounts if "no_entries" not in a.tags)
+        assert all(e.booking_date >= today - timedelta(days=365) for es in truth.values() for e in es)
+        login = sandbox_login(bank.base_url)
+        listed = [
+            item["ibanAcNo"]
+            for profile in bank.customers
+            for item in login.api("getFilteredAccounts", profile.customer_id).json()
+        ]
+        assert sorted(listed) == sorted(a.iban for a in bank.accounts)
+
+
+def test_unlock_over_http_lifts_the_lockout(sandbox: Sandbox) -> None:
+    for _ in range(5):
+        sandbox_login(sandbox.base_url, password="wrong")
+    assert sandbox_login(sandbox.base_url).token is None  # locked: the right password is refused
+    answer = requests.post(f"{sandbox.base_url}/_sandbox/unlock", timeout=5)
+    assert answer.status_code == 200 and answer.json() == {"unlocked": True}
+    assert sandbox_login(sandbox.base_url).token
+
+
+def test_reset_counters_over_http_starts_counting_from_zero(sandbox: Sandbox, bank_login: Login) -> None:
+    bank_login.api("getCustQuery")
+    assert sandbox.counters()["calls"]["getCustQuery"] == 1 and sandbox.counters()["logins"] == 1
+    answer = requests.post(f"{sandbox.base_url}/_sandbox/reset_counters", timeout=5)
+    assert answer.status_code == 200
+    assert answer.json()["calls"]["getCustQuery"] == 0 and answer.json()["logins"] == 0
+    assert sandbox.counters() == answer.json()
+    bank_login.api("getCustQuery")
+    assert sandbox.counters()["calls"]["getCustQuery"] == 1
 
 
 def test_scale_multiplies_the_entries() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import socket
+import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -42,12 +44,15 @@ def test_login_steps_and_api_calls_take_at_least_the_latency(sandbox: Sandbox, b
     assert time.perf_counter() - started >= 0.15
 
 
-def test_without_latency_calls_are_fast(bank_login: Login) -> None:
-    bank_login.api("getCustQuery")
-    started = time.perf_counter()
-    for _ in range(20):
-        bank_login.api("getCustQuery")
-    assert (time.perf_counter() - started) / 20 < 0.01  # no Nagle stall
+def test_connections_are_served_without_nagles_delay(sandbox: Sandbox, bank_login: Login) -> None:
+    """A response written in two pieces must not wait for the client's delayed ACK (server.py)."""
+    assert bank_login.api("getCustQuery").status_code == 200  # the keep-alive connection stays open
+    server = sandbox._server
+    assert server is not None
+    with server.server.sockets_lock:
+        open_sockets = list(server.server.open_sockets)
+    assert open_sockets
+    assert all(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in open_sockets)
 
 
 def test_fail_next_5xx_rotates_500_502_503(sandbox: Sandbox, bank_login: Login) -> None:
@@ -132,14 +137,80 @@ def test_a_token_expires_after_n_calls(sandbox: Sandbox, bank_login: Login) -> N
     assert statuses == [200, 200, 200, 401]
 
 
-def test_a_token_expires_after_n_seconds(sandbox: Sandbox) -> None:
-    sandbox.faults.token_seconds = 0.3
-    login = sandbox_login(sandbox.base_url)
-    assert login.fragment["expires_in"] == "1"
-    assert login.api("getCustQuery").status_code == 200
-    time.sleep(0.35)
-    response = login.api("getCustQuery")
-    assert response.status_code == 401 and "expired" in response.json()["error_description"]
+def test_a_token_expires_after_n_seconds() -> None:
+    now = [1000.0]
+    with Sandbox(seed=1, clock=lambda: now[0]) as sandbox:
+        sandbox.faults.token_seconds = 0.3
+        login = sandbox_login(sandbox.base_url)
+        assert login.fragment["expires_in"] == "1"
+        now[0] += 0.3  # the last moment of its life
+        assert login.api("getCustQuery").status_code == 200
+        now[0] += 0.01
+        response = login.api("getCustQuery")
+        assert response.status_code == 401 and "expired" in response.json()["error_description"]
+        now[0] -= 1  # once expired, a token stays expired
+        assert login.api("getCustQuery").status_code == 401
+
+
+def test_a_token_lives_600_seconds_by_default() -> None:
+    now = [0.0]
+    with Sandbox(seed=1, clock=lambda: now[0]) as sandbox:
+        login = sandbox_login(sandbox.base_url)
+        assert login.fragment["expires_in"] == "600"
+        now[0] = 600.0
+        assert login.api("getCustQuery").status_code == 200
+        now[0] = 600.5
+        assert login.api("getCustQuery").status_code == 401
+
+
+def test_the_gate_holds_statement_calls_after_the_nth_until_it_opens(
+    sandbox: Sandbox, bank_login: Login
+) -> None:
+    sandbox.faults.hold_statements_after = 1
+    assert window(bank_login, "2026-01-05", "2026-01-10").status_code == 200  # the first goes through
+    held: list[int] = []
+    worker = threading.Thread(
+        target=lambda: held.append(window(bank_login, "2026-01-11", "2026-01-12").status_code)
+    )
+    worker.start()
+    deadline = time.monotonic() + 30
+    while sandbox.counters()["faults"]["held"] < 1:
+        assert time.monotonic() < deadline, "the second statement call never reached the gate"
+        time.sleep(0.01)
+    worker.join(timeout=0.2)
+    assert worker.is_alive() and held == []  # shut: no answer yet
+    assert bank_login.api("getCustQuery").status_code == 200  # the gate holds statements only
+    sandbox.faults.hold_statements_after = None
+    worker.join(timeout=30)
+    assert held == [200]
+    counters = sandbox.counters()
+    assert counters["calls"]["GetCustBal"] == 2 and counters["faults"]["held"] == 1
+
+
+def test_the_gate_is_a_knob_of_the_control_path(sandbox: Sandbox) -> None:
+    answer = requests.post(
+        f"{sandbox.base_url}/_sandbox/faults", json={"hold_statements_after": 3}, timeout=5
+    )
+    assert answer.json()["hold_statements_after"] == 3 and sandbox.faults.hold_statements_after == 3
+    answer = requests.post(
+        f"{sandbox.base_url}/_sandbox/faults", json={"hold_statements_after": None}, timeout=5
+    )
+    assert answer.json()["hold_statements_after"] is None
+
+
+def test_entry_timestamp_replaces_every_entry_rows_datetime_and_no_summary_rows(
+    sandbox: Sandbox, bank_login: Login
+) -> None:
+    before = simplejson.loads(window(bank_login, "2026-01-05", "2026-01-10").text, use_decimal=True)
+    sandbox.faults.entry_timestamp = "9999-12-31T23:59:59-1400"
+    after = simplejson.loads(window(bank_login, "2026-01-05", "2026-01-10").text, use_decimal=True)
+    rows_before, rows_after = before["acc"][0]["stmt"], after["acc"][0]["stmt"]
+    assert [r["acEntrySrNo"] for r in rows_after] == [r["acEntrySrNo"] for r in rows_before]
+    entries = [r for r in rows_after if r["acEntrySrNo"] is not None]
+    assert entries and all(r["dateTime"] == "9999-12-31T23:59:59-1400" for r in entries)
+    for old, new in zip(rows_before, rows_after):
+        if new["acEntrySrNo"] is None:
+            assert new == old
 
 
 @pytest.mark.parametrize(
@@ -231,6 +302,8 @@ def test_control_paths_serve_truth_counters_and_faults(sandbox: Sandbox, bank_lo
     assert requests.get(f"{base}/counters", timeout=5).json() == sandbox.counters()
     truth = requests.get(f"{base}/truth", timeout=10).json()
     expected = sandbox.truth()
+    assert [a["iban"] for a in truth["accounts"]] == [a.iban for a in sandbox.accounts]
+    assert set(expected) == {a.iban for a in sandbox.accounts}
     for account in truth["accounts"]:
         entries = expected[account["iban"]]
         assert [e["entry_id"] for e in account["entries"]] == [e.entry_id for e in entries]

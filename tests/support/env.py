@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from tap_fibank.walk.windows import FROZEN_TODAY
+from tap_fibank.bank.clock import FROZEN_TODAY
 
 
 def clean_env(*prefixes: str, **extra: str) -> dict[str, str]:

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pipeline.test_e2e import make_project, plugins_installed
+from support.env import clean_env
 from support.tapruns import TAP, sandbox_config
 
 from fibank_sandbox import Sandbox
-from tap_fibank.walk.windows import sofia_today
+from tap_fibank.bank.clock import sofia_today
 
 __all__ = ["plugins_installed"]  # a fixture, used by name
 
@@ -38,14 +38,13 @@ GOOD_STATE = {
 def run_cli(
     tmp_path: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("TAP_FIBANK_")}
     return subprocess.run(
         [*TAP, *args],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=tmp_path,
-        env={**clean, **(env or {})},
+        env=clean_env("TAP_FIBANK_", **(env or {})),
         check=False,
     )
 

@@ -15,7 +15,6 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -27,11 +26,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from support.env import clean_env
 from support.tapruns import TAP
 
 from fibank_sandbox import Sandbox
+from tap_fibank.bank.clock import sofia_today
 from tap_fibank.tap import TapFibank, main
-from tap_fibank.walk.windows import sofia_today
 
 TODAY = sofia_today()
 BUSY = "BG47FINV91501017006644"
@@ -245,8 +245,13 @@ def test_generated_files_through_the_entry_function(
 def test_generated_files_through_the_console_script(inputs: Inputs, bank: Sandbox, tmp_path: Path) -> None:
     argv = inputs.argv(tmp_path, bank)
     before = calls(bank)
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("TAP_FIBANK_")}
     result = subprocess.run(
-        [*TAP, *argv], capture_output=True, text=True, timeout=120, env=clean, check=False, cwd=tmp_path
+        [*TAP, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env("TAP_FIBANK_"),
+        check=False,
+        cwd=tmp_path,
     )
     assert_contract(result.returncode, result.stderr, calls(bank) - before)

@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from support.bank import BUSY, RECENT, TODAY, Runner, assert_equals_truth, key, truth, upsert
 from support.tapruns import run_tap, sandbox_config
 
 from fibank_sandbox import Sandbox
-from tap.test_bank_faults import BUSY, RECENT, TODAY, Runner, assert_equals_truth, key, truth, upsert
 from tap_fibank.walk.bookmarks import BOOKMARK
 from tap_fibank.walk.windows import MAX_WINDOW_DAYS
 

@@ -8,7 +8,7 @@ import subprocess
 
 from support.tapruns import TAP, run_tap
 
-from tap_fibank.walk.windows import sofia_today
+from tap_fibank.bank.clock import sofia_today
 
 RECENT = (sofia_today() - dt.timedelta(days=40)).isoformat()
 

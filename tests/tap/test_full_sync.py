@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import signal
 import subprocess
+import threading
+import time
 from collections import defaultdict
 from decimal import Decimal
 
@@ -14,7 +16,7 @@ from support.tapruns import TAP, broken_iban, parse_output, run_tap, sandbox_con
 
 from fibank_sandbox import Sandbox
 from tap_fibank.bank.client import login_key
-from tap_fibank.walk.windows import sofia_today
+from tap_fibank.bank.clock import sofia_today
 
 START = "2015-01-01"
 
@@ -33,16 +35,26 @@ def key(record):
 
 @pytest.fixture(scope="module")
 def full(tmp_path_factory):
-    """One full sync of the whole history, shared by the tests that only read its output."""
+    """One full sync of the whole history, shared by the tests that only read its output.
+
+    It must have run and read something: the tests below would pass on an empty run.
+    """
     with Sandbox(seed=1) as bank:
         run = run_tap(tmp_path_factory.mktemp("full"), tap_config(bank))
+        assert run.returncode == 0, run.stderr[-3000:]
+        for stream in ("customers", "accounts", "transactions", "statements"):
+            assert run.records[stream], f"the full sync emitted no {stream}"
         yield bank, run, bank.counters()
 
 
-def test_a_full_sync_exits_cleanly_apart_from_the_broken_account(full):
-    _, run, _ = full
-    assert run.returncode == 0, run.stderr[-3000:]
+def test_a_full_sync_ends_with_one_summary_naming_only_the_broken_account_and_no_error(full):
+    bank, run, _ = full
     assert "Traceback" not in run.stderr
+    assert not [line for line in run.stderr.splitlines() if line.startswith("tap-fibank: error:")]
+    summaries = [line for line in run.stderr.splitlines() if "Run finished" in line]
+    assert len(summaries) == 1, summaries
+    assert "Run finished with 1 skipped: account ****" + broken_iban(bank)[-4:] in summaries[0]
+    assert run.stderr.rstrip().splitlines()[-1] == summaries[0]
 
 
 def test_a_full_sync_equals_the_banks_ground_truth(full):
@@ -52,6 +64,8 @@ def test_a_full_sync_equals_the_banks_ground_truth(full):
     for record in run.records["transactions"]:
         got[record["iban"]].append(record)
     assert sum(len(v) for v in truth.values()) > 1000
+    readable = {iban for iban, entries in truth.items() if entries and iban != broken_iban(bank)}
+    assert set(got) == readable
     for iban, entries in truth.items():
         if not entries and iban not in got:
             continue
@@ -202,33 +216,57 @@ def test_empty_history_is_walked_once_not_every_run(tmp_path):
 
 def test_a_killed_run_resumes_from_its_last_state_without_loss(tmp_path):
     with Sandbox(seed=1) as bank:
-        bank.faults.latency = 0.01
+        # The gate holds every statement call after the first HELD_AFTER: the run cannot finish
+        # before the kill, however fast the machine, and the kill lands mid-run.
+        bank.faults.hold_statements_after = HELD_AFTER
         config = tap_config(bank, max_concurrency=2)
-        (tmp_path / "config.json").write_text(json.dumps(config))
-        process = subprocess.Popen(
-            [*TAP, "--config", str(tmp_path / "config.json")],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        lines = []
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            if sum('"type":"STATE"' in l.replace(" ", "") for l in lines) >= 4 and len(lines) > 3000:
-                break
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-        bank.faults.latency = 0
-        records, states, _ = parse_output("".join(l for l in lines if l.endswith("\n")))
+        killed_stdout = _run_killed_at_the_gate(bank, config, tmp_path)
+        bank.faults.hold_statements_after = None
+        records, states, _ = parse_output("".join(l for l in killed_stdout if l.endswith("\n")))
         assert states, "the killed run wrote no state"
-        resumed = run_tap(tmp_path, config, state=states[-1])
-        assert resumed.returncode == 0, resumed.stderr[-2000:]
-        got = {key(r) for r in records["transactions"]} | {key(r) for r in resumed.records["transactions"]}
+        assert any('"walked_through"' in json.dumps(s) for s in states), "killed before the first bookmark"
         want = {
             (iban, e.entry_id) for iban, es in bank.truth().items() for e in es if iban != broken_iban(bank)
         }
-        assert got == want
+        emitted = {key(r) for r in records["transactions"]}
+        assert emitted and emitted < want, "the kill did not land mid-run"
+        resumed = run_tap(tmp_path, config, state=states[-1])
+        assert resumed.returncode == 0, resumed.stderr[-2000:]
+        assert emitted | {key(r) for r in resumed.records["transactions"]} == want
+
+
+HELD_AFTER = 150  # statement calls let through before the gate shuts (a full sync makes ~800)
+
+
+def _run_killed_at_the_gate(bank, config, tmp_path):
+    """Start a full sync, SIGKILL it once a statement call waits at the gate; its stdout lines."""
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    process = subprocess.Popen(
+        [*TAP, "--config", str(tmp_path / "config.json")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    watchdog = threading.Timer(300, process.kill)  # nothing below may wait forever on the tap
+    watchdog.start()
+    try:
+        deadline = time.monotonic() + 240
+        while bank.counters()["faults"]["held"] < 1:
+            assert process.poll() is None, "the run ended before it reached the gate"
+            assert time.monotonic() < deadline, "the run never reached the gate"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        reader.join(timeout=30)
+    finally:
+        watchdog.cancel()
+    assert process.returncode == -signal.SIGKILL, process.returncode
+    assert not reader.is_alive()
+    return lines
 
 
 def _api_calls(counters):

@@ -9,7 +9,6 @@ before anything is sent to the bank; its output is never shown.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -18,9 +17,10 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
+from support.bank import BUSY, RECENT, SecretBank, assert_one_error_line
+from support.env import clean_env
 from support.tapruns import TapRun, run_tap
 
-from tap.test_bank_faults import BUSY, RECENT, SecretBank, assert_one_error_line
 from tap_fibank.config.password import TIMEOUT_VARIABLE, command_argv
 from tap_fibank.errors import ConfigError
 
@@ -179,7 +179,7 @@ def test_the_sandbox_needs_no_password_and_runs_no_command(tmp_path: Path) -> No
 def test_the_doctor_takes_the_command_from_the_environment_as_words(tmp_path: Path) -> None:
     with SecretBank(seed=1) as bank:
         command = printing(tmp_path / "my tools", bank.password)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_FIBANK_")}
+        env = clean_env("TAP_FIBANK_")
         env |= {
             "TAP_FIBANK_BASE_URL": bank.base_url,
             "TAP_FIBANK_USERNAME": bank.username,

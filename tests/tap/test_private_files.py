@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 from pipeline.test_e2e import open_to_others
+from support.bank import RECENT
+from support.env import clean_env
 
-from tap.test_bank_faults import RECENT
-from tap_fibank.private import open_private, write_private_text
+from tap_fibank.privacy import open_private, write_private_text
 
 TAP = [sys.executable, "-m", "tap_fibank"]
 DOCTOR = [sys.executable, "-m", "tap_fibank.doctor"]
@@ -41,10 +42,6 @@ def usual_umask() -> Iterator[None]:
         yield
     finally:
         os.umask(before)
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("TAP_FIBANK_")}
 
 
 def write_config(path: Path, settings: dict[str, Any], file_mode: int) -> Path:
@@ -105,7 +102,7 @@ def test_the_doctors_capture_is_private_under_umask_022(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=300,
-        env=clean_env(),
+        env=clean_env("TAP_FIBANK_"),
         umask=USUAL_UMASK,
         check=False,
     )
@@ -141,7 +138,7 @@ def test_a_config_file_with_a_password_that_others_can_read_is_one_warning_namin
         capture_output=True,
         text=True,
         timeout=120,
-        env=clean_env(),
+        env=clean_env("TAP_FIBANK_"),
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -161,7 +158,7 @@ def test_a_config_meltano_wrote_open_to_others_names_the_umask_not_a_chmod(tmp_p
         capture_output=True,
         text=True,
         timeout=120,
-        env={**clean_env(), "MELTANO_PROJECT_ROOT": str(tmp_path)},
+        env=clean_env("TAP_FIBANK_", MELTANO_PROJECT_ROOT=str(tmp_path)),
         check=False,
     )
     assert warning_lines(result.stderr) == []
@@ -177,7 +174,7 @@ def test_the_doctor_warns_the_same_way_before_anything_else(tmp_path: Path) -> N
         capture_output=True,
         text=True,
         timeout=120,
-        env=clean_env(),
+        env=clean_env("TAP_FIBANK_"),
         check=False,
     )
     assert result.returncode == 2  # plain http to a remote host, refused after the warning

@@ -10,7 +10,7 @@ from pathlib import Path
 from support.tapruns import run_tap
 
 from fibank_sandbox import Sandbox
-from tap_fibank.walk.windows import sofia_today
+from tap_fibank.bank.clock import sofia_today
 
 STAMPS = re.compile(r',"(?:time_extracted|run_started_at)":"[^"]*"')
 

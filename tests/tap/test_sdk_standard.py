@@ -6,8 +6,8 @@ import datetime as dt
 
 from singer_sdk.testing import get_tap_test_class
 
+from tap_fibank.bank.clock import sofia_today
 from tap_fibank.tap import TapFibank
-from tap_fibank.walk.windows import sofia_today
 
 SAMPLE_CONFIG = {
     "sandbox": True,

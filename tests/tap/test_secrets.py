@@ -16,10 +16,11 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
+from support.bank import Runner, SecretBank
 from support.tapruns import run_tap
 
-from tap.test_bank_faults import MATRIX, Runner, SecretBank
-from tap_fibank.redact import SECRETS, RedactingFilter, mask_iban, mask_ibans
+from tap.test_bank_faults import MATRIX
+from tap_fibank.privacy import SECRETS, RedactingFilter, mask_iban, mask_ibans
 
 DEBUG = {"TAP_FIBANK_LOGLEVEL": "DEBUG"}
 IBAN_LIKE = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}\b")

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.bank import BUSY, PERSON, broken_iban, key, truth
 from support.tapruns import run_tap, sandbox_config
 
 from fibank_sandbox import Sandbox
-from tap.test_bank_faults import BUSY, PERSON, broken_iban, key, truth
+from tap_fibank.bank.clock import sofia_today
 from tap_fibank.walk import state_edit
 from tap_fibank.walk.state_edit import Reread, reread_state
-from tap_fibank.walk.windows import sofia_today
 
 COMMAND = [sys.executable, "-m", "tap_fibank.walk.state_edit", "reread"]
 OTHER = "BG52FINV91501017006651"

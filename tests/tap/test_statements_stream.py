@@ -10,14 +10,23 @@ import pytest
 from support.tapruns import broken_iban, run_tap, sandbox_config
 
 from fibank_sandbox import Sandbox
+from tap_fibank.bank.clock import FROZEN_TODAY, sofia_today
 from tap_fibank.proof.statement import to_euro
-from tap_fibank.walk.windows import sofia_today
 
-START = "2025-06-01"  # seventeen months, across 2026-01-01
+START = "2025-06-01"  # across 2026-01-01, whatever day the session is frozen at (see TODAY)
+# The module is about the euro changeover: its "today" must come after it. The session's frozen
+# day may be any day, so the tap and the sandbox here share a day of their own when it is not.
+CHANGEOVER_SEEN = dt.date(2026, 3, 15)
+TODAY = sofia_today() if sofia_today() >= CHANGEOVER_SEEN else CHANGEOVER_SEEN
+ENV = {FROZEN_TODAY: TODAY.isoformat()}
 
 
 def tap_config(bank: Sandbox, **overrides):
     return sandbox_config(bank, START, **{"max_retries": 0, **overrides})
+
+
+def bank_of_today() -> Sandbox:
+    return Sandbox(seed=1, today=TODAY)
 
 
 def by_account(records):
@@ -31,8 +40,11 @@ def by_account(records):
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory):
-    with Sandbox(seed=1) as bank:
-        run = run_tap(tmp_path_factory.mktemp("statements"), tap_config(bank))
+    """One run from START, shared; it must have read something (the tests below loop over it)."""
+    with bank_of_today() as bank:
+        run = run_tap(tmp_path_factory.mktemp("statements"), tap_config(bank), env=ENV)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert run.records["transactions"] and run.records["statements"]
         yield bank, run
 
 
@@ -88,25 +100,22 @@ def test_statement_totals_equal_the_entries_emitted(synced):
 
 def test_every_transaction_carries_the_currency_the_bank_reported(synced):
     bank, run = synced
-    for record in run.records["transactions"]:
-        expected = (
-            "BGN"
-            if record["booking_date"] < "2026-01-01"
-            and any(a.iban == record["iban"] and "converted" in a.tags for a in bank.accounts)
-            else None
-        )
-        if expected:
-            assert record["currency"] == expected
-        elif record["booking_date"] >= "2026-01-01":
-            assert record["currency"] in {"EUR", "USD"}
+    truth = {(e.iban, e.entry_id): e for entries in bank.truth().values() for e in entries}
+    records = run.records["transactions"]
+    for record in records:
+        entry = truth[(record["iban"], record["entry_id"])]
+        assert record["currency"] == entry.currency, (record["iban"], record["booking_date"])
+    # Each kind is there to compare: lev before the changeover, euro and dollars on either side.
+    seen = {(r["currency"], r["booking_date"] < "2026-01-01") for r in records}
+    assert seen >= {("BGN", True), ("EUR", True), ("EUR", False), ("USD", True), ("USD", False)}
 
 
 def test_a_truncated_statement_is_warned_about_and_its_bookmark_held(tmp_path):
-    with Sandbox(seed=1) as bank:
+    with bank_of_today() as bank:
         busy = next(a.iban for a in bank.accounts if "busy" in a.tags)
         bank.faults.truncate_rate = 1.0
         config = tap_config(bank, ibans=[busy])
-        run = run_tap(tmp_path, config)
+        run = run_tap(tmp_path, config, env=ENV)
         assert run.returncode == 0, run.stderr[-2000:]
         assert "does not add up" in run.stderr
         summary = [l for l in run.stderr.splitlines() if "Run finished" in l]
@@ -123,19 +132,19 @@ def test_a_truncated_statement_is_warned_about_and_its_bookmark_held(tmp_path):
 
         # ...and the next run, with the bank healthy again, reads from the held bookmark and repairs.
         bank.faults.truncate_rate = 0.0
-        repaired = run_tap(tmp_path, config, state=run.state)
+        repaired = run_tap(tmp_path, config, state=run.state, env=ENV)
         assert repaired.returncode == 0, repaired.stderr[-2000:]
         assert "does not add up" not in repaired.stderr
         assert emitted | {r["entry_id"] for r in repaired.records["transactions"]} == truth
         assert all(s["is_balanced"] for s in repaired.records["statements"])
-        assert repaired.partitions()[busy]["walked_through"] == sofia_today().isoformat()
+        assert repaired.partitions()[busy]["walked_through"] == TODAY.isoformat()
 
 
 def test_strict_statements_turns_a_mismatch_into_an_error(tmp_path):
-    with Sandbox(seed=1) as bank:
+    with bank_of_today() as bank:
         busy = next(a.iban for a in bank.accounts if "busy" in a.tags)
         bank.faults.truncate_rate = 1.0
-        run = run_tap(tmp_path, tap_config(bank, ibans=[busy], strict_statements=True))
+        run = run_tap(tmp_path, tap_config(bank, ibans=[busy], strict_statements=True), env=ENV)
         assert run.returncode == 7
         errors = [l for l in run.stderr.splitlines() if l.startswith("tap-fibank: error:")]
         assert len(errors) == 1 and "strict_statements" in errors[0]

@@ -16,10 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.tapruns import TapRun, run_tap
-
-from fibank_sandbox import Faults, Sandbox
-from tap.test_bank_faults import (
+from support.bank import (
     RECENT,
     TODAY,
     assert_equals_truth,
@@ -28,9 +25,12 @@ from tap.test_bank_faults import (
     truth,
     upsert,
 )
+from support.tapruns import TapRun, run_tap
+
+from fibank_sandbox import Faults, Sandbox
 from tap_fibank.walk.windows import windows
 
-# The variant matrix has its own make target (make test-matrix), which .ci/run runs too.
+# The variant matrix has its own make target (make ci SUITE=matrix), which .ci/run runs too.
 pytestmark = pytest.mark.matrix
 
 FIRST_DAY = dt.date(1993, 2, 27)  # the tap's default start_date

@@ -6,13 +6,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from support.entries import entry, summary
 
 from tap_fibank.proof.changeover import currency_before, to_euro
 from tap_fibank.proof.statement import Statement, bare_answer, label_undecided, parse_statement
 from tap_fibank.walk.chain import BalanceChain, Point, first_link, last_point, stored_point
 from tap_fibank.walk.currency import balances_across, decide_before
 from tap_fibank.walk.windows import Window, windows
-from unit.test_proof_statement import entry, summary
 
 IBAN = "BG47FINV91501017006644"
 FEB = Window(dt.date(2025, 2, 1), dt.date(2025, 2, 28))

@@ -22,6 +22,7 @@ from singer_sdk import Stream
 from support.tapruns import broken_iban, sandbox_config
 
 from fibank_sandbox import Sandbox
+from tap_fibank.bank.clock import SOFIA
 from tap_fibank.doctor.checks import ENTRY_KNOWN
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.proof import statement
@@ -38,7 +39,7 @@ from tap_fibank.proof.statement import RECORD_KEYS, parse_statement
 from tap_fibank.streams.base import FibankStream
 from tap_fibank.streams.transactions import TRANSACTION_SCHEMA, transaction_schema
 from tap_fibank.tap import TapFibank
-from tap_fibank.walk.windows import SOFIA, Window
+from tap_fibank.walk.windows import Window
 
 # --- values -----------------------------------------------------------------------------------
 

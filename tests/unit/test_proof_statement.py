@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from support.entries import entry, summary
 
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.proof.statement import parse_statement, to_euro
@@ -15,25 +16,6 @@ from tap_fibank.walk.windows import Window
 
 IBAN = "BG47FINV91501017006644"
 WINDOW = Window(dt.date(2025, 2, 1), dt.date(2025, 2, 28))
-
-
-def summary(kind, amount, when="2025-02-01T00:00:00+0200"):
-    return {"trnType": kind, "amount": Decimal(amount), "acBal": Decimal(amount), "dateTime": when}
-
-
-def entry(entry_id, when, dtkt, amount, balance, **extra):
-    row = {
-        "acEntrySrNo": entry_id,
-        "dateTime": when,
-        "valueDt": when[:10] + "T00:00:00+0200",
-        "dtkt": dtkt,
-        "amount": Decimal(amount),
-        "acBal": Decimal(balance),
-        "trnType": "TR",
-        "isPayment": "Y",
-    }
-    row.update(extra)
-    return row
 
 
 def answer(rows, ccy="EUR"):

@@ -1,6 +1,6 @@
 -- Every entry has an EUR value: EUR, BGN (fixed rate) or a currency the ECB seed has a rate for on
 -- or before its booking day. Failing rows name the account (masked), the currency and the first
--- and last day without one: add the currency to ECB_CURRENCIES and run `make ecb-rates`.
+-- and last day without one: add the currency to ECB_CURRENCIES and run `make install WITH=ecb-rates`.
 select
     {{ mask_iban('iban') }} as account,
     currency,

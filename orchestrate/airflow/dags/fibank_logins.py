@@ -6,7 +6,7 @@ backoff; a refused password (exit 3) and every other failure fail the task at on
 tap's summary line as the error. As in Dagster, `dbt source freshness` follows the build and a
 stale source is a warning in its log, never a failed run (the build's staleness tests fail it).
 Point ``AIRFLOW__CORE__DAGS_FOLDER`` at this folder, with ``fibank-orchestrate`` installed in
-Airflow's environment (``make orchestrate-install`` does both for ``.tools/airflow``).
+Airflow's environment (``make install WITH=orchestrate`` does both for ``.tools/airflow``).
 """
 
 from __future__ import annotations

