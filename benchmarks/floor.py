@@ -30,15 +30,14 @@ from zoneinfo import ZoneInfo
 import msgspec
 import requests
 
+from tap_fibank.proof.columns import COLUMNS, copied, mapped_fields
+
 SOFIA = ZoneInfo("Europe/Sofia")
 UTC = dt.timezone.utc
 API = "/EBank/api/v1/"
 SUMMARY = {"OP", "CL", "DT", "CT"}
-MAPPED = {
-    "acEntrySrNo", "reference", "acBal", "amount", "dtkt", "dateTime", "valueDt", "contragent",
-    "benOrderParty", "trname", "trnAccount", "trnType", "trnCode", "isEbankOper", "isPayment",
-    "loadAsNew", "remI", "remIi", "remIii",
-}  # fmt: skip
+# The tap's column table (the one import of the tap): the bank fields it maps, the ones it copies.
+MAPPED = mapped_fields(COLUMNS)
 DIRECTION = {"DT": "debit", "D": "debit", "KT": "credit", "CT": "credit", "C": "credit", "K": "credit"}
 FLAG = {"Y": True, "N": False}
 
@@ -54,6 +53,11 @@ def text(value: object) -> str | None:
 
 def flag(value: object) -> bool | None:
     return None if value in (None, "") else FLAG[str(value).strip().upper()]
+
+
+READ: dict[str, Callable[[object], Any]] = {"text": text, "clean": text, "flag": flag}
+# (column, how it is read, the bank's field) for the columns copied from one field, in order.
+COPIED = [(column.name, READ[column.read], column.source[0]) for column in copied(COLUMNS) if column.read]
 
 
 def log_in(http: requests.Session, base: str, username: str, password: str) -> str:
@@ -108,7 +112,6 @@ def record(row: dict, iban: str, customer_id: str, currency: str | None) -> tupl
     value_dt = row.get("valueDt")
     direction = DIRECTION[row["dtkt"].strip().upper()]
     amount = row["amount"]
-    rem = [text(row.get("remI")), text(row.get("remIi")), text(row.get("remIii"))]
     extra = {k: v for k, v in row.items() if k not in MAPPED}
     entry_id = int(row["acEntrySrNo"])
     rec = {
@@ -125,22 +128,12 @@ def record(row: dict, iban: str, customer_id: str, currency: str | None) -> tupl
         "signed_amount": amount if direction == "credit" else -amount,
         "balance_after": row.get("acBal"),
         "currency": currency,
-        "reference": text(row.get("reference")),
-        "counterparty_name": text(row.get("contragent")),
-        "counterparty_account": text(row.get("trnAccount")),
-        "ordering_or_beneficiary_party": text(row.get("benOrderParty")),
-        "description": text(row.get("trname")),
-        "transaction_type": text(row.get("trnType")),
-        "transaction_code": text(row.get("trnCode")),
-        "is_ebank_operation": flag(row.get("isEbankOper")),
-        "is_payment": flag(row.get("isPayment")),
-        "load_as_new": flag(row.get("loadAsNew")),
-        "remittance_1": rem[0],
-        "remittance_2": rem[1],
-        "remittance_3": rem[2],
-        "remittance_information": " ".join(r for r in rem if r) or None,
-        "extra": extra or None,
     }
+    for name, read, field in COPIED:
+        rec[name] = read(row.get(field))
+    rem = (rec["remittance_1"], rec["remittance_2"], rec["remittance_3"])
+    rec["remittance_information"] = " ".join(r for r in rem if r) or None
+    rec["extra"] = extra or None
     return (booked_at.astimezone(UTC), entry_id), rec
 
 

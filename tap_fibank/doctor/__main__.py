@@ -2,6 +2,9 @@
 
 The settings and environment variables are the tap's, validated by the tap itself; the rules
 too: one password POST, never retried; no RECORD, no STATE; secrets never printed.
+
+Contract: the exit code is the tap's: 0 (the tap works, perhaps with accounts it cannot
+verify), 2 bad settings (nothing sent), 3 login refused, 4 bank unreachable, 5 the tap will fail.
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ from typing import Any
 import simplejson  # type: ignore[import-untyped,unused-ignore]
 
 from tap_fibank.bank.endpoints import STATEMENT, short
-from tap_fibank.doctor.checks import Finding
 from tap_fibank.doctor.collect import Account, Observations
 from tap_fibank.doctor.fakes import AMOUNT_FIELDS, Faker, Keep, fake_statement
+from tap_fibank.doctor.findings import Finding
 from tap_fibank.doctor.probe import Exchange
 from tap_fibank.doctor.report import Verdict
 from tap_fibank.privacy import write_private_text

@@ -4,59 +4,38 @@ Each check gives one line: OK, DIFFERS or UNKNOWN, what was seen (names, types, 
 never values), and what the difference means for this version of the tap: `tolerated` (it copes),
 `unverifiable` (it reads the account but cannot prove a window complete) or `fatal` (a run fails
 or reads wrong data). The verdict is the worst of them.
+
+Contract: `run_checks` is a pure function of the observations, one finding per check in the
+report's order. The entry fields it knows are the column table's (`tap_fibank.proof.columns`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
 from tap_fibank.bank.endpoints import LOGIN_SERVER
 from tap_fibank.doctor.collect import Observations
+from tap_fibank.doctor.findings import DIFFERS, OK, UNKNOWN, Finding
+from tap_fibank.doctor.history import history_checks
 from tap_fibank.doctor.probe import Exchange
-from tap_fibank.doctor.statements import (
-    Element,
-    chain_holds,
-    read_element,
-    spelling,
-    summary_value,
-    totals,
-)
+from tap_fibank.doctor.statements import Element, chain_holds, elements_of, spelling, summary_value, totals
 from tap_fibank.errors import BankProtocolError
 from tap_fibank.privacy import mask_iban
+from tap_fibank.proof.columns import COLUMNS, known_fields
 from tap_fibank.proof.parsing import parse_flag
 
-OK, DIFFERS, UNKNOWN = "OK", "DIFFERS", "UNKNOWN"
 PROFILE_KNOWN = ("ibCustomerId", "customerName")
 ACCOUNT_KNOWN = ("ibanAcNo", "ccy")
 ENTRY_REQUIRED = ("acEntrySrNo", "dateTime", "amount")
-ENTRY_KNOWN = (
-    "acEntrySrNo", "reference", "acBal", "amount", "dtkt", "dateTime", "valueDt", "contragent",
-    "benOrderParty", "trname", "trnAccount", "trnType", "trnCode", "isEbankOper", "isPayment",
-    "loadAsNew", "remI", "remIi", "remIii",
-)  # fmt: skip
+#: The entry fields the tap reads: the bank fields of the column table.
+ENTRY_KNOWN = known_fields(COLUMNS)
 FLAGS = ("isEbankOper", "isPayment", "loadAsNew")
-
-
-@dataclass
-class Finding:
-    """One line of the report."""
-
-    check: str
-    status: str
-    seen: str
-    effect: str = "ok"
-    accounts: list[str] = field(default_factory=list)
 
 
 def run_checks(seen: Observations) -> list[Finding]:
     """All findings, in the order of the report."""
-    # The history checks build on this module's, so they are imported when first run.
-    from tap_fibank.doctor.history import history_checks
-
     found = [*_login(seen), _invalid_token(seen), _profiles(seen), _accounts(seen)]
     found.extend(_statements(seen))
     found.extend(history_checks(seen))
@@ -179,21 +158,6 @@ def _accounts(seen: Observations) -> Finding:
         text += f"; {len(failed)} profile list(s) not a JSON list (HTTP {failed[0].status})"
         effect = "tolerated" if effect == "ok" else effect
     return _ok("accounts.fields", text) if effect == "ok" else _differs("accounts.fields", text, effect)
-
-
-def _window(answer: Exchange) -> tuple[dt.date, dt.date]:
-    assert answer.window is not None
-    return dt.date.fromisoformat(answer.window[0]), dt.date.fromisoformat(answer.window[1])
-
-
-def elements_of(answer: Exchange) -> list[Element] | None:
-    """The elements of a 200 statement answer, None if it has no `acc` list."""
-    body = answer.body
-    acc = body.get("acc") if isinstance(body, dict) else None
-    if answer.status != HTTPStatus.OK or not isinstance(acc, list):
-        return None
-    start, end = _window(answer)
-    return [read_element(e, start, end) for e in acc if isinstance(e, dict)]
 
 
 def _statements(seen: Observations) -> list[Finding]:

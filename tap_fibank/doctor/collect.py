@@ -6,6 +6,9 @@ itself would ask from `start_date`); for an account listed in EUR, once the euro
 across 2026-01-01 too. Once per run: a 31-day range (a read the web page would refuse) and a call
 with a token the bank never issued (how an expired token is signalled). Statement reads run four
 at a time, so ten accounts take seconds, not minutes. `followup.py` asks what these leave open.
+
+Contract: `collect` reads only through the probe, only GETs after the login, and returns every
+answer as an `Exchange` in `Observations`; it judges nothing (checks.py does).
 """
 
 from __future__ import annotations

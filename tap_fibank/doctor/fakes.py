@@ -6,6 +6,9 @@ fresh entry amounts, then every balance and total worked out from them with the 
 relations, so a window that added up still does and one that did not fails the same way (DT/CT
 that held counts still hold the counts; a broken `acBal` link is broken at the same entry).
 Scaling would keep ratios, and one known amount would then give all the others away.
+
+Contract: the facts the checks judge (statements.py) are the same for the fakes as for the real
+values; a window whose worked-out fakes hit a real number is rebuilt (up to `_ATTEMPTS` times).
 """
 
 from __future__ import annotations

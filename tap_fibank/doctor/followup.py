@@ -4,6 +4,9 @@ A bare answer asked once cannot tell a lost read from a bank that always answers
 read can. A window a year back that fails while the newest answers may be a bank that serves
 only recent history: halving the days between them finds the first day it serves, in about ten
 reads, for the first such account only (the others are counted, not probed).
+
+Contract: `follow_up` adds its answers to the observations (never removes one), reads the bank
+only through the probe, and judges nothing (history.py does).
 """
 
 from __future__ import annotations

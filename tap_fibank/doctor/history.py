@@ -4,6 +4,9 @@ An emulator of the bank built apart from this project answered in five ways the 
 (issue 22), each a plausible reading of the live bank; each check here names one in one line. The
 currency before 2026 is decided as the tap decides it: from the balance across the changeover
 (`tap_fibank.proof.changeover`), never from today's currency in the account list.
+
+Contract: `history_checks` returns the five findings in the report's order, from the
+observations alone (no read of the bank); it imports no other check module.
 """
 
 from __future__ import annotations
@@ -14,10 +17,19 @@ from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
-from tap_fibank.doctor.checks import DIFFERS, OK, UNKNOWN, Finding, elements_of
 from tap_fibank.doctor.collect import Observations
+from tap_fibank.doctor.findings import DIFFERS, OK, UNKNOWN, Finding
 from tap_fibank.doctor.probe import Exchange
-from tap_fibank.doctor.statements import Element, day_of, number, opening, ordered, signed, summary_value
+from tap_fibank.doctor.statements import (
+    Element,
+    day_of,
+    elements_of,
+    number,
+    opening,
+    ordered,
+    signed,
+    summary_value,
+)
 from tap_fibank.privacy import mask_iban
 from tap_fibank.proof.changeover import EURO_DAY, currency_before
 

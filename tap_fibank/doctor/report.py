@@ -2,13 +2,16 @@
 
 The exit code follows the tap's own table: 0 when the tap will work (even with some accounts it
 cannot verify), 5 when the bank answers something this version of the tap does not survive.
+
+Contract: `verdict` depends only on the findings' effects; `lines` prints one line per finding,
+then the verdict, and never a value the findings do not already hold.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tap_fibank.doctor.checks import Finding
+from tap_fibank.doctor.findings import Finding
 from tap_fibank.errors import BankProtocolError
 
 WORKS, UNVERIFIABLE, FAILS = "works", "unverifiable", "fails"

@@ -2,6 +2,9 @@
 
 The checks compare these facts across accounts and windows; the capture's fake amounts are
 built to keep the same facts. Nothing here raises: a value the tap could not read is a fact too.
+
+Contract: every function here is pure and total. Totals and the balance chain are the proof's
+(`tap_fibank.proof.balances`), applied to the rows read leniently (`moves`).
 """
 
 from __future__ import annotations
@@ -11,11 +14,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tap_fibank.bank.clock import SOFIA
 from tap_fibank.errors import BankProtocolError
+from tap_fibank.proof.balances import chain_break_any_order
+from tap_fibank.proof.balances import totals as proof_totals
 from tap_fibank.proof.parsing import parse_amount, parse_direction, parse_timestamp, sofia_date
+
+if TYPE_CHECKING:
+    from tap_fibank.doctor.probe import Exchange
 
 SUMMARY = ("OP", "CL", "DT", "CT")
 _DIGITS = re.compile(r"\d")
@@ -162,47 +171,68 @@ def summary_value(row: dict[str, Any] | None, kind: str) -> Decimal | None:
 
 def ordered(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The entries in the tap's order: booking instant, then entry number."""
+    return sorted(entries, key=_order)
 
-    def key(row: dict[str, Any]) -> tuple[dt.datetime, str]:
-        try:
-            moment = parse_timestamp(row.get("dateTime"), "dateTime")
-        except BankProtocolError:
-            moment = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-        return moment, str(row.get("acEntrySrNo")).rjust(20, "0")
 
-    return sorted(entries, key=key)
+class Move(NamedTuple):
+    """A row whose change can be read, as the proof's arithmetic sees an entry."""
+
+    sort_key: tuple[dt.datetime, str]
+    direction: str
+    amount: Decimal
+    balance_after: Decimal | None
+
+
+def _order(row: dict[str, Any]) -> tuple[dt.datetime, str]:
+    """The tap's order: booking instant (unreadable first), then entry number."""
+    try:
+        moment = parse_timestamp(row.get("dateTime"), "dateTime")
+    except BankProtocolError:
+        moment = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    return moment, str(row.get("acEntrySrNo")).rjust(20, "0")
+
+
+def moves(
+    entries: list[dict[str, Any]], change_of: Callable[[dict[str, Any]], Decimal | None] | None = None
+) -> list[Move | None]:
+    """Each row as a move, by its change as `change_of` says (signed; default `signed`); None: unreadable."""
+    found: list[Move | None] = []
+    for row in entries:
+        change = (change_of or signed)(row)
+        if change is None:
+            found.append(None)
+            continue
+        way = "debit" if change < 0 else "credit"
+        found.append(Move(_order(row), way, abs(change), number(row.get("acBal"))))
+    return found
 
 
 def chain_holds(opening: Decimal | None, entries: list[dict[str, Any]]) -> bool | None:
-    """Whether each entry's `acBal` follows from the one before (None: nothing to check)."""
-    if opening is None:
+    """Whether each entry's `acBal` follows from the one before, in either order, as the proof checks it.
+
+    None: nothing to check (no opening balance, or a change that cannot be read).
+    """
+    read = moves(ordered(entries))
+    if opening is None or None in read:
         return None
-    for order in (ordered(entries), sorted(entries, key=lambda r: str(r.get("acEntrySrNo")).rjust(20, "0"))):
-        running = opening
-        for row in order:
-            change, balance = signed(row), number(row.get("acBal"))
-            if change is None:
-                return None
-            running += change
-            if balance is not None and balance != running:
-                break
-        else:
-            return True
-    return False
+    return chain_break_any_order(opening, [m for m in read if m is not None]) is None
 
 
 def totals(
     entries: list[dict[str, Any]], change_of: Callable[[dict[str, Any]], Decimal | None] | None = None
 ) -> tuple[Decimal, Decimal, int, int]:
-    """Debits, credits (unsigned) and their counts; each row's change as `change_of` says (signed)."""
-    debit = credit = Decimal(0)
-    debits = credits = 0
-    for row in entries:
-        change = (change_of or signed)(row)
-        if change is None:
-            continue
-        if change < 0:
-            debit, debits = debit - change, debits + 1
-        else:
-            credit, credits = credit + change, credits + 1
-    return debit, credit, debits, credits
+    """Debits, credits (unsigned) and their counts, summed as the proof sums; unreadable rows left out."""
+    read = [m for m in moves(entries, change_of) if m is not None]
+    debit, credit = proof_totals(read)
+    debits = sum(1 for m in read if m.direction == "debit")
+    return debit, credit, debits, len(read) - debits
+
+
+def elements_of(answer: Exchange) -> list[Element] | None:
+    """The elements of a 200 statement answer, None if it has no `acc` list."""
+    body = answer.body
+    acc = body.get("acc") if isinstance(body, dict) else None
+    if answer.status != HTTPStatus.OK or not isinstance(acc, list) or answer.window is None:
+        return None
+    start, end = dt.date.fromisoformat(answer.window[0]), dt.date.fromisoformat(answer.window[1])
+    return [read_element(e, start, end) for e in acc if isinstance(e, dict)]

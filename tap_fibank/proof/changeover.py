@@ -4,6 +4,9 @@ Where the bank names no currency on a statement, the account list's currency is 
 the one the entries were booked in. The balance across the changeover decides: a converted
 account opens 2026 at its last lev balance divided by the legal rate, half up to the cent; a
 history the bank shows re-denominated in euro simply continues. Anything else is not guessed.
+
+Contract: `to_euro` converts at the legal rate (half up to the cent); `currency_before` says
+`BGN` or `EUR` only when the two balances prove it, else None. Pure functions of Decimals.
 """
 
 from __future__ import annotations

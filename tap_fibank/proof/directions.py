@@ -5,6 +5,9 @@ come without the flag, or with a spelling the tap has never seen. Then the direc
 bank's own arithmetic: a negative amount is a debit; otherwise the running balance (`acBal`)
 tells, since it goes up by a credit's amount and down by a debit's. One spelling means one
 direction, so what the balance proves for some entries of a spelling decides all of them.
+
+Contract: `resolve` gives one direction per row, in order, and the notes worth a warning;
+it raises `BankProtocolError` only where neither the sign, the spelling nor the balance decides.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ The API is reverse-engineered, so each parser accepts every plausible spelling a
 Every statement row goes through these, so the bank's own spellings (`2022-02-21T10:15:00+0200`,
 `DT`/`KT`, `Y`/`N`) take a fast path that gives exactly what the general parser gives; anything
 else falls through to the general parser.
+
+Contract: every parser returns the value read or raises `BankProtocolError` naming the field;
+`parse_direction` alone returns None for an unknown spelling (the caller decides). The fast
+paths return exactly what the general ones would (tests/unit/test_fast_paths.py).
 """
 
 from __future__ import annotations

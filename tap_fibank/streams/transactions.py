@@ -14,7 +14,7 @@ wanted.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from singer_sdk import typing as th
@@ -22,54 +22,39 @@ from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
 from tap_fibank.privacy import mask_iban
+from tap_fibank.proof.columns import COLUMNS, Column
 from tap_fibank.streams.accounts import AccountsStream
-from tap_fibank.streams.base import FibankStream, extra_property, login_property
+from tap_fibank.streams.base import FibankStream, login_property
 from tap_fibank.walk.account import AccountWalker, Step, summarize
 from tap_fibank.walk.bookmarks import Points, advance_bookmark, settle_bookmark
 from tap_fibank.walk.windows import ONE_DAY
 
-_MONEY = th.NumberType
-_TEXT = th.StringType
+_TYPES: dict[str, Any] = {
+    "string": th.StringType,
+    "integer": th.IntegerType,
+    "number": th.NumberType,
+    "boolean": th.BooleanType,
+}
+_FORMATS: dict[str | None, Any] = {"date": th.DateType, "date-time": th.DateTimeType}
 
 
-def _prop(name: str, kind: Any, description: str, *, required: bool = False) -> th.Property[Any]:
-    return th.Property(name, kind, required=required, description=description)
+def _prop(column: Column) -> th.Property[Any]:
+    """A column of the table as a schema property."""
+    if column.type == "object":
+        kind: Any = th.ObjectType(additional_properties=True)
+    elif column.enum is not None:
+        kind = th.StringType(allowed_values=list(column.enum))
+    else:
+        kind = _FORMATS.get(column.format) or _TYPES[column.type]
+    return th.Property(column.name, kind, required=not column.nullable, description=column.description)
 
 
-TRANSACTION_SCHEMA = th.PropertiesList(
-    _prop("iban", _TEXT, "The account's IBAN.", required=True),
-    _prop("customer_id", _TEXT, "The profile the account was read under.", required=True),
-    _prop("entry_id", th.IntegerType, "The bank's entry serial number (acEntrySrNo).", required=True),
-    _prop("booking_date", th.DateType, "Sofia local date of the booking (from dateTime).", required=True),
-    _prop("booked_at", th.DateTimeType, "Booking time with its Sofia offset (dateTime).", required=True),
-    _prop("value_date", th.DateType, "Value date (valueDt), Sofia local."),
-    _prop(
-        "direction",
-        th.StringType(allowed_values=["debit", "credit"]),
-        "debit or credit (dtkt).",
-        required=True,
-    ),
-    _prop("amount", _MONEY, "The amount as sent, unsigned (amount).", required=True),
-    _prop("signed_amount", _MONEY, "The amount, credits positive and debits negative.", required=True),
-    _prop("balance_after", _MONEY, "The account balance after this entry (acBal)."),
-    _prop("currency", _TEXT, "The currency the bank reported for the entry's statement."),
-    _prop("reference", _TEXT, "The bank's reference (reference)."),
-    _prop("counterparty_name", _TEXT, "The counterparty's name (contragent)."),
-    _prop("counterparty_account", _TEXT, "The counterparty's account (trnAccount)."),
-    _prop("ordering_or_beneficiary_party", _TEXT, "Ordering party or beneficiary (benOrderParty)."),
-    _prop("description", _TEXT, "The transaction's name (trname)."),
-    _prop("transaction_type", _TEXT, "Transaction type code (trnType)."),
-    _prop("transaction_code", _TEXT, "Transaction code (trnCode)."),
-    _prop("is_ebank_operation", th.BooleanType, "Made in the e-bank (isEbankOper)."),
-    _prop("is_payment", th.BooleanType, "A payment (isPayment)."),
-    _prop("load_as_new", th.BooleanType, "The bank's loadAsNew flag."),
-    _prop("remittance_1", _TEXT, "Remittance information, line 1 (remI)."),
-    _prop("remittance_2", _TEXT, "Remittance information, line 2 (remIi)."),
-    _prop("remittance_3", _TEXT, "Remittance information, line 3 (remIii)."),
-    _prop("remittance_information", _TEXT, "The three remittance lines joined."),
-    extra_property("entry"),
-    login_property(),
-).to_dict()
+def transaction_schema(columns: Sequence[Column]) -> dict[str, Any]:
+    """The stream's JSON schema: a property per column of the table, then the login."""
+    return th.PropertiesList(*map(_prop, columns), login_property()).to_dict()
+
+
+TRANSACTION_SCHEMA = transaction_schema(COLUMNS)
 
 
 class TransactionsStream(FibankStream):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from urllib.parse import quote_plus
 import pytest
 import simplejson
 from support.bank import RECENT, assert_equals_truth, truth
+from support.env import clean_env
 from support.tapruns import run_tap, sandbox_config
 
 from fibank_sandbox import Faults, Sandbox
@@ -169,7 +169,7 @@ def test_each_variant_is_named_by_the_doctor_and_again_after_replaying_its_captu
         code, capture = doctor(bank, tmp_path, "variant")
     assert differs(capture) == expected | ALWAYS
     assert capture["verdict"]["kind"] == kind
-    assert code == (5 if kind == "fails" else 0)
+    assert code == 0  # every variant is one the tap survives; exit 5 has its own tests below
 
     with ReplaySandbox(shape_from_capture(capture)) as replayed:
         code_again, again = doctor(replayed, tmp_path, "replayed")
@@ -463,9 +463,13 @@ def _cli(tmp_path: Path, config: dict[str, Any]) -> subprocess.CompletedProcess[
     path = tmp_path / "cli-config.json"
     path.write_text(json.dumps(config))
     path.chmod(0o600)  # a config with a password open to others would add a warning line
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_FIBANK_")}
     return subprocess.run(
-        [*DOCTOR, "--config", str(path)], capture_output=True, text=True, timeout=120, env=env, check=False
+        [*DOCTOR, "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env("TAP_FIBANK_"),
+        check=False,
     )
 
 
@@ -488,9 +492,36 @@ def test_a_wrong_password_is_posted_once_and_exits_3(tmp_path: Path) -> None:
 
 
 def test_bad_settings_exit_2_before_anything_is_sent(tmp_path: Path) -> None:
+    with Sandbox(seed=1) as bank:
+        result = _cli(tmp_path, sandbox_config(bank, "not-a-date"))
+        calls = bank.counters()["calls"]
+    assert result.returncode == 2
+    assert result.stderr.startswith("tap-fibank-doctor: error:") and "start_date" in result.stderr
+    assert calls and sum(calls.values()) == 0  # not even the login page
+
+
+def test_a_bank_address_over_plain_http_exits_2(tmp_path: Path) -> None:
     result = _cli(tmp_path, {"base_url": "http://bank.example.com", "username": "u", "password": "p"})
     assert result.returncode == 2
     assert result.stderr.startswith("tap-fibank-doctor: error:") and "https" in result.stderr
+
+
+def test_a_bank_that_cannot_be_reached_exits_4_with_one_line(tmp_path: Path) -> None:
+    with Sandbox(seed=1) as bank:
+        config = sandbox_config(bank, "2026-01-01")
+    result = _cli(tmp_path, config)  # the sandbox has stopped: nothing listens at its address
+    assert result.returncode == 4
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("tap-fibank-doctor: error:")
+    assert "cannot be reached" in result.stderr
+    assert "verdict:" not in result.stdout
+
+
+def test_the_command_exits_5_where_the_tap_will_fail(tmp_path: Path) -> None:
+    with Sandbox(seed=1, faults=Faults(history="shifted")) as bank:
+        result = _cli(tmp_path, sandbox_config(bank, "1993-02-27"))
+    assert result.returncode == 5, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("verdict: the tap will fail here: statement.currency_before_2026:"), last
 
 
 def test_a_currency_the_balances_cannot_decide_is_a_run_that_will_fail(tmp_path: Path) -> None:

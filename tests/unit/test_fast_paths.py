@@ -23,7 +23,10 @@ from support.tapruns import broken_iban, sandbox_config
 
 from fibank_sandbox import Sandbox
 from tap_fibank.bank.clock import SOFIA
+from tap_fibank.doctor.checks import ENTRY_KNOWN
 from tap_fibank.errors import BankProtocolError
+from tap_fibank.proof import statement
+from tap_fibank.proof.columns import COLUMNS, Column, copied, known_fields, mapped_fields, record_type
 from tap_fibank.proof.parsing import (
     ValueReader,
     clean_text,
@@ -34,7 +37,7 @@ from tap_fibank.proof.parsing import (
 )
 from tap_fibank.proof.statement import RECORD_KEYS, parse_statement
 from tap_fibank.streams.base import FibankStream
-from tap_fibank.streams.transactions import TRANSACTION_SCHEMA
+from tap_fibank.streams.transactions import TRANSACTION_SCHEMA, transaction_schema
 from tap_fibank.tap import TapFibank
 from tap_fibank.walk.windows import Window
 
@@ -135,22 +138,28 @@ def test_value_dates_and_texts_read_as_the_general_parsers_do():
     assert reader.text("Лидл") is reader.text(" Лидл")  # one copy for every row
 
 
-@pytest.mark.parametrize("value", ["DT", "KT", "D", "C", "dt", " KT ", "ДТ", "кт", "DEBIT", "credit"])
-def test_directions_read_as_before(value):
-    assert parse_direction(value) == (
-        "debit" if value.strip().upper() in {"DT", "D", "ДТ", "DEBIT"} else "credit"
-    )
+class _Text(str):
+    """A text that is not exactly a `str`: the parsers' lookup tables pass it to their general path."""
+
+    __slots__ = ()
 
 
-@pytest.mark.parametrize("value", ["Y", "N", "y", " n", "1", "0", "ДА", "Н", True, False, None, ""])
-def test_flags_read_as_before(value):
-    if value in (None, ""):
-        expected = None
-    elif isinstance(value, bool):
-        expected = value
-    else:
-        expected = value.strip().upper() in {"Y", "1", "ДА"}
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("DT", "debit"), ("KT", "credit"), ("ДЕБИТ", "debit"), ("КРЕДИТ", "credit"), ("K", "credit")],
+)
+def test_a_direction_reads_the_same_through_the_lookup_table_and_the_general_path(value, expected):
+    assert parse_direction(value) == expected
+    assert parse_direction(_Text(value)) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("Y", True), ("N", False), ("YES", True), ("НЕ", False), ("TRUE", True), ("FALSE", False), ("Н", False)],
+)
+def test_a_flag_reads_the_same_through_the_lookup_table_and_the_general_path(value, expected):
     assert parse_flag(value, "isPayment") is expected
+    assert parse_flag(_Text(value), "isPayment") is expected
 
 
 def test_a_summary_type_with_spaces_or_lower_case_is_still_a_summary_row():
@@ -179,6 +188,67 @@ def test_a_summary_type_with_spaces_or_lower_case_is_still_a_summary_row():
 def test_a_record_has_the_schema_columns_in_order():
     # The parsed entry holds every column but `login`, which the stream adds last (post_process).
     assert [*RECORD_KEYS, "login"] == list(TRANSACTION_SCHEMA["properties"])
+
+
+# --- the column table ---------------------------------------------------------------------------
+
+NEW_ROW = Column("payer_bic", "string", "The payer's BIC (payerBic).", ("payerBic",), read="text")
+
+
+def _with_new_row() -> tuple[Column, ...]:
+    """A copy of the table with one copied column more, after the flags."""
+    at = [c.name for c in COLUMNS].index("load_as_new") + 1
+    return (*COLUMNS[:at], NEW_ROW, *COLUMNS[at:])
+
+
+def test_the_record_the_schema_and_the_mapped_fields_are_the_column_tables():
+    assert tuple(c.name for c in COLUMNS) == RECORD_KEYS
+    properties = TRANSACTION_SCHEMA["properties"]
+    assert set(TRANSACTION_SCHEMA["required"]) == {c.name for c in COLUMNS if not c.nullable} | {"login"}
+    assert properties["booked_at"] == {
+        "type": ["string"],
+        "format": "date-time",
+        "description": "Booking time with its Sofia offset (dateTime).",
+    }
+    assert properties["is_payment"]["type"] == ["boolean", "null"]
+    assert properties["direction"]["enum"] == ["debit", "credit"]
+    assert {f for c in COLUMNS for f in c.source} == statement._MAPPED
+
+
+def test_a_row_added_to_the_column_table_is_a_schema_property_a_record_field_and_is_read():
+    columns = _with_new_row()
+    schema = transaction_schema(columns)
+    assert schema["properties"]["payer_bic"] == {
+        "type": ["string", "null"],
+        "description": NEW_ROW.description,
+    }
+    assert list(schema["properties"]) == [*(c.name for c in columns), "login"]
+    record = record_type("Record", columns)
+    assert record._fields == tuple(c.name for c in columns)
+    assert "payerBic" in mapped_fields(columns) and "payerBic" in known_fields(columns)
+    copy = statement._copier(columns)(
+        {"payerBic": " FINVBGSF ", "isPayment": "Y", "remIii": " r3 "}.get, ValueReader().text
+    )
+    names = [c.name for c in copied(columns)]
+    assert copy[names.index("payer_bic")] == "FINVBGSF"
+    assert copy[names.index("is_payment")] is True and copy[names.index("remittance_3")] == "r3"
+
+
+def test_a_column_table_the_record_builder_cannot_fill_is_refused_on_import():
+    misplaced = (*COLUMNS, NEW_ROW)  # a copied column after `extra`: positions would shift
+    with pytest.raises(RuntimeError, match="column table"):
+        statement._copier(misplaced)
+
+
+def test_the_doctor_knows_exactly_the_bank_fields_of_the_column_table():
+    assert known_fields(COLUMNS) == ENTRY_KNOWN
+    assert set(ENTRY_KNOWN) == statement._MAPPED
+    assert len(set(ENTRY_KNOWN)) == len(ENTRY_KNOWN)
+    assert set(ENTRY_KNOWN) == {
+        "acEntrySrNo", "reference", "acBal", "amount", "dtkt", "dateTime", "valueDt", "contragent",
+        "benOrderParty", "trname", "trnAccount", "trnType", "trnCode", "isEbankOper", "isPayment",
+        "loadAsNew", "remI", "remIi", "remIii",
+    }  # fmt: skip
 
 
 # --- the record path ----------------------------------------------------------------------------

@@ -93,7 +93,6 @@ def test_no_import_cycle_among_first_party_modules(package: str) -> None:
     assert [knot for knot in package_cycles(package) if not in_doctor(knot)] == []
 
 
-@pytest.mark.xfail(strict=True, reason="doctor/checks.py <-> doctor/history.py: fixed on branch proof")
 def test_no_import_cycle_in_the_doctor() -> None:
     assert [knot for knot in package_cycles("tap_fibank") if in_doctor(knot)] == []
 
