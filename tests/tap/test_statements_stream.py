@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from support.tapruns import broken_iban, run_tap, sandbox_config
 
 from fibank_sandbox import Sandbox
 from tap_fibank.bank.clock import FROZEN_TODAY, sofia_today
-from tap_fibank.proof.statement import to_euro
 
 START = "2025-06-01"  # across 2026-01-01, whatever day the session is frozen at (see TODAY)
 # The module is about the euro changeover: its "today" must come after it. The session's frozen
@@ -70,7 +69,11 @@ def test_windows_chain_and_the_changeover_is_recognised_not_counted(synced):
             if before["currency"] == "BGN" and after["currency"] == "EUR":
                 assert iban in converted
                 assert after["date_from"] == "2026-01-01"
-                assert after["opening_balance"] == to_euro(before["closing_balance"])
+                # The law, not the tap's function: the fixed rate, rounded half up to the cent.
+                euro = (Decimal(str(before["closing_balance"])) / Decimal("1.95583")).quantize(
+                    Decimal("0.01"), rounding=ROUND_HALF_UP
+                )
+                assert Decimal(str(after["opening_balance"])) == euro
             else:
                 assert after["opening_balance"] == before["closing_balance"], (iban, before, after)
     for iban in converted:
