@@ -34,7 +34,7 @@ FAULT_HELP = {
     "late_posting_days": "once, book a back-dated entry N days ago after it was read",
     "hold_statements_after": "statement calls after the Nth wait until the knob is cleared (a test's gate)",
     "entry_timestamp": "every entry row's dateTime is this text (e.g. 9999-12-31T23:59:59-1400)",
-    "entry_number": "every entry row's amount (or acBal) is this JSON text (NaN, Infinity, \"NaN\")",
+    "entry_number": 'every entry row\'s amount (or acBal) is this JSON text (NaN, Infinity, "NaN")',
     "entry_number_field": "which entry field entry_number replaces: amount (default) or acBal",
     "entry_number_window_start": "entry_number only in the statement ranges starting on this day",
     "refuse_long_ranges": "refuse statement ranges over 30 days with 400 (default: answer and count them)",

@@ -11,8 +11,8 @@ import datetime as dt
 import json
 import random
 import threading
-from decimal import Decimal
 from dataclasses import dataclass, fields
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 

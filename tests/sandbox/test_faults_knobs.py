@@ -351,7 +351,9 @@ def test_entry_number_puts_a_non_finite_number_in_one_windows_entry_rows_only(
         if new["acEntrySrNo"] is None:
             assert new == old
         else:
-            assert {k: v for k, v in new.items() if k != field} == {k: v for k, v in old.items() if k != field}
+            assert {k: v for k, v in new.items() if k != field} == {
+                k: v for k, v in old.items() if k != field
+            }
     other = window(bank_login, "2026-01-06", "2026-01-10")  # another window is sound
     assert "NaN" not in other.text and "Infinity" not in other.text
 
