@@ -219,6 +219,7 @@ def cust_bal(app: BankState, request: Request, token: Token) -> Response:
     for acc in accs:
         variants.rewrite_rows(app.faults, acc["stmt"])
         variants.restamp_entries(app.faults, acc["stmt"])
+        variants.renumber_entries(app.faults, acc["stmt"], first)
     _maybe_post_late(app, info, first, last)
     return json_response({"acc": accs})
 

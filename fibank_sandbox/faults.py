@@ -8,9 +8,11 @@ from the sandbox seed, so a failing test run can be replayed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import threading
 from dataclasses import dataclass, fields
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
@@ -39,6 +41,11 @@ class Faults:
     # Test controls: a gate that holds statement calls, and an entry timestamp no calendar has.
     hold_statements_after: int | None = None
     entry_timestamp: str = ""
+    # A number no amount can be: the entry rows' `amount` (or `acBal`) of the windows starting on
+    # one day ("" = every window) become this JSON text (`NaN`, `Infinity`, `"NaN"`, ...).
+    entry_number: str = ""
+    entry_number_field: str = "amount"
+    entry_number_window_start: str = ""
     # Variants: plausible ways the live bank may differ from what the 2022 connector saw. Each
     # default is what that connector met (or, where it never looked, what the sandbox always did).
     refuse_long_ranges: bool = False
@@ -83,7 +90,7 @@ class Faults:
 _INTS = {"retry_after", "token_calls", "late_posting_days", "range_slack_days", "cert_status"}
 _INTS |= {"hold_statements_after"}
 _INTS |= {"business_accounts_status", "served_days"}
-_DAYS = ("failing_window_start", "truncate_window_start", "bare_window_start")
+_DAYS = ("failing_window_start", "truncate_window_start", "bare_window_start", "entry_number_window_start")
 _BOOLS = {"no_csrf", "second_factor", "refuse_long_ranges", "ignore_range", "other_iban_acc"}
 _BOOLS |= {"require_browser_headers", "profile_without_id", "retry_after_date", "bare_token_redirect"}
 # The text knobs and the values each one takes (the first is the default).
@@ -91,6 +98,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "before_opening": ("summary", "500", "400", "empty"),
     "summary_rows": ("full", "none", "counts", "amount_only", "null_acbal"),
     "expiry_answer": ("401", "403", "login_page"),
+    "entry_number_field": ("amount", "acBal"),
     "dtkt": ("letters", "missing_signed", "unknown"),
     "failure_page": ("spring", "in_place", "plain_error", "unmarked"),
     "second_factor_input": ("name", "id_only"),
@@ -113,6 +121,8 @@ def coerce(name: str, value: Any) -> Any:
         return bool(value)
     if name in _DAYS:
         return _day(name, value)
+    if name == "entry_number":
+        return _number_text(value)
     if name in CHOICES:
         if str(value) not in CHOICES[name]:
             raise ValueError(f"{name} must be one of {CHOICES[name]}, not {value!r}")
@@ -124,6 +134,19 @@ def coerce(name: str, value: Any) -> Any:
     if name == "served_days" and number < 0:
         raise ValueError(f"served_days must be 0 (off) or a number of days, not {value!r}")
     return number
+
+
+def _number_text(value: Any) -> str:
+    """An `entry_number` knob: "" (off), a JSON string, or what Decimal reads (`NaN`, `-Infinity`)."""
+    text = str(value)
+    try:
+        if text.startswith('"'):
+            json.loads(text)
+        elif text:
+            Decimal(text)
+    except (ValueError, ArithmeticError):
+        raise ValueError(f"entry_number must be a JSON string or a number, not {value!r}") from None
+    return text
 
 
 def _day(name: str, value: Any) -> str:

@@ -8,6 +8,7 @@ honoured, and whether ``acc`` holds another account's statement too.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from http import HTTPStatus
@@ -104,6 +105,22 @@ def rewrite_rows(faults: Faults, rows: list[dict[str, Any]]) -> None:
             row.pop("acBal", None)
         elif kind in ("OP", "CL") and summary == "null_acbal":
             row["acBal"] = None
+
+
+def renumber_entries(faults: Faults, rows: list[dict[str, Any]], first: date) -> None:
+    """Give every entry row the ``entry_number`` knob's JSON text as its amount (or balance), if set.
+
+    ``NaN`` and ``Infinity`` are no JSON (the sandbox's encoder writes them as bare words, as a
+    lenient encoder on the bank's side would); ``"NaN"`` is a string no amount can be.
+    """
+    start = faults.entry_number_window_start
+    if not faults.entry_number or (start and start != first.isoformat()):
+        return
+    text = faults.entry_number
+    value: object = json.loads(text) if text.startswith('"') else Decimal(text)
+    for row in rows:
+        if row.get("trnType") not in SUMMARY_TYPES:
+            row[faults.entry_number_field] = value
 
 
 def restamp_entries(faults: Faults, rows: list[dict[str, Any]]) -> None:

@@ -65,7 +65,9 @@ class Response:
 
 def dumps(value: Any) -> bytes:
     """JSON the way the bank writes it: real Cyrillic, and decimals exactly (``12.30``)."""
-    text: str = simplejson.dumps(value, use_decimal=True, ensure_ascii=False, separators=(",", ":"))
+    text: str = simplejson.dumps(
+        value, use_decimal=True, ensure_ascii=False, separators=(",", ":"), allow_nan=True
+    )
     return text.encode("utf-8")
 
 

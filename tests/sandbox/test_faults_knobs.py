@@ -323,3 +323,43 @@ def test_assigning_a_new_faults_object_takes_effect(sandbox: Sandbox, bank_login
     assert bank_login.api("getCustQuery").status_code in (500, 502, 503)
     sandbox.faults = Faults()
     assert bank_login.api("getCustQuery").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("number", "field", "spelled"),
+    [
+        ("NaN", "amount", ":NaN"),
+        ("-Infinity", "acBal", ":-Infinity"),
+        ('"Infinity"', "amount", ':"Infinity"'),
+    ],
+)
+def test_entry_number_puts_a_non_finite_number_in_one_windows_entry_rows_only(
+    sandbox: Sandbox, bank_login: Login, number: str, field: str, spelled: str
+) -> None:
+    before = simplejson.loads(window(bank_login, "2026-01-05", "2026-01-10").text, use_decimal=True)
+    sandbox.faults.update(
+        {"entry_number": number, "entry_number_field": field, "entry_number_window_start": "2026-01-05"}
+    )
+    answer = window(bank_login, "2026-01-05", "2026-01-10")
+    assert answer.status_code == 200
+    assert f'"{field}"{spelled}' in answer.text  # as the bank's encoder would write it, not a 500
+    after = simplejson.loads(answer.text, use_decimal=True, parse_constant=Decimal)
+    rows_before, rows_after = before["acc"][0]["stmt"], after["acc"][0]["stmt"]
+    entries = [r for r in rows_after if r["acEntrySrNo"] is not None]
+    assert entries and all(str(r[field]) == number.strip('"') for r in entries)
+    for old, new in zip(rows_before, rows_after, strict=True):
+        if new["acEntrySrNo"] is None:
+            assert new == old
+        else:
+            assert {k: v for k, v in new.items() if k != field} == {
+                k: v for k, v in old.items() if k != field
+            }
+    other = window(bank_login, "2026-01-06", "2026-01-10")  # another window is sound
+    assert "NaN" not in other.text and "Infinity" not in other.text
+
+
+def test_entry_number_refuses_what_is_no_number(sandbox: Sandbox) -> None:
+    with pytest.raises(ValueError, match="entry_number must be"):
+        sandbox.faults.update({"entry_number": "lots"})
+    with pytest.raises(ValueError, match="entry_number_field must be one of"):
+        sandbox.faults.update({"entry_number_field": "dtkt"})
