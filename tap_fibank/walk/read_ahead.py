@@ -18,6 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tap_fibank.bank.retry import Tries
+from tap_fibank.errors import BankProtocolError
+from tap_fibank.privacy import mask_iban
 from tap_fibank.proof.statement import Statement, parse_statement
 from tap_fibank.walk.ahead import Ahead
 from tap_fibank.walk.plan import account_plan
@@ -35,9 +37,16 @@ def read_window(
     tries: Tries = Tries.FULL,
     refuse: Callable[[Any], str | None] | None = None,
 ) -> Statement:
-    """One statement window of one account, asked as the 2022 connector asked, parsed and judged."""
+    """One statement window of one account, asked as the 2022 connector asked, parsed and judged.
+
+    A value the proof refuses ends the run (exit 5); its line names the masked account and the
+    window, so the user knows where the bank's answer changed.
+    """
     payload = run.client.statement(iban, window, customer_id, cancel=cancel, tries=tries, refuse=refuse)
-    return parse_statement(payload, window, iban, customer_id, run.accounts.currencies.get(iban))
+    try:
+        return parse_statement(payload, window, iban, customer_id, run.accounts.currencies.get(iban))
+    except BankProtocolError as exc:
+        raise BankProtocolError(f"account {mask_iban(iban)}, window {window}: {exc}") from exc
 
 
 def read_ahead(run: Run, spare: int = 0) -> None:
