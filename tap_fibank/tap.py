@@ -40,6 +40,7 @@ from tap_fibank.streams import (
     CustomersStream,
     StatementsStream,
     TransactionsStream,
+    needed_fields,
     walking_stream_first,
 )
 from tap_fibank.walk.ahead import ReadAhead
@@ -209,7 +210,7 @@ class TapFibank(Tap):
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: one line and a distinct exit code for every known failure."""
     try:
-        check_command_line(TapFibank, sys.argv[1:] if argv is None else argv)
+        check_command_line(TapFibank, sys.argv[1:] if argv is None else argv, needed_fields())
         TapFibank.cli(args=argv)
     except FibankError as exc:
         print(f"tap-fibank: error: {SECRETS.redact(str(exc))}", file=sys.stderr)

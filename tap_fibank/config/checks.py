@@ -132,8 +132,13 @@ _FIX = {
 _WHAT = {"--config": "settings", "--state": "Singer state", "--catalog": "Singer catalog"}
 
 
-def check_command_line(plugin: type[PluginBase], argv: Sequence[str]) -> None:
-    """Raise ConfigError for the first input named on the command line that the tap cannot use."""
+def check_command_line(
+    plugin: type[PluginBase], argv: Sequence[str], needed: Mapping[str, Sequence[str]]
+) -> None:
+    """Raise ConfigError for the first input named on the command line that the tap cannot use.
+
+    `needed`: each stream's fields that a catalog's schema must keep (its keys).
+    """
     for option, name in named_files(argv):
         if option == "--config" and name == "ENV":
             check_environment(plugin)
@@ -144,7 +149,7 @@ def check_command_line(plugin: type[PluginBase], argv: Sequence[str]) -> None:
         elif option == "--state":
             check_shape(option, name, content, STATE_SCHEMA)
         else:
-            check_catalog(name, content)
+            check_catalog(name, content, needed)
 
 
 def named_files(argv: Sequence[str]) -> list[tuple[str, str]]:
@@ -218,14 +223,26 @@ def check_config_file(name: str, content: Any) -> None:
         print(f"tap-fibank: warning: {exposed}", file=sys.stderr, flush=True)
 
 
-def check_catalog(name: str, content: Any) -> None:
-    """A catalog of the Singer shape that the SDK can also parse."""
+def check_catalog(name: str, content: Any, needed: Mapping[str, Sequence[str]]) -> None:
+    """A catalog of the Singer shape that the SDK can also parse, keeping each stream's keys."""
     check_shape("--catalog", name, content, CATALOG_SCHEMA)
     try:
         Catalog.from_dict(content)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         msg = f"--catalog file {name} is not a Singer catalog the tap can use ({type(exc).__name__}); "
         raise ConfigError(msg + _FIX["--catalog"]) from None
+    for stream in content["streams"]:
+        schema = stream.get("schema")
+        properties = schema.get("properties") if isinstance(schema, dict) else None
+        if not isinstance(properties, dict):
+            properties = {}  # the SDK takes the catalog's schema as it is, fields and all
+        missing = [field for field in needed.get(stream["tap_stream_id"], ()) if field not in properties]
+        if missing:
+            msg = (
+                f"--catalog file {name} is not a Singer catalog the tap can use: the schema of stream "
+                f"{stream['tap_stream_id']!r} has no {missing[0]!r}, a key the stream needs; "
+            )
+            raise ConfigError(msg + _FIX["--catalog"])
 
 
 def check_shape(option: str, name: str, content: Any, schema: Mapping[str, Any]) -> None:

@@ -17,8 +17,22 @@ __all__ = [
     "CustomersStream",
     "StatementsStream",
     "TransactionsStream",
+    "needed_fields",
     "walking_stream_first",
 ]
+
+
+def needed_fields() -> dict[str, tuple[str, ...]]:
+    """Each stream's fields it cannot run without: its key, then its replication key.
+
+    A catalog whose schema drops one of them would fail in the middle of a run (the SDK checks the
+    replication key only when the stream starts), so the command line is refused before that.
+    """
+    streams = (CustomersStream, AccountsStream, TransactionsStream, StatementsStream)
+    return {
+        stream.name: (*stream.primary_keys, *([stream.replication_key] if stream.replication_key else []))
+        for stream in streams
+    }
 
 
 def walking_stream_first(children: list[Stream]) -> None:

@@ -170,8 +170,28 @@ def test_a_state_file_that_does_not_exist_is_named(tmp_path: Path, bank: Sandbox
             "at streams[0].metadata[0].metadata: expected an object",
         ),
         ("{", "is not JSON"),
+        (
+            {
+                "streams": [
+                    {"tap_stream_id": "statements", "schema": {"properties": {"iban": {}, "date_from": {}}}}
+                ]
+            },
+            "the schema of stream 'statements' has no 'date_to', a key the stream needs",
+        ),
+        (
+            {"streams": [{"tap_stream_id": "transactions", "schema": {"properties": {"iban": {}}}}]},
+            "the schema of stream 'transactions' has no 'entry_id', a key the stream needs",
+        ),
     ],
-    ids=["no-tap-stream-id", "streams-an-object", "no-streams", "metadata-a-number", "cut"],
+    ids=[
+        "no-tap-stream-id",
+        "streams-an-object",
+        "no-streams",
+        "metadata-a-number",
+        "cut",
+        "no-replication-key",
+        "no-primary-key",
+    ],
 )
 def test_a_catalog_of_the_wrong_shape_is_named_before_the_bank_is_asked(
     tmp_path: Path, bank: Sandbox, catalog: Any, named: str
