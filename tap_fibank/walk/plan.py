@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tap_fibank.bank.clock import sofia_today
+from tap_fibank.config.settings import DEFAULTS
 from tap_fibank.walk.bookmarks import served_from, walked_through
 from tap_fibank.walk.windows import Window, resume_start, windows
 
@@ -26,7 +27,7 @@ class WalkSettings:
     window_days: int
     strict: bool
     prefetch: int
-    reprobe_days: int = 7
+    reprobe_days: int = DEFAULTS["history_reprobe_days"]
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> WalkSettings:
@@ -38,8 +39,8 @@ class WalkSettings:
             lookback_days=int(config["lookback_days"]),
             window_days=int(config["window_days"]),
             strict=bool(config.get("strict_statements")),
-            prefetch=int(config.get("max_concurrency", 4)) * 2,
-            reprobe_days=int(config.get("history_reprobe_days", 7)),
+            prefetch=int(config.get("max_concurrency", DEFAULTS["max_concurrency"])) * 2,
+            reprobe_days=int(config.get("history_reprobe_days", DEFAULTS["history_reprobe_days"])),
         )
 
 
