@@ -11,9 +11,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from support.ci import unavailable
+from support.project import REPO, make_project, plugins_installed
+from support.warehouse import postgres_params
 
 from fibank_sandbox import Sandbox
-from pipeline.test_e2e import REPO, make_project, plugins_installed, postgres_params, unavailable
 
 __all__ = ["plugins_installed"]  # a fixture, used by name
 

@@ -16,49 +16,48 @@ from __future__ import annotations
 import bisect
 import csv
 import json
-import os
-import shutil
-import stat
 import struct
 import subprocess
 import sys
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.ci import unavailable
+from support.project import (
+    KNOWN_MONTHS,
+    REPO,
+    USUAL_UMASK,
+    Project,
+    expected_entries,
+    make_project,
+    open_to_others,
+    plugins_installed,
+    readable_ibans,
+)
+from support.warehouse import (
+    CENT,
+    DuckDBWarehouse,
+    PostgresWarehouse,
+    Warehouse,
+    bgn_to_eur,
+    to_date,
+    to_decimal,
+)
 
 from fibank_sandbox import Entry, Sandbox
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
-MELTANO = REPO / ".tools" / "meltano" / "bin" / "meltano"
-SYS_DIR = REPO / ".meltano"
-PLUGIN_EXECUTABLES = {
-    "tap-fibank": SYS_DIR / "extractors" / "tap-fibank" / "venv" / "bin" / "tap-fibank",
-    "target-duckdb": SYS_DIR / "loaders" / "target-duckdb" / "venv" / "bin" / "target-duckdb",
-    "target-postgres": SYS_DIR / "loaders" / "target-postgres" / "venv" / "bin" / "target-postgres",
-    "target-jsonl": SYS_DIR / "loaders" / "target-jsonl" / "venv" / "bin" / "target-jsonl",
-    "dbt-duckdb": SYS_DIR / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt_invoker",
-    "dbt-postgres": SYS_DIR / "utilities" / "dbt-postgres" / "venv" / "bin" / "dbt_invoker",
-}
-IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-PRIVATE = REPO / "scripts" / "private.sh"  # how the Makefile's targets run meltano
-USUAL_UMASK = 0o022
+__all__ = ["plugins_installed"]  # a fixture, used by name
 
-# A recent start keeps runs to seconds; the history still spans the euro changeover.
-START = date(2025, 6, 1)
 EURO_DAY = date(2026, 1, 1)
-KNOWN_MONTHS = (date(2025, 12, 1), date(2026, 1, 1))  # the last BGN month and the first EUR month
 LOOKBACK_DAYS = 7  # the tap's default
-BGN_PER_EUR = Decimal("1.95583")
-CENT = Decimal("0.01")
 CATEGORIES = {  # transform/seeds/transaction_types.csv, for the codes the sandbox books
     "POS": "card_payment", "ATM": "cash_withdrawal", "CSH": "cash_deposit",
     "TRO": "transfer_out", "TRI": "transfer_in", "SWI": "transfer_in", "SAL": "salary",
@@ -66,134 +65,7 @@ CATEGORIES = {  # transform/seeds/transaction_types.csv, for the codes the sandb
 }  # fmt: skip
 
 
-def unavailable(reason: str) -> None:
-    """Skip, or fail under CI=true where the end-to-end tests must run."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: the end-to-end tests must run, not skip)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def plugins_installed() -> None:
-    """meltano and the pipeline's plugins, as `make install WITH=pipeline` installs them."""
-    missing = [name for name, path in PLUGIN_EXECUTABLES.items() if not path.exists()]
-    if not MELTANO.exists() or missing:
-        what = ", ".join((["meltano"] if not MELTANO.exists() else []) + missing)
-        unavailable(f"not installed: {what}; run `make install WITH=pipeline` (`make test` does)")
-
-
-# --- the project copy and meltano ------------------------------------------------------------------
-
-
-@dataclass
-class Project:
-    """A copy of the Meltano project with an environment that isolates it."""
-
-    root: Path
-    env: dict[str, str]
-    logs: list[Path] = field(default_factory=list)
-
-    def meltano(
-        self, *args: str, timeout: float = 900, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        """Run `meltano --environment prod ...`; fail the test with the log's tail when it fails.
-
-        It runs as the Makefile's targets run it (scripts/private.sh), from a shell with the usual
-        umask 022, so that the files it writes prove they are private whatever the umask.
-        """
-        command = [str(PRIVATE), str(MELTANO), "--environment", "prod", *args]
-        proc = subprocess.run(
-            command,
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            umask=USUAL_UMASK,
-        )
-        log = self.root / f"meltano-{len(self.logs) + 1}.log"
-        log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
-        self.logs.append(log)
-        if check and proc.returncode != 0:
-            tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
-            pytest.fail(f"`meltano {' '.join(args)}` exited {proc.returncode} (log {log}):\n{tail}")
-        return proc
-
-    @property
-    def output(self) -> Path:
-        return self.root / "output"
-
-    @property
-    def sys_dir(self) -> Path:
-        """The project's own `.meltano`: its state, logs and run files (the plugins are linked)."""
-        return self.root / ".meltano"
-
-
-def make_project(root: Path, bank: Sandbox, extra_env: dict[str, str] | None = None) -> Project:
-    """Copy meltano.yml and transform/ to `root`; point the tap at `bank` with the demo login."""
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(REPO / "meltano.yml", root / "meltano.yml")
-    shutil.copytree(
-        REPO / "transform",
-        root / "transform",
-        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", "__pycache__"),
-    )
-    (root / "output").mkdir(parents=True)
-    # A `.meltano` of its own, as in a checkout, with the plugins `make install WITH=pipeline` installed.
-    (root / ".meltano").mkdir()
-    for plugins in ("extractors", "loaders", "utilities"):
-        (root / ".meltano" / plugins).symlink_to(SYS_DIR / plugins, target_is_directory=True)
-    # Nothing of the caller's own configuration may leak in (a developer's TAP_FIBANK_* etc.).
-    prefixes = ("TAP_FIBANK", "TARGET_", "DBT_", "MELTANO_", "FIBANK_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    env.update(
-        {
-            "MELTANO_SYS_DIR_ROOT": str(root / ".meltano"),
-            "MELTANO_DATABASE_URI": f"sqlite:///{root / '.meltano' / 'meltano.db'}",  # our own state
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "UV_COMPILE_BYTECODE": "1",
-            "TAP_FIBANK_BASE_URL": bank.base_url,
-            "TAP_FIBANK_USERNAME": bank.username,
-            "TAP_FIBANK_PASSWORD": bank.password,
-            "TAP_FIBANK_SANDBOX": "false",
-            "TAP_FIBANK_START_DATE": START.isoformat(),
-            # One sandbox account always answers 500: a normal run reads the others (the case
-            # that includes it is in test_warehouse_proofs.py). Do not wait on retries.
-            "TAP_FIBANK_IBANS": json.dumps(readable_ibans(bank)),
-            "TAP_FIBANK_MAX_RETRIES": "1",
-            # meltano.yml pins target-postgres's session to UTC; prove a different local zone
-            # cannot shift the stored instants.
-            "PGTZ": "Europe/Sofia",
-        }
-    )
-    env.update(extra_env or {})
-    return Project(root, env)
-
-
-def open_to_others(*roots: Path) -> list[str]:
-    """Every file or folder under `roots` (themselves included) that group or others may use.
-
-    Links are not followed: a project's `.meltano` links to the installed plugins, which hold
-    no bank data.
-    """
-    paths = list(roots)
-    for root in roots:
-        for folder, folders, files in os.walk(root):
-            paths += [Path(folder) / name for name in folders + files]
-    found: list[str] = []
-    for path in paths:
-        mode = path.lstat().st_mode
-        if not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & 0o077:
-            found.append(f"{path} {stat.S_IMODE(mode):04o}")
-    return found
-
-
 # --- the ground truth ------------------------------------------------------------------------------
-
-
-def readable_ibans(bank: Sandbox) -> list[str]:
-    """Every sandbox account but the one whose statement always fails."""
-    return [a.iban for a in bank.accounts if "statement_500" not in a.tags]
 
 
 def ecb_rates() -> dict[str, tuple[list[date], list[Decimal]]]:
@@ -210,11 +82,6 @@ def ecb_rates() -> dict[str, tuple[list[date], list[Decimal]]]:
             days.append(date.fromisoformat(row["rate_date"]))
             rates.append(Decimal(row["units_per_eur"]))
     return table
-
-
-def bgn_to_eur(amount: Decimal) -> Decimal:
-    """The fixed conversion, half-up to the cent, as the law (and the bank) does it."""
-    return (amount / BGN_PER_EUR).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def in_eur(amount: Decimal, currency: str, day: date) -> Decimal | None:
@@ -239,154 +106,12 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
-def expected_entries(bank: Sandbox) -> dict[str, list[Entry]]:
-    """What the tap can deliver: every entry since START of every account whose statement works."""
-    skipped = {a.iban for a in bank.accounts if "statement_500" in a.tags}
-    return {
-        iban: [e for e in entries if e.booking_date >= START]
-        for iban, entries in bank.truth().items()
-        if iban not in skipped
-    }
-
-
 def customer_of(bank: Sandbox) -> dict[str, str]:
     return {a.iban: a.customer_id for a in bank.accounts}
 
 
 def utc_naive(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def to_decimal(value: Any) -> Decimal:
-    """A warehouse number as a Decimal: DuckDB's DOUBLE via its shortest repr, NUMERIC as is."""
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(value)
-
-
-def to_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
-
-# --- warehouses ------------------------------------------------------------------------------------
-
-
-class Warehouse:
-    """Read-only SQL on the warehouse a pipeline loaded: the raw schema and the dbt marts."""
-
-    name: str
-    raw: str
-    analytics: str
-    job: str
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def execute(self, sql: str) -> None:
-        """Change the warehouse behind the pipeline's back (to prove the tests notice)."""
-        raise NotImplementedError
-
-    def env(self) -> dict[str, str]:
-        return {}
-
-    def drop(self) -> None:
-        """Remove what the tests created."""
-
-
-class DuckDBWarehouse(Warehouse):
-    name, raw, analytics, job = "duckdb", "tap_fibank", "analytics", "fibank-duckdb"
-
-    def __init__(self, project_root: Path) -> None:
-        self.path = project_root / "output" / "fibank.duckdb"  # meltano.yml's default location
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        import duckdb
-
-        assert duckdb.__version__ == "1.2.2", "open the warehouse only with duckdb 1.2.2"
-        # Connect per query: a held connection would lock the file against the next load.
-        connection = duckdb.connect(str(self.path), read_only=True)
-        try:
-            return connection.execute(sql).fetchall()
-        finally:
-            connection.close()
-
-    def execute(self, sql: str) -> None:
-        import duckdb
-
-        connection = duckdb.connect(str(self.path))
-        try:
-            connection.execute(sql)
-        finally:
-            connection.close()
-
-
-def postgres_params() -> dict[str, str]:
-    """The test server: libpq's PG* variables when set, else 127.0.0.1:5432, user postgres, db test."""
-    return {
-        "host": os.environ.get("PGHOST", "127.0.0.1"),
-        "port": os.environ.get("PGPORT", "5432"),
-        "user": os.environ.get("PGUSER", "postgres"),
-        "password": os.environ.get("PGPASSWORD", ""),
-        "dbname": os.environ.get("PGDATABASE", "test"),
-    }
-
-
-class PostgresWarehouse(Warehouse):
-    name, job = "postgres", "fibank-postgres"
-
-    def __init__(self) -> None:
-        import psycopg
-
-        self.params = postgres_params()
-        token = uuid.uuid4().hex[:10]
-        self.raw = f"e2e_raw_{token}"
-        self.analytics = f"e2e_{token}"
-        try:
-            psycopg.connect(**self.params, connect_timeout=5).close()  # type: ignore[arg-type]
-        except psycopg.OperationalError as exc:
-            where = f"{self.params['host']}:{self.params['port']}/{self.params['dbname']}"
-            unavailable(f"no PostgreSQL at {where} as {self.params['user']}: {exc}".strip())
-
-    def env(self) -> dict[str, str]:
-        p = self.params
-        return {
-            "TARGET_POSTGRES_HOST": p["host"],
-            "TARGET_POSTGRES_PORT": p["port"],
-            "TARGET_POSTGRES_USER": p["user"],
-            "TARGET_POSTGRES_PASSWORD": p["password"],
-            "TARGET_POSTGRES_DATABASE": p["dbname"],
-            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.raw,
-            "DBT_POSTGRES_SOURCE_SCHEMA": self.raw,
-            "DBT_POSTGRES_SCHEMA": self.analytics,
-        }
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        import psycopg
-
-        with psycopg.connect(**self.params) as connection:  # type: ignore[arg-type]
-            return connection.execute(sql).fetchall()  # type: ignore[arg-type]
-
-    def execute(self, sql: str) -> None:
-        import psycopg
-
-        with psycopg.connect(**self.params, autocommit=True) as connection:  # type: ignore[arg-type]
-            connection.execute(sql)  # type: ignore[arg-type]
-
-    def drop(self) -> None:
-        import psycopg
-
-        with psycopg.connect(**self.params, autocommit=True) as connection:  # type: ignore[arg-type]
-            for schema in (
-                self.raw,
-                self.analytics,
-                f"{self.analytics}_staging",
-                f"{self.analytics}_dbt_test__audit",
-            ):
-                connection.execute(f'drop schema if exists "{schema}" cascade')  # type: ignore[arg-type]
 
 
 # --- one scenario per warehouse: load, post a late entry, load again ------------------------------

@@ -22,21 +22,18 @@ from typing import Any
 
 import pytest
 from support.browser import Browser, find_chromium
+from support.ci import unavailable
+from support.project import (
+    KNOWN_MONTHS,
+    REPO,
+    Project,
+    make_project,
+    plugins_installed,  # noqa: F401 - the fixture, for getfixturevalue
+)
+from support.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, to_decimal
 
 from fibank_report.page import money
 from fibank_sandbox import Sandbox
-from pipeline.test_e2e import (
-    KNOWN_MONTHS,
-    REPO,
-    DuckDBWarehouse,
-    PostgresWarehouse,
-    Project,
-    Warehouse,
-    make_project,
-    plugins_installed,  # noqa: F401 - the fixture, for getfixturevalue
-    to_decimal,
-    unavailable,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

@@ -11,16 +11,14 @@ then every incremental model against a `--full-refresh` of the same data, row fo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-
-from pipeline.test_e2e import unavailable
-from pipeline.test_warehouse_scale import dbt, load_generator
+from support.ci import unavailable
+from support.warehouse import dbt, load_generator, session_today
 
 pytestmark = pytest.mark.warehouse
 
@@ -42,7 +40,7 @@ def scale() -> ModuleType:
 
 
 def shape_of(scale: ModuleType) -> Any:
-    return scale.Shape(**SMALL, today=datetime.now(ZoneInfo("Europe/Sofia")).date())
+    return scale.Shape(**SMALL, today=session_today())
 
 
 def day_after_first_build(scale: ModuleType, gen: Any, wh: Any, query: Query, shape: Any) -> str:

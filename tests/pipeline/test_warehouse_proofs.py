@@ -29,22 +29,24 @@ from pathlib import Path
 
 import pytest
 from support.plugin_dbt import plugin_dbt
-
-from fibank_sandbox import Entry, Sandbox
-from pipeline.test_e2e import (
+from support.project import (
     START,
-    DuckDBWarehouse,
-    PostgresWarehouse,
     Project,
-    Warehouse,
-    bgn_to_eur,
     expected_entries,
     make_project,
     plugins_installed,  # noqa: F401 - the fixture
     readable_ibans,
+)
+from support.warehouse import (
+    DuckDBWarehouse,
+    PostgresWarehouse,
+    Warehouse,
+    bgn_to_eur,
     to_date,
     to_decimal,
 )
+
+from fibank_sandbox import Entry, Sandbox
 from tap_fibank.walk.windows import Window, windows
 
 pytestmark = pytest.mark.warehouse
