@@ -531,7 +531,7 @@ def test_usd_entries_after_the_seeds_last_day_are_flagged_at_its_last_rate(scena
         if last_known:
             assert (to_decimal(rate), to_date(rate_day)) == (SEED_LAST_USD_RATE, SEED_LAST_DAY)
     # Each month counts its entries at the last rate; each day after the seed, its one USD account.
-    months = defaultdict(int)
+    months: dict[date, int] = defaultdict(int)
     for e in later:
         months[month_of(e.booking_date)] += 1
     counted = wh.rows(

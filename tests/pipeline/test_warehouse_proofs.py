@@ -8,7 +8,9 @@ account (masked) and the days, and the repair docs/warehouse.md gives (`--full-r
 dropping an account) makes every test pass again. Every data test of transform/ is failed by one
 of these cases (`test_every_data_test_is_made_to_fail_by_a_case`).
 
-The cases run in file order on the module's warehouse; each ends with the warehouse repaired.
+The cases share the module's warehouse but not an order: each starts from the two normal runs'
+state and ends by repairing it and asserting that every test passes again (or puts back what it
+changed in a `finally`), so any order gives the same results (pytest-randomly may shuffle them).
 The last two cases have a warehouse each, because what they change is a first run: the bank answers
 one window with no rows at all (the entry-balance test names each unproven stretch, and the next
 run reads it again), or serves only recent history (dim_accounts says from which day, with the
