@@ -315,7 +315,7 @@ def test_second_run_asks_only_for_the_recent_windows_and_logs_in_once(scenario: 
 
 def test_state_bookmarks_every_account_at_today_with_its_last_balance(scenario: Scenario) -> None:
     """docs/bookmarks.md: `walked_through` is the last day proven (today, after a clean run), and
-    `chain` the last balance read at or before it, as the bank booked it."""
+    `chain` the balance the tap read at it: the one after the account's last entry, as booked."""
     bank = scenario.bank
     partitions = scenario.state["singer_state"]["bookmarks"]["transactions"]["partitions"]
     by_iban = {p["context"]["iban"]: p for p in partitions}
@@ -328,7 +328,7 @@ def test_state_bookmarks_every_account_at_today_with_its_last_balance(scenario: 
         last = entries[-1]
         chain = bookmark["chain"]
         assert (chain["day"], Decimal(str(chain["balance"])), chain["currency"]) == (
-            last.booking_date.isoformat(),
+            bank.today.isoformat(),
             last.balance_after,
             last.currency,
         ), iban
