@@ -22,7 +22,7 @@ import psycopg
 import pytest
 
 from fibank_sandbox import Sandbox
-from tap_fibank.walk.windows import FROZEN_TODAY, SOFIA
+from tap_fibank.bank.clock import FROZEN_TODAY, SOFIA
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "orchestrate"))

@@ -21,7 +21,7 @@ from typing import Any
 
 from support.ci import unavailable
 from support.project import REPO
-from tap_fibank.walk.windows import FROZEN_TODAY, SOFIA
+from tap_fibank.bank.clock import FROZEN_TODAY, SOFIA
 
 BGN_PER_EUR = Decimal("1.95583")
 CENT = Decimal("0.01")
