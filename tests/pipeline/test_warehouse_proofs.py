@@ -8,9 +8,11 @@ account (masked) and the days, and the repair docs/warehouse.md gives (`--full-r
 dropping an account) makes every test pass again. Every data test of transform/ is failed by one
 of these cases (`test_every_data_test_is_made_to_fail_by_a_case`).
 
-The cases share the module's warehouse but not an order: each starts from the two normal runs'
-state and ends by repairing it and asserting that every test passes again (or puts back what it
-changed in a `finally`), so any order gives the same results (pytest-randomly may shuffle them).
+The cases share the module's warehouse; each ends by repairing it and asserting that every test
+passes again (or puts back what it changed in a `finally`). That is not yet enough to make them
+independent of their order: in reverse file order, `test_a_changed_window_…` no longer sees
+assert_statement_windows_balanced and _chain fail (run alone after the bounded re-reads, it does).
+Until that is found, run this module in file order (`-p no:randomly`).
 The last two cases have a warehouse each, because what they change is a first run: the bank answers
 one window with no rows at all (the entry-balance test names each unproven stretch, and the next
 run reads it again), or serves only recent history (dim_accounts says from which day, with the
