@@ -9,10 +9,8 @@ dropping an account) makes every test pass again. Every data test of transform/ 
 of these cases (`test_every_data_test_is_made_to_fail_by_a_case`).
 
 The cases share the module's warehouse; each ends by repairing it and asserting that every test
-passes again (or puts back what it changed in a `finally`). That is not yet enough to make them
-independent of their order: in reverse file order, `test_a_changed_window_…` no longer sees
-assert_statement_windows_balanced and _chain fail (run alone after the bounded re-reads, it does).
-Until that is found, run this module in file order (`-p no:randomly`).
+passes again (or puts back what it changed in a `finally`), so that no case should depend on
+another having run before it.
 The last two cases have a warehouse each, because what they change is a first run: the bank answers
 one window with no rows at all (the entry-balance test names each unproven stretch, and the next
 run reads it again), or serves only recent history (dim_accounts says from which day, with the
