@@ -7,6 +7,7 @@ PostgreSQL that they create and drop. `make ci SUITE=orchestrate` runs them.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -21,22 +22,26 @@ import psycopg
 import pytest
 
 from fibank_sandbox import Sandbox
+from tap_fibank.bank.clock import FROZEN_TODAY, SOFIA
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "orchestrate"))
+if str(REPO / "tests") not in sys.path:  # tests/support; after this folder, whose conftest is ours
+    sys.path.append(str(REPO / "tests"))
+
+from support import env as support_env  # noqa: E402 - needs the path above
+from support.ci import unavailable  # noqa: E402
+
+# One "today" for the whole session, as tests/conftest.py (not loaded here) sets it: the sandbox,
+# the tap, meltano and dbt (transform/macros/timestamps.sql) all see one day, even across midnight
+# in Sofia. Set TAP_FIBANK_FROZEN_TODAY yourself to run on another day.
+os.environ.setdefault(FROZEN_TODAY, dt.datetime.now(SOFIA).date().isoformat())
+
 TOOLS = REPO / ".tools"
 MELTANO = TOOLS / "meltano" / "bin" / "meltano"
 DAGSTER_PYTHON = TOOLS / "dagster" / "bin" / "python"
 AIRFLOW_PYTHON = TOOLS / "airflow" / "bin" / "python"
-IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 HISTORY_DAYS = 60  # a first run reads about two months: three windows per account
-
-
-def unavailable(reason: str) -> None:
-    """Skip, or fail under CI=true where these tests must run."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: the orchestration tests must run, not skip)")
-    pytest.skip(reason)
 
 
 def postgres_params() -> dict[str, str]:
@@ -127,11 +132,11 @@ def start_date(bank: Sandbox) -> str:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without any tap, loader, dbt, meltano or orchestration setting."""
+    """The caller's environment without any tap, loader, dbt, meltano or orchestration setting
+    but the session's frozen today."""
     prefixes = ("TAP_FIBANK", "TARGET_", "DBT_", "MELTANO_", "FIBANK_", "DAGSTER_", "AIRFLOW")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    env.update({"MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "UV_COMPILE_BYTECODE": "1", **extra})
-    return env
+    defaults = {"MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "UV_COMPILE_BYTECODE": "1"}
+    return support_env.clean_env(*prefixes, **{**defaults, **extra})  # the frozen today stays
 
 
 def write_logins(path: Path, logins: dict[str, dict[str, Any]]) -> Path:

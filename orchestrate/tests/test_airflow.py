@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -86,14 +88,25 @@ def test_the_dag_runs_once_against_the_sandbox(dag_run: DagRun, bank: Sandbox, w
     assert "load_household" in output and "load_mistyped" in output, output[-3000:]
     assert counters["calls"]["login_post"] == 3 and counters["failed_logins"] == 1, home / "dags-test.log"
     assert "authentication refused (tap exit 3)" in output
-    assert "DagRun Finished: dag_id=fibank_logins" in output and "state=failed" in output
+    finished = [line for line in output.splitlines() if "DagRun Finished: dag_id=fibank_logins" in line]
+    assert len(finished) == 1 and "state=failed" in finished[0], finished or output[-3000:]
     assert "not-the-password" not in output
+    first = date.fromisoformat(start_date(bank))
     for username in LOGINS.values():
-        ibans = sorted(bank.login_truth(username))
+        expected = {
+            (e.iban, e.entry_id, e.amount, e.balance_after, e.currency)
+            for entries in bank.login_truth(username).values()
+            for e in entries
+            if e.booking_date >= first
+        }
         got = warehouse.rows(
-            f"select count(*) from {warehouse.raw}.transactions where iban = any(%s)", ibans
-        )[0][0]
-        assert got > 0, username
+            f"select iban, entry_id, amount, balance_after, currency from {warehouse.raw}.transactions "
+            "where iban = any(%s)",
+            sorted(bank.login_truth(username)),
+        )
+        assert expected, f"{username}: the bank booked nothing since {first}: the check proves nothing"
+        assert {(r[0], r[1], Decimal(r[2]), Decimal(r[3]), r[4]) for r in got} == expected, username
+        assert len(got) == len(expected), f"{username}: an entry loaded twice"
     marts = warehouse.rows(f"select count(distinct customer_id) from {warehouse.analytics}.fct_transactions")
     assert marts[0][0] == 2 * len(LOGINS), output[-3000:]
 

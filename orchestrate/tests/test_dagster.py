@@ -11,8 +11,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -64,6 +67,7 @@ class Orchestration:
     ticks: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     codes: dict[str, int] = field(default_factory=dict)
     counters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    built_after_demo: tuple[int, ...] = ()  # raw entries, fct_transactions rows, its customers
 
     def command(self, *logins: str, raw_only: bool = False) -> list[str]:
         command = [str(DAGSTER_PYTHON), "-m", "fibank_orchestrate.local", "--json", *logins]
@@ -84,8 +88,19 @@ class Orchestration:
 
 
 @pytest.fixture(scope="module")
+def unreachable() -> Iterator[str]:
+    """A base URL nothing answers: a port bound here and never listened on, for the module's life.
+
+    (A port picked and closed again, or a fixed one such as 9, may be taken by another process.)
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}"
+
+
+@pytest.fixture(scope="module")
 def orchestration(
-    bank: Sandbox, warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory
+    bank: Sandbox, warehouse: Warehouse, unreachable: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Orchestration:
     require(DAGSTER_PYTHON, "Dagster")
     require(MELTANO, "meltano")
@@ -94,7 +109,12 @@ def orchestration(
     schemas = demo.Schemas(warehouse.state, warehouse.raw, warehouse.analytics)
     bank.reset_counters()
     code, lines = demo.run_demo(bank, warehouse.params, root, schemas, date.fromisoformat(start_date(bank)))
-    env = clean_env(**warehouse.env(), **faulty_logins(root), DAGSTER_HOME=str(root))
+    # What the marts hold after the demo's tick, before a later test loads a login's raw rows only.
+    built = warehouse.rows(
+        f"select (select count(*) from {warehouse.raw}.transactions), count(*), count(distinct customer_id) "
+        f"from {warehouse.analytics}.fct_transactions"
+    )[0]
+    env = clean_env(**warehouse.env(), **faulty_logins(root, unreachable), DAGSTER_HOME=str(root))
     env.update(
         TAP_FIBANK_BASE_URL=bank.base_url,
         TAP_FIBANK_START_DATE=start_date(bank),
@@ -106,18 +126,19 @@ def orchestration(
     orchestration = Orchestration(bank, warehouse, env)
     orchestration.counters["demo"] = bank.counters()
     orchestration.record("demo", code, lines)
+    orchestration.built_after_demo = tuple(built)
     orchestration.tick("faults", *LOADED, *FAULTY)
     return orchestration
 
 
-def faulty_logins(root: Path) -> dict[str, str]:
+def faulty_logins(root: Path, unreachable: str) -> dict[str, str]:
     """The loaded logins again (same names: same state ids), and three that fail in three ways."""
     logins: dict[str, dict[str, Any]] = {
         name: {"username_env": f"{name.upper()}_USER", "password_env": f"{name.upper()}_PASSWORD"}
         for name in [*LOADED, *FAULTY]
     }
     logins["skipping"]["settings"] = {"fail_on_skipped_accounts": True, "max_retries": 0}
-    logins["offline"]["settings"] = {"base_url": "http://127.0.0.1:9"}  # nothing listens there
+    logins["offline"]["settings"] = {"base_url": unreachable}  # nothing listens there
     secrets = {f"{name.upper()}_{what}": name for name in LOADED for what in ("USER", "PASSWORD")}
     secrets.update({"MISTYPED_USER": "demo4", "MISTYPED_PASSWORD": WRONG_PASSWORD})
     secrets.update({"SKIPPING_USER": "demo", "SKIPPING_PASSWORD": "demo"})
@@ -168,11 +189,11 @@ def test_each_login_s_entries_are_in_the_warehouse_exactly_as_the_bank_booked_th
 
 
 def test_the_marts_build_once_after_every_login_s_load_over_all_of_them(orchestration: Orchestration) -> None:
-    wh, marts = orchestration.warehouse, orchestration.ticks["demo"]["marts"]
+    marts = orchestration.ticks["demo"]["marts"]
     assert marts["materialized"] == marts["assets"] >= 15  # every dbt asset once, in one run
-    raw = wh.rows(f"select count(*) from {wh.raw}.transactions")[0][0]
-    built = wh.rows(f"select count(*), count(distinct customer_id) from {wh.analytics}.fct_transactions")[0]
-    assert built == (raw, 2 * (len(LOADED) + 1))  # two profiles per login, the failing one's too
+    raw, built, customers = orchestration.built_after_demo
+    assert raw > 0 and built == raw
+    assert customers == 2 * (len(LOADED) + 1)  # two profiles per login, the failing one's too
 
 
 def test_a_second_tick_is_incremental_for_each_login(orchestration: Orchestration) -> None:
@@ -221,32 +242,52 @@ def test_an_unreachable_bank_is_retried_with_backoff_then_reported(orchestration
     assert "unreachable" in failed["error"]
 
 
+GATE = """import pathlib, sys, time
+folder = pathlib.Path(sys.argv[1])
+(folder / "started").touch()
+while not (folder / "release").exists():
+    time.sleep(0.05)
+print(sys.argv[2])
+"""
+
+
 def test_two_materializations_of_one_login_at_once_the_bank_sees_one_login(
-    orchestration: Orchestration,
+    orchestration: Orchestration, tmp_path: Path
 ) -> None:
+    """The first run is held inside the tap (its password command waits on a file) until the
+    second has been refused: they overlap however slowly either one starts."""
     bank = orchestration.bank
-    bank.faults.latency = 0.5  # keep the first run at the bank while the second one starts
+    gate = tmp_path / "gate.py"
+    gate.write_text(GATE, encoding="utf-8")
+    logins = {"demo3": {"username_env": "DEMO3_USER", "settings": {"password_command": [
+        sys.executable, str(gate), str(tmp_path), "demo3"]}}}  # fmt: skip
+    env = {**orchestration.env, "FIBANK_LOGINS_FILE": str(write_logins(tmp_path / "gated.yml", logins))}
+    env["TAP_FIBANK_PASSWORD_COMMAND_TIMEOUT"] = "900"
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            orchestration.command("demo3", raw_only=True), env=env, cwd=REPO / "orchestrate",
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    bank.reset_counters()
+    first = start()
     try:
-        bank.reset_counters()
-        workers = [
-            subprocess.Popen(
-                orchestration.command("demo3", raw_only=True),
-                env=orchestration.env,
-                cwd=REPO / "orchestrate",
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(2)
-        ]
-        outputs = [worker.communicate(timeout=600) for worker in workers]
-        counters = bank.counters()
+        deadline = time.monotonic() + 600
+        while not (tmp_path / "started").exists():
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the first run never reached the tap's password"
+            time.sleep(0.1)
+        second = start()
+        refused_out, refused_err = second.communicate(timeout=600)
     finally:
-        bank.faults.latency = 0.0
-    lines = [lines_of(out, err, 1, worker.returncode)[0] for (out, err), worker in zip(outputs, workers)]
-    assert sorted(line["ok"] for line in lines) == [False, True]
-    refused = next(line for line in lines if not line["ok"])
-    assert "another run of this login is in progress" in refused["error"]
+        (tmp_path / "release").touch()
+    held_out, held_err = first.communicate(timeout=600)
+    counters = bank.counters()
+    held = lines_of(held_out, held_err, 1, first.returncode)[0]
+    refused = lines_of(refused_out, refused_err, 1, second.returncode)[0]
+    assert held["ok"], held
+    assert not refused["ok"] and "another run of this login is in progress" in refused["error"]
     assert counters["calls"]["login_post"] == 1 and counters["calls"]["login_page"] == 1
 
 

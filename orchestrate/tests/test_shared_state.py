@@ -15,7 +15,7 @@ import pytest
 from conftest import MELTANO, REPO, Warehouse, clean_env, require, start_date
 from fibank_orchestrate.locks import LoginBusy, login_lock
 from fibank_orchestrate.logins import Login
-from fibank_orchestrate.pipeline import run_login
+from fibank_orchestrate.pipeline import run_login, state_id
 
 from fibank_sandbox import Sandbox
 
@@ -70,9 +70,23 @@ def bookmarked_ibans(warehouse: Warehouse, state_id: str) -> set[str]:
     return {p["context"]["iban"] for p in partitions}
 
 
+def forget_state(warehouse: Warehouse, *logins: Login) -> None:
+    """Start the logins from no bookmark, whatever ran before in this module's system database."""
+    found = warehouse.rows(
+        "select count(*) from information_schema.tables where table_schema = %s and table_name = 'state'",
+        warehouse.state,
+    )
+    if found[0][0]:
+        ids = [state_id(login, "prod") for login in logins]
+        warehouse.execute(
+            f"delete from {warehouse.state}.state where state_id in ({', '.join(map(repr, ids))})"
+        )
+
+
 def test_a_second_worker_resumes_the_login_s_bookmarks_and_logins_never_share_them(
     bank: Sandbox, warehouse: Warehouse, env: dict[str, str], tmp_path: Path
 ) -> None:
+    forget_state(warehouse, HOUSEHOLD, OFFICE)  # both read from their empty state, in any order
     first, second = worker(tmp_path / "worker-1"), worker(tmp_path / "worker-2")
 
     bank.reset_counters()
@@ -115,10 +129,15 @@ def test_two_logins_at_once_on_one_worker_both_load(
 ) -> None:
     # meltano writes the tap's catalog under its run directory: each login has its own.
     shared = worker(tmp_path / "worker")
+    logins = sys_dir / "logins"
+    assert not logins.exists(), "the sys dir is this test's own: nothing is there before it runs"
     with ThreadPoolExecutor(2) as pool:
         outcomes = list(
             pool.map(lambda login: run_login(login, env, project_dir=shared), [HOUSEHOLD, OFFICE])
         )
     assert [outcome.ok for outcome in outcomes] == [True, True], [o.log_tail[-10:] for o in outcomes]
-    assert (sys_dir / "logins" / "household" / "run" / "tap-fibank").is_dir()
-    assert (sys_dir / "logins" / "office" / "run" / "tap-fibank").is_dir()
+    runs = [logins / name / "run" / "tap-fibank" for name in ("household", "office")]
+    assert sorted(p.name for p in logins.iterdir()) == ["household", "office"]
+    for run_dir in runs:
+        assert run_dir.is_dir() and any(run_dir.iterdir()), f"{run_dir}: meltano wrote nothing there"
+    assert not runs[0].resolve().samefile(runs[1].resolve()), "the two logins share one run directory"

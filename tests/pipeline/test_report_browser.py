@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -22,21 +21,18 @@ from typing import Any
 
 import pytest
 from support.browser import Browser, find_chromium
+from support.ci import unavailable
+from support.project import (
+    KNOWN_MONTHS,
+    REPO,
+    Project,
+    make_project,
+    plugins_installed,  # noqa: F401 - the fixture, for getfixturevalue
+)
+from support.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, to_decimal
 
 from fibank_report.page import money
 from fibank_sandbox import Sandbox
-from pipeline.test_e2e import (
-    KNOWN_MONTHS,
-    REPO,
-    DuckDBWarehouse,
-    PostgresWarehouse,
-    Project,
-    Warehouse,
-    make_project,
-    plugins_installed,  # noqa: F401 - the fixture, for getfixturevalue
-    to_decimal,
-    unavailable,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -70,8 +66,8 @@ def chromium() -> str:
     return found
 
 
-def build_report(wh: Warehouse, project: Project) -> Path:
-    out = project.output / "report.html"
+def build_report(wh: Warehouse, project: Project, name: str = "report.html") -> Path:
+    out = project.output / name
     command = [sys.executable, "-m", "fibank_report", "--vendor", str(VENDOR), "--out", str(out),
                "--dbt-target", str(project.root / "transform" / "target" / wh.name)]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TARGET_", "DBT_"))}
@@ -88,7 +84,7 @@ def build_report(wh: Warehouse, project: Project) -> Path:
     return out
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+@pytest.fixture(scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     request.getfixturevalue("plugins_installed")
     if not (VENDOR / "chart.js" / "chart.umd.min.js").exists():
@@ -149,7 +145,7 @@ def test_report_opens_offline_with_no_console_error(built: Built, page: Browser)
     assert asked and all(url.startswith(("file:", "data:", "about:")) for url in asked), asked
     assert page.evaluate("typeof Chart") == "function"
     assert page.evaluate("document.characterSet") == "UTF-8"
-    time.sleep(0.3)
+    page.settle()
     assert page.errors() == []
 
 
@@ -277,11 +273,11 @@ def test_page_fits_a_phone_and_screenshots_are_saved(built: Built, chromium: str
     with Browser(chromium) as browser:
         browser.viewport(1280, 900, mobile=False)
         browser.open(built.report.as_uri())
-        time.sleep(0.3)
+        browser.settle()
         browser.screenshot(SCREENSHOTS / f"report{suffix}.png")
         browser.viewport(390, 844, mobile=True)
         browser.open(built.report.as_uri())
-        time.sleep(0.3)
+        browser.settle()
         assert browser.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways"
         painted = {name: (pixels, width) for name, pixels, width in browser.evaluate(PAINTED)}
         for name, (pixels, width) in painted.items():
@@ -293,21 +289,30 @@ def test_page_fits_a_phone_and_screenshots_are_saved(built: Built, chromium: str
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
 
 
-# --- last: a warehouse that lost an entry is not called complete ------------------------------------------
+# --- a warehouse that lost an entry is not called complete -------------------------------------------
 
 
 def test_a_lost_entry_turns_the_verdict_to_not_proven(built: Built, chromium: str) -> None:
-    """Runs last for its warehouse: it deletes an entry behind the pipeline's back."""
-    wh = built.warehouse
+    """The entry is deleted behind the pipeline's back, and put back after: the module's warehouse,
+    its dbt results and its report are as they were, whatever runs next."""
+    wh, project = built.warehouse, built.project
     iban, entry_id = built.rows(
         "select iban, entry_id from {a}.fct_transactions order by booking_date, entry_id limit 1"
     )[0]
-    wh.execute(f"delete from {wh.raw}.transactions where iban = '{iban}' and entry_id = {entry_id}")
-    failed = built.project.meltano("run", f"dbt-{wh.name}:test", check=False)
-    assert failed.returncode != 0
-    report = build_report(wh, built.project)
+    where = f"iban = '{iban}' and entry_id = {entry_id}"
+    wh.execute(f"create table {wh.raw}.lost_entry as select * from {wh.raw}.transactions where {where}")
+    try:
+        wh.execute(f"delete from {wh.raw}.transactions where {where}")
+        failed = project.meltano("run", f"dbt-{wh.name}:test", check=False)
+        assert failed.returncode != 0
+        report = build_report(wh, project, "report-lost-entry.html")
+    finally:
+        wh.execute(f"insert into {wh.raw}.transactions select * from {wh.raw}.lost_entry")
+        wh.execute(f"drop table {wh.raw}.lost_entry")
+        project.meltano("run", f"dbt-{wh.name}:test")  # the results the module's report was built from
     with Browser(chromium) as browser:
         browser.open(report.as_uri())
+        browser.settle()
         verdict = browser.evaluate("document.getElementById('verdict').textContent").strip()
         tests = browser.evaluate("document.getElementById('dbt-tests').textContent")
         assert browser.errors() == []

@@ -4,14 +4,16 @@ and the one-line errors of the command. The page itself is checked in a browser
 
 from __future__ import annotations
 
-import hashlib
 import json
+import re
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from support.ci import unavailable
 
 from fibank_report.dbt_results import read_test_results
 from fibank_report.marts import Marts, cents
@@ -21,29 +23,43 @@ from fibank_report.vendor import LIBRARIES, integrity_of, vendored_path
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize(
-    ("amount", "currency", "shown"),
-    [
-        (0, "EUR", "0,00\u00a0€"),
-        (5, "EUR", "0,05\u00a0€"),
-        (-123456789, "EUR", "-1\u00a0234\u00a0567,89\u00a0€"),
-        (100000, "BGN", "1\u00a0000,00\u00a0лв."),
-        (199, "USD", "1,99\u00a0$"),
-        (250, "JPY", "2,50\u00a0JPY"),
-        (None, "EUR", "–"),
-    ],
-)
+MONEY_CASES = [
+    (0, "EUR", "0,00\u00a0€"),
+    (5, "EUR", "0,05\u00a0€"),
+    (-123456789, "EUR", "-1\u00a0234\u00a0567,89\u00a0€"),
+    (100000, "BGN", "1\u00a0000,00\u00a0лв."),
+    (199, "USD", "1,99\u00a0$"),
+    (250, "JPY", "2,50\u00a0JPY"),
+    (None, "EUR", "–"),
+]
+
+
+@pytest.mark.parametrize(("amount", "currency", "shown"), MONEY_CASES)
 def test_money_groups_thousands_with_a_decimal_comma_and_the_currency_after(
     amount: int | None, currency: str, shown: str
 ) -> None:
     assert money(amount, currency) == shown
 
 
-def test_money_in_the_page_script_is_the_same_function() -> None:
+def test_money_in_the_page_script_shows_the_same_text_as_the_python_one() -> None:
+    """The page's own `money` (report.js), run in node on the same cases: a figure reads the same in
+    a chart's tooltip, the table (JS) and the summary (Python)."""
+    node = shutil.which("node") or shutil.which("nodejs")
+    if node is None:
+        unavailable("node is not installed: it runs the page's money() outside a browser")
+    assert node is not None
     script = (REPO / "fibank_report" / "static" / "report.js").read_text(encoding="utf-8")
-    # Both sides spell the symbols identically, so a figure reads the same in a chart and a table.
-    for code, symbol in (("EUR", "€"), ("BGN", "лв."), ("USD", "$")):
-        assert f'{code}: "{symbol}"' in script
+    symbols = re.search(r"^ *const SYMBOLS = .*?;$", script, re.MULTILINE)
+    function = re.search(r"^( *)function money\(.*?^\1}$", script, re.MULTILINE | re.DOTALL)
+    assert symbols and function, "report.js no longer defines SYMBOLS and money()"
+    cases = [[amount, currency] for amount, currency, _ in MONEY_CASES]
+    program = (
+        f"{symbols.group(0)}\n{function.group(0)}\n"
+        f"console.log(JSON.stringify({json.dumps(cases)}.map(([a, c]) => money(a, c))));"
+    )
+    proc = subprocess.run([node, "-e", program], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [shown for _, _, shown in MONEY_CASES]
 
 
 def test_cents_are_exact_and_fractions_of_a_cent_are_refused() -> None:
@@ -115,9 +131,10 @@ def test_inlined_libraries_cannot_end_the_script_element(tmp_path: Path) -> None
 def test_integrity_is_npms_sha512(tmp_path: Path) -> None:
     path = tmp_path / "x.tgz"
     path.write_bytes(b"abc")
-    import base64
-
-    assert integrity_of(path) == "sha512-" + base64.b64encode(hashlib.sha512(b"abc").digest()).decode()
+    # `printf abc | openssl dgst -sha512 -binary | base64`: the SRI string npm's lock files hold.
+    assert integrity_of(path) == (
+        "sha512-3a81oZNherrMQXNJriBBMRLm+k6JqX6iCp7u5ktV05ohkpkqJ0/BqDa6PCOj/uu9RU1EI2Q86A4qmslPpUyknw=="
+    )
     assert all(lib.integrity.startswith("sha512-") for lib in LIBRARIES)
 
 

@@ -11,16 +11,14 @@ then every incremental model against a `--full-refresh` of the same data, row fo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-
-from pipeline.test_e2e import unavailable
-from pipeline.test_warehouse_scale import dbt, load_generator
+from support.ci import unavailable
+from support.warehouse import dbt, load_generator, session_today
 
 pytestmark = pytest.mark.warehouse
 
@@ -42,7 +40,7 @@ def scale() -> ModuleType:
 
 
 def shape_of(scale: ModuleType) -> Any:
-    return scale.Shape(**SMALL, today=datetime.now(ZoneInfo("Europe/Sofia")).date())
+    return scale.Shape(**SMALL, today=session_today())
 
 
 def day_after_first_build(scale: ModuleType, gen: Any, wh: Any, query: Query, shape: Any) -> str:
@@ -197,8 +195,7 @@ def moved_and_rebuilt(scale: ModuleType, wh: Any, workdir: Path, query: Query, s
         assert held == [(day,)], f"{key} is not on {day}"
 
 
-@pytest.fixture
-def duckdb_warehouse(scale: ModuleType, tmp_path: Path) -> Iterator[tuple[Any, Query]]:
+def duckdb_warehouse(scale: ModuleType, tmp_path: Path) -> Iterator[tuple[Any, Query, str]]:
     import duckdb
 
     assert duckdb.__version__ == "1.2.2", "open the warehouse only with duckdb 1.2.2"
@@ -214,34 +211,12 @@ def duckdb_warehouse(scale: ModuleType, tmp_path: Path) -> Iterator[tuple[Any, Q
             return cursor.fetchall() if cursor.description else []
 
     try:
-        yield wh, query
+        yield wh, query, "analytics"
     finally:
         wh.generator.close()
 
 
-def test_the_daily_duckdb_build_equals_a_full_refresh(
-    scale: ModuleType, duckdb_warehouse: tuple[Any, Query], tmp_path: Path
-) -> None:
-    wh, query = duckdb_warehouse
-    compare(scale, wh, tmp_path, query, "analytics")
-
-
-def test_a_duckdb_table_built_before_a_new_column_is_rebuilt_in_full_by_the_next_build(
-    scale: ModuleType, duckdb_warehouse: tuple[Any, Query], tmp_path: Path
-) -> None:
-    wh, query = duckdb_warehouse
-    upgrade(scale, wh, tmp_path, query, "analytics")
-
-
-def test_a_duckdb_daily_build_after_entries_moved_to_other_days_equals_a_full_refresh(
-    scale: ModuleType, duckdb_warehouse: tuple[Any, Query], tmp_path: Path
-) -> None:
-    wh, query = duckdb_warehouse
-    moved_and_rebuilt(scale, wh, tmp_path, query, "analytics")
-
-
-@pytest.fixture
-def postgres_warehouse(scale: ModuleType, tmp_path: Path) -> Iterator[tuple[Any, Query]]:
+def postgres_warehouse(scale: ModuleType, tmp_path: Path) -> Iterator[tuple[Any, Query, str]]:
     import duckdb
     import psycopg
 
@@ -261,31 +236,37 @@ def postgres_warehouse(scale: ModuleType, tmp_path: Path) -> Iterator[tuple[Any,
 
     try:
         wh.load(wh.generator, shape, 1)
-        yield wh, query
+        yield wh, query, wh.analytics
     finally:
         wh.generator.close()
         wh.drop()
 
 
-@pytest.mark.postgres
-def test_the_daily_postgres_build_equals_a_full_refresh(
-    scale: ModuleType, postgres_warehouse: tuple[Any, Query], tmp_path: Path
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouse(
+    request: pytest.FixtureRequest, scale: ModuleType, tmp_path: Path
+) -> Iterator[tuple[Any, Query, str]]:
+    """A generated warehouse of each kind, loaded once: the warehouse, its SQL, its analytics schema."""
+    opened = duckdb_warehouse if request.param == "duckdb" else postgres_warehouse
+    yield from opened(scale, tmp_path)
+
+
+def test_the_daily_build_equals_a_full_refresh(
+    scale: ModuleType, warehouse: tuple[Any, Query, str], tmp_path: Path
 ) -> None:
-    wh, query = postgres_warehouse
-    compare(scale, wh, tmp_path, query, wh.analytics)
+    wh, query, schema = warehouse
+    compare(scale, wh, tmp_path, query, schema)
 
 
-@pytest.mark.postgres
-def test_a_postgres_table_built_before_a_new_column_is_rebuilt_in_full_by_the_next_build(
-    scale: ModuleType, postgres_warehouse: tuple[Any, Query], tmp_path: Path
+def test_a_table_built_before_a_new_column_is_rebuilt_in_full_by_the_next_build(
+    scale: ModuleType, warehouse: tuple[Any, Query, str], tmp_path: Path
 ) -> None:
-    wh, query = postgres_warehouse
-    upgrade(scale, wh, tmp_path, query, wh.analytics)
+    wh, query, schema = warehouse
+    upgrade(scale, wh, tmp_path, query, schema)
 
 
-@pytest.mark.postgres
-def test_a_postgres_daily_build_after_entries_moved_to_other_days_equals_a_full_refresh(
-    scale: ModuleType, postgres_warehouse: tuple[Any, Query], tmp_path: Path
+def test_a_daily_build_after_entries_moved_to_other_days_equals_a_full_refresh(
+    scale: ModuleType, warehouse: tuple[Any, Query, str], tmp_path: Path
 ) -> None:
-    wh, query = postgres_warehouse
-    moved_and_rebuilt(scale, wh, tmp_path, query, wh.analytics)
+    wh, query, schema = warehouse
+    moved_and_rebuilt(scale, wh, tmp_path, query, schema)

@@ -8,7 +8,9 @@ account (masked) and the days, and the repair docs/warehouse.md gives (`--full-r
 dropping an account) makes every test pass again. Every data test of transform/ is failed by one
 of these cases (`test_every_data_test_is_made_to_fail_by_a_case`).
 
-The cases run in file order on the module's warehouse; each ends with the warehouse repaired.
+The cases share the module's warehouse; each ends by repairing it and asserting that every test
+passes again (or puts back what it changed in a `finally`), so that no case should depend on
+another having run before it.
 The last two cases have a warehouse each, because what they change is a first run: the bank answers
 one window with no rows at all (the entry-balance test names each unproven stretch, and the next
 run reads it again), or serves only recent history (dim_accounts says from which day, with the
@@ -29,22 +31,24 @@ from pathlib import Path
 
 import pytest
 from support.plugin_dbt import plugin_dbt
-
-from fibank_sandbox import Entry, Sandbox
-from pipeline.test_e2e import (
+from support.project import (
     START,
-    DuckDBWarehouse,
-    PostgresWarehouse,
     Project,
-    Warehouse,
-    bgn_to_eur,
     expected_entries,
     make_project,
     plugins_installed,  # noqa: F401 - the fixture
     readable_ibans,
+)
+from support.warehouse import (
+    DuckDBWarehouse,
+    PostgresWarehouse,
+    Warehouse,
+    bgn_to_eur,
     to_date,
     to_decimal,
 )
+
+from fibank_sandbox import Entry, Sandbox
 from tap_fibank.walk.windows import Window, windows
 
 pytestmark = pytest.mark.warehouse
@@ -198,7 +202,7 @@ def new_lab(kind: str, root: Path) -> Iterator[Lab]:
         wh.drop()
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+@pytest.fixture(scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def lab(
     request: pytest.FixtureRequest,
     plugins_installed: None,  # noqa: F811 - the fixture imported above
@@ -211,7 +215,7 @@ def lab(
         yield opened
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def unread_lab(
     request: pytest.FixtureRequest,
     plugins_installed: None,  # noqa: F811 - the fixture imported above

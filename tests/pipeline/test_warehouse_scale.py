@@ -9,20 +9,15 @@ instants are UTC whatever the session's time zone.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-
-from pipeline.test_e2e import unavailable
+from support.ci import unavailable
+from support.warehouse import dbt, load_generator, session_today
 
 pytestmark = pytest.mark.e2e
 
@@ -31,38 +26,13 @@ SMALL = {"entries": 6000, "accounts": 12, "years": 2}
 NESTED_LOOPS = ("NESTED_LOOP_JOIN", "BLOCKWISE_NL_JOIN", "CROSS_PRODUCT")
 
 
-def load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "warehouse_scale", REPO / "benchmarks" / "warehouse_scale.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["warehouse_scale"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def dbt(scale: ModuleType, wh: Any, workdir: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    """The plugin's dbt with the project's profiles; fails the test with its output's tail."""
-    binary = REPO / ".meltano" / "utilities" / f"dbt-{wh.name}" / "venv" / "bin" / "dbt"
-    if not binary.exists():
-        unavailable(f"{binary} is missing: run `make install WITH=pipeline`")
-    command = [str(binary), *args, "--project-dir", str(REPO / "transform"),
-               "--profiles-dir", str(REPO / "transform" / "profiles" / wh.name),
-               "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]  # fmt: skip
-    full_env = {**os.environ, **wh.dbt_env(), **(env or {})}
-    proc = subprocess.run(command, env=full_env, capture_output=True, text=True, check=False, timeout=600)
-    assert proc.returncode == 0, "\n".join(proc.stdout.splitlines()[-40:])
-    return proc.stdout
-
-
 @pytest.fixture(scope="module")
 def scale() -> ModuleType:
     return load_generator()
 
 
 def small_shape(scale: ModuleType) -> Any:
-    return scale.Shape(**SMALL, today=datetime.now(ZoneInfo("Europe/Sofia")).date())
+    return scale.Shape(**SMALL, today=session_today())
 
 
 @pytest.fixture(scope="module")

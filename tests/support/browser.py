@@ -89,6 +89,21 @@ class Browser:
         self.send("Page.navigate", url=url)
         self.wait_for("Page.loadEventFired")
 
+    def settle(self, frames: int = 3) -> None:
+        """Return once the page has loaded and painted `frames` more frames, instead of sleeping.
+
+        The page's own scripts ran before its load event; whatever they queued (a Chart.js resize,
+        a redraw) runs within the next animation frames. The wait is a promise the page resolves on
+        its own frames, and DevTools delivers events in order, so every console error or exception
+        the page reported up to then is in `events` when this returns, however slow the machine.
+        """
+        self.evaluate(
+            "new Promise(done => {"
+            " const frame = n => n ? requestAnimationFrame(() => frame(n - 1)) : done(true);"
+            f" const go = () => frame({frames});"
+            " document.readyState === 'complete' ? go() : addEventListener('load', go); })"
+        )
+
     def evaluate(self, expression: str) -> Any:
         """The value of a JS expression (awaited when it is a promise); a JS exception fails."""
         result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
@@ -146,7 +161,7 @@ class Browser:
             width, mobile = self._metrics
             height = self.evaluate("document.documentElement.scrollHeight")
             self.viewport(width, int(height), mobile=mobile)
-            time.sleep(0.5)  # the charts redraw for the new size
+            self.settle()  # the charts redraw for the new size
         data = self.send("Page.captureScreenshot", format="png")["data"]
         path.write_bytes(base64.b64decode(data))
 

@@ -15,7 +15,8 @@ import subprocess
 from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]
-from pipeline.test_e2e import PRIVATE, SYS_DIR, USUAL_UMASK, Project
+
+from support.project import PRIVATE, SYS_DIR, USUAL_UMASK, Project
 
 _ENV_CACHE: dict[tuple[Path, str], dict[str, str]] = {}
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pipeline.test_e2e import make_project, plugins_installed
 from support.env import clean_env
+from support.project import make_project, plugins_installed
 from support.tapruns import TAP, sandbox_config
 
 from fibank_sandbox import Sandbox

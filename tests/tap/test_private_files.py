@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pipeline.test_e2e import open_to_others
 from support.bank import RECENT
 from support.env import clean_env
+from support.project import open_to_others
 
 from tap_fibank.privacy import open_private, write_private_text
 

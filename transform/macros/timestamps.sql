@@ -33,9 +33,22 @@
 {%- endmacro %}
 
 
-{#- Today in Sofia, when the test runs: the day a complete warehouse reaches. -#}
+{#- Today in Sofia: the day a complete warehouse reaches, and the one staleness counts from.
+    The var `today` (YYYY-MM-DD) takes the place of the database's clock when set; unset (the
+    default, as in production) dbt reads now(). Where the var is not given, the tap's
+    TAP_FIBANK_FROZEN_TODAY is read instead, so that the tests' one frozen day (tests/conftest.py)
+    reaches dbt inside `meltano run`, where no `--vars` can be passed: tap and dbt then agree on
+    the day even when a session crosses midnight in Sofia. -#}
 {% macro sofia_today() -%}
-    {{ return(adapter.dispatch('sofia_today', 'fibank')()) }}
+    {%- set today = var('today', none) or env_var('TAP_FIBANK_FROZEN_TODAY', '') -%}
+    {%- if today -%}
+        {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', today | string) -%}
+            {{ exceptions.raise_compiler_error("today must be a date as YYYY-MM-DD, not '" ~ today ~ "'") }}
+        {%- endif -%}
+        cast('{{ today }}' as date)
+    {%- else -%}
+        {{ return(adapter.dispatch('sofia_today', 'fibank')()) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro default__sofia_today() -%}

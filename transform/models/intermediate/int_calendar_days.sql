@@ -5,14 +5,14 @@
         (select min(booking_date) from {{ ref('stg_fibank__transactions') }}),
         (select min(date_from) from {{ ref('stg_fibank__statements') }}),
         (select min(rate_date) from {{ ref('stg_ecb__rates') }})
-    ), current_date))
+    ), {{ sofia_today() }}))
 {%- endset -%}
 {%- set last_day -%}
     (select coalesce(greatest(
         (select max(booking_date) from {{ ref('stg_fibank__transactions') }}),
         (select max(date_to) from {{ ref('stg_fibank__statements') }}),
         (select max(rate_date) from {{ ref('stg_ecb__rates') }})
-    ), current_date))
+    ), {{ sofia_today() }}))
 {%- endset %}
 
 with spine as (
