@@ -68,6 +68,14 @@ def logins_file() -> Path:
     return Path(os.environ.get("FIBANK_LOGINS_FILE") or PROJECT_DIR / "orchestrate" / "logins.yml")
 
 
+def _where(error: yaml.YAMLError) -> str:
+    """Line, column and problem of a YAML error: one line, and never the file's text, which may hold a secret."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{where}: {problem}" if problem else where
+
+
 def load_logins(path: Path | None = None) -> list[Login]:
     """Read and check the file of logins."""
     path = path or logins_file()
@@ -78,7 +86,7 @@ def load_logins(path: Path | None = None) -> list[Login]:
             f"{path}: no such file; copy orchestrate/logins.example.yml there or set FIBANK_LOGINS_FILE"
         ) from None
     except yaml.YAMLError as error:
-        raise LoginsError(f"{path}: not valid YAML ({error})") from None
+        raise LoginsError(f"{path}: not valid YAML{_where(error)}") from None
     entries = data.get("logins") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
         raise LoginsError(f"{path}: expected a non-empty list under `logins:`")
