@@ -69,7 +69,7 @@ def logins_file() -> Path:
 
 
 def _where(error: yaml.YAMLError) -> str:
-    """Line, column and problem of a YAML error: one line, and never the file's text, which may hold a secret."""
+    """Line, column and problem of a YAML error: one line, never the file's text (it may hold a secret)."""
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
