@@ -259,13 +259,14 @@ define SUITE_matrix
 $(BIN)/python -m pytest -m matrix
 endef
 
-# The proofs share one loaded lab per warehouse and run in file order (-p no:randomly): each case
-# breaks raw rows and repairs them, and one case was seen to fail after another in reverse order.
+# The proofs share one loaded lab per warehouse and run in file order (--randomly-dont-reorganize:
+# pytest-randomly still seeds, so CI's --randomly-seed stays valid): each case breaks raw rows and
+# repairs them, and one case was seen to fail after another in reverse order.
 define SUITE_warehouse
 @other=$$(mktemp); \
-$(BIN)/python -m pytest -p no:randomly -m warehouse -k 'not duckdb' >"$$other" 2>&1 & pid=$$!; \
+$(BIN)/python -m pytest --randomly-dont-reorganize -m warehouse -k 'not duckdb' >"$$other" 2>&1 & pid=$$!; \
 trap 'kill $$pid 2>/dev/null; rm -f "$$other"; exit 130' INT TERM; \
-$(BIN)/python -m pytest -p no:randomly -m warehouse -k duckdb; status=$$?; \
+$(BIN)/python -m pytest --randomly-dont-reorganize -m warehouse -k duckdb; status=$$?; \
 wait $$pid || status=1; \
 echo "--- make ci SUITE=warehouse, the other half (pytest -m warehouse -k 'not duckdb'):"; \
 cat "$$other"; rm -f "$$other"; exit $$status
