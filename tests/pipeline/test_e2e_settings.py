@@ -137,14 +137,16 @@ def test_the_today_var_takes_the_place_of_the_clock_and_stale_days_widens_the_li
 ) -> None:
     """Read today: fresh. Four days later by the var: stale (default 3 days), fine with stale_days 7."""
     later = (session_today() + timedelta(days=4)).isoformat()
-    assert STALE not in november.failed_tests()
-    assert STALE in november.failed_tests("--vars", json.dumps({"today": later}))
+    assert STALE not in november.failed_tests("--select", STALE)
+    assert STALE in november.failed_tests("--select", STALE, "--vars", json.dumps({"today": later}))
     wh = november.warehouse
     rows = wh.rows(f"select account, today, stale_days from {wh.analytics}_dbt_test__audit.{STALE}")
     assert [(r[0], to_date(r[1]), int(r[2])) for r in rows] == [
         ("****" + ACCOUNT[-4:], date.fromisoformat(later), 3)
     ]
-    assert STALE not in november.failed_tests("--vars", json.dumps({"today": later, "stale_days": 7}))
+    assert STALE not in november.failed_tests(
+        "--select", STALE, "--vars", json.dumps({"today": later, "stale_days": 7})
+    )
 
 
 def test_the_frozen_today_of_the_tests_reaches_dbt_without_a_var(
@@ -153,9 +155,11 @@ def test_the_frozen_today_of_the_tests_reaches_dbt_without_a_var(
     """What `meltano run` gives dbt when a test freezes the day (no --vars there)."""
     later = (session_today() + timedelta(days=4)).isoformat()
     monkeypatch.setitem(november.project.env, "TAP_FIBANK_FROZEN_TODAY", later)
-    assert STALE in november.failed_tests()
+    assert STALE in november.failed_tests("--select", STALE)
 
 
 def test_a_today_that_is_not_a_date_is_refused(november: November) -> None:
-    output = november.dbt("test", "--vars", json.dumps({"today": "05.12.2026"}), check=False)
+    output = november.dbt(
+        "test", "--select", STALE, "--vars", json.dumps({"today": "05.12.2026"}), check=False
+    )
     assert "today must be a date as YYYY-MM-DD, not '05.12.2026'" in output
