@@ -14,7 +14,6 @@ import logging
 import re
 import socket
 import uuid
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -27,8 +26,6 @@ from support.login_wire import (
     Wire,
     calls,
     messages,
-    recorded_waits,
-    recording,
     redacted,
     sign_in,
     unreachable,
@@ -38,24 +35,6 @@ from fibank_sandbox import Sandbox
 from tap_fibank.bank.clock import SOFIA
 from tap_fibank.bank.login import AccessToken, log_in
 from tap_fibank.errors import BankUnavailableError, LoginPageChangedError
-
-
-@pytest.fixture
-def session() -> Iterator[requests.Session]:
-    with requests.Session() as http:
-        yield http
-
-
-@pytest.fixture
-def wire(session: requests.Session) -> Wire:
-    return recording(session)
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The seconds the login would have slept between tries, in order."""
-    return recorded_waits(monkeypatch)
-
 
 # The steps as the connector sent them -------------------------------------------------------------
 

@@ -10,7 +10,6 @@ test_login_flow.py.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -21,8 +20,6 @@ from support.login_wire import (
     LOGIN_PAGE,
     Wire,
     calls,
-    recorded_waits,
-    recording,
     redacted,
     sign_in,
 )
@@ -51,23 +48,6 @@ NO_CSRF = (
     'the bank\'s login page changed: it has no <meta name="_csrf"> element, '
     "so the tap cannot log in; a new tap version is needed"
 )
-
-
-@pytest.fixture
-def session() -> Iterator[requests.Session]:
-    with requests.Session() as http:
-        yield http
-
-
-@pytest.fixture
-def wire(session: requests.Session) -> Wire:
-    return recording(session)
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The seconds the login would have slept between tries, in order."""
-    return recorded_waits(monkeypatch)
 
 
 def test_a_refused_login_registers_the_username_and_password_and_names_neither(
