@@ -196,6 +196,10 @@ class Scenario:
     second: Snapshot
     second_output: str
     state: dict[str, Any]
+    #: Right after the two runs (a later test's --full-refresh run writes no state file): the
+    #: files meltano wrote, and those open to others.
+    written: set[str]
+    open_after_runs: list[Any]
 
 
 def run_scenario(wh: Warehouse, project: Project, bank: Sandbox) -> Scenario:
@@ -224,6 +228,8 @@ def run_scenario(wh: Warehouse, project: Project, bank: Sandbox) -> Scenario:
         second,
         second_run.stdout + second_run.stderr,
         json.loads(state_out[state_out.index("{") :]),
+        {str(p.relative_to(project.sys_dir)) for p in project.sys_dir.rglob("*") if p.is_file()},
+        open_to_others(project.output, project.sys_dir),
     )
 
 
@@ -248,10 +254,11 @@ def scenario(
 
 def test_the_warehouse_and_meltanos_state_and_logs_are_private_under_umask_022(scenario: Scenario) -> None:
     project = scenario.project
-    assert (project.sys_dir / "meltano.db").exists()  # the bookmarks
-    assert (project.sys_dir / "run" / "tap-fibank" / "state.json").exists()
+    assert "meltano.db" in scenario.written  # the bookmarks
+    assert "run/tap-fibank/state.json" in scenario.written
     if scenario.warehouse.name == "duckdb":
         assert (project.output / "fibank.duckdb").exists()
+    assert scenario.open_after_runs == []
     assert open_to_others(project.output, project.sys_dir) == []
     # The config meltano wrote for the tap (with the password) was private too: no warning.
     assert "holds a password" not in scenario.first_output + scenario.second_output
