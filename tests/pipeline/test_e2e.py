@@ -680,33 +680,6 @@ def test_net_worth_adds_every_account_in_eur_per_profile(scenario: Scenario) -> 
     assert _money_rows(got) == {(*k, v) for k, v in want.items()}
 
 
-# --- proof of completeness: the statement tests catch a lost entry ----------------------------------
-
-
-def test_dbt_tests_fail_on_a_deleted_entry_and_pass_once_repaired(scenario: Scenario) -> None:
-    """Delete an entry far behind the lookback: only the statements can tell it is gone."""
-    wh, project, bank = scenario.warehouse, scenario.project, scenario.bank
-    busy = next(a for a in bank.accounts if "busy" in a.tags and "converted" in a.tags)
-    old = [e for e in expected_entries(bank)[busy.iban] if e.booking_date <= bank.today - timedelta(days=60)]
-    victim = old[len(old) // 2]
-    wh.execute(
-        f"delete from {wh.raw}.transactions where iban = '{busy.iban}' and entry_id = {victim.entry_id}"
-    )
-
-    project.meltano("invoke", f"dbt-{wh.name}", "run")
-    failed = project.meltano("run", f"dbt-{wh.name}:test", check=False)
-    output = failed.stdout + failed.stderr
-    assert failed.returncode != 0, "dbt test passed on a warehouse with an entry missing"
-    assert "Failure in test assert_statement_windows_match_entries" in output
-    assert "Failure in test assert_balance_after_follows_previous_entry" in output
-
-    # An incremental run cannot bring it back (it is older than the lookback); a full refresh does.
-    project.meltano("run", "--full-refresh", wh.job)
-    repaired = project.meltano("run", f"dbt-{wh.name}:test")
-    assert "ERROR=0" in repaired.stdout + repaired.stderr
-    assert snapshot(wh).by_iban == truth_rows(bank)
-
-
 # --- the demo report -------------------------------------------------------------------------------
 
 

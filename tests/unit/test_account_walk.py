@@ -462,6 +462,20 @@ def test_a_window_that_answers_between_two_gaps_starts_the_count_again(sandbox):
         assert read_entries(steps) == [e for w in kept for e in truth(sandbox, BUSY, w.start, w.end)]
 
 
+def test_an_empty_answer_read_again_that_answers_starts_the_gap_count_again(sandbox):
+    """A gap right after a window read a second time is the first in a row, not the second."""
+    start, end = SPRING, SPRING + dt.timedelta(days=170)
+    plan = plan_of(start, end)
+    sandbox.faults.bare_window_start = plan[1].start.isoformat()  # once: read again, it answers
+    sandbox.faults.failing_window_start = plan[3].start.isoformat()
+    with opened_run(sandbox, start, end, workers=1) as run:
+        steps = walk(run, sandbox, BUSY)
+        assert [window for window, _ in spans(steps)] == plan
+        skipped = [line.split(" (")[0] for line in run.report.skipped]
+        assert skipped == [f"account {mask_iban(BUSY)} for {plan[3]}"]
+    assert asked(sandbox, BUSY)[plan[1]] == 2
+
+
 # -- windows that do not add up ------------------------------------------------------------------
 
 

@@ -86,9 +86,10 @@ def test_once_is_one_try_and_full_is_one_plus_the_runs_retries() -> None:
     assert Tries(3).total(5) == 3
 
 
-def test_a_call_without_a_try_is_refused() -> None:
-    with pytest.raises(ValueError, match="at least one try"):
+def test_a_call_without_a_try_is_refused_and_one_try_is_enough() -> None:
+    with pytest.raises(ValueError, match="at least one try, not 0"):
         Tries(0)
+    assert Tries(1) == Tries.ONCE  # built when the test runs, not at import
 
 
 # The loop -------------------------------------------------------------------------------------
