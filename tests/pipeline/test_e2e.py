@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml  # type: ignore[import-untyped]
 from support.ci import unavailable
 from support.project import (
     KNOWN_MONTHS,
@@ -370,6 +371,25 @@ def test_dbt_build_passes_every_model_and_test(scenario: Scenario, run: str) -> 
         counts = dict(part.split("=") for part in line.split("Done. ")[1].split())
         assert counts["ERROR"] == counts["SKIP"] == counts["WARN"] == "0", line
         assert int(counts["PASS"]) >= least, line
+
+
+def unit_test_names() -> set[str]:
+    """The unit tests transform/models declares."""
+    return {
+        test["name"]
+        for path in (REPO / "transform" / "models").rglob("*.yml")
+        for test in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", [])
+    }
+
+
+def test_the_models_unit_tests_run_by_their_own_command_and_pass(scenario: Scenario) -> None:
+    """The daily job leaves them out; `:unit-tests` runs every one, after the job loaded the seeds."""
+    assert [name for name in unit_test_names() if f"::{name}" in scenario.first_output] == []
+    proc = scenario.project.meltano("run", f"dbt-{scenario.warehouse.name}:unit-tests")
+    output = proc.stdout + proc.stderr
+    assert [name for name in unit_test_names() if f"::{name} " not in output] == []
+    (summary,) = [line for line in output.splitlines() if "Done. PASS=" in line]
+    assert f"PASS={len(unit_test_names())} WARN=0 ERROR=0 SKIP=0" in summary, summary
 
 
 def expected_category(e: Entry) -> str:

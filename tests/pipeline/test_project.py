@@ -153,7 +153,16 @@ def test_dbt_utilities_skip_clean_and_deps_before_every_command() -> None:
         assert plugin(name)["executable"] == "dbt_invoker"
         assert config_value(name, "skip_pre_invoke") is True
         assert setting(name, "skip_pre_invoke")["env"] == "DBT_EXT_SKIP_PRE_INVOKE"
-        assert plugin(name)["commands"]["build"]["args"] == "build"
+        assert plugin(name)["commands"]["build"]["args"] == "build --exclude-resource-type unit_test"
+
+
+def test_the_scheduled_commands_leave_the_unit_tests_to_their_own_command() -> None:
+    # The unit tests prove the SQL on fixed rows, not the bank's data (transform/models/marts/).
+    for name in ("dbt-duckdb", "dbt-postgres"):
+        commands = plugin(name)["commands"]
+        for scheduled in ("build", "models", "test"):
+            assert "--exclude-resource-type unit_test" in commands[scheduled]["args"], scheduled
+        assert commands["unit-tests"]["args"] == "test --select test_type:unit"
 
 
 def test_file_loader_appends_to_one_file_per_stream() -> None:
