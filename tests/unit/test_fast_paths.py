@@ -232,11 +232,17 @@ def test_a_row_added_to_the_column_table_is_a_schema_property_a_record_field_and
     names = [c.name for c in copied(columns)]
     assert copy[names.index("payer_bic")] == "FINVBGSF"
     assert copy[names.index("is_payment")] is True and copy[names.index("remittance_3")] == "r3"
+    # A flag the bank spelled some other way is named by its field, as the general parser names it.
+    with pytest.raises(BankProtocolError, match=r"^the bank sent isPayment='maybe', which is not a Y/N flag"):
+        statement._copier(columns)({"isPayment": "maybe"}.get, ValueReader().text)
 
 
 def test_a_column_table_the_record_builder_cannot_fill_is_refused_on_import():
     misplaced = (*COLUMNS, NEW_ROW)  # a copied column after `extra`: positions would shift
-    with pytest.raises(RuntimeError, match="column table"):
+    layout = (
+        "the column table must list the computed columns, the copied ones, then the joined text and extra"
+    )
+    with pytest.raises(RuntimeError, match=f"^{layout}$"):
         statement._copier(misplaced)
 
 
