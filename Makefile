@@ -108,15 +108,17 @@ $(DEV_LOCK): $(LOCK_UV)
 	  --custom-compile-command 'make install WITH=lock' --quiet $(LOCK_ARGS) -o $(DEV_LOCK)
 endif
 
-# meltano in its own venv under the repo; uv comes with it.
+# meltano in its own venv under the repo; uv comes with it. With psycopg, for a system database
+# in PostgreSQL (MELTANO_DATABASE_URI=postgresql+psycopg://...): installed at once, so that no later
+# step changes this venv while `make -j` runs meltano from it.
 $(MELTANO):
 	$(CHECK_PYTHON)
 	$(PYTHON) -m venv $(MELTANO_VENV)
 	$(MELTANO_VENV)/bin/python -m pip install --quiet uv || { echo "$(PIP_HINT)"; exit 1; }
-	$(MELTANO_VENV)/bin/uv pip install --quiet --python $(MELTANO_VENV)/bin/python meltano==$(MELTANO_VERSION) || { echo "$(PIP_HINT)"; exit 1; }
+	$(MELTANO_VENV)/bin/uv pip install --quiet --python $(MELTANO_VENV)/bin/python 'meltano[postgres]==$(MELTANO_VERSION)' || { echo "$(PIP_HINT)"; exit 1; }
 	@$(MELTANO) --version
 
-# Meltano's system database in PostgreSQL (MELTANO_DATABASE_URI=postgresql+psycopg://...) needs psycopg.
+# A checkout whose meltano venv predates psycopg in it.
 $(MELTANO_VENV)/.postgres: $(MELTANO)
 	$(UV) pip install --quiet --python $(MELTANO_VENV)/bin/python 'meltano[postgres]==$(MELTANO_VERSION)' || { echo "$(PIP_HINT)"; exit 1; }
 	@touch $@
@@ -157,8 +159,9 @@ $(BIN)/.report-installed: $(BIN)/.installed
 	@touch $@
 
 # The report inlines chart.js and simple-datatables: fetched once with npm, pinned by version and
-# sha512 in fibank_report/vendor.py.
-$(REPORT_VENDOR)/.installed: fibank_report/vendor.py $(BIN)/.installed
+# sha512 in fibank_report/vendor.py. After the report's extra: it runs .venv's python, which that step
+# changes (`make -j`).
+$(REPORT_VENDOR)/.installed: fibank_report/vendor.py $(BIN)/.report-installed
 	$(BIN)/python -m fibank_report.vendor $(REPORT_VENDOR)
 	@touch $@
 
