@@ -982,6 +982,17 @@ def test_an_empty_answer_that_stays_empty_is_a_gap_holding_the_bookmark_before_t
     assert asked(sandbox, BUSY)[plan[1]] == 1 + 3
 
 
+def test_an_empty_answer_in_the_newest_window_has_nothing_after_it_and_is_judged_as_it_came(sandbox):
+    start, end = SPRING, SPRING + dt.timedelta(days=80)
+    plan = plan_of(start, end)
+    sandbox.faults.bare_window_start, sandbox.faults.bare_window_mode = plan[-1].start.isoformat(), "always"
+    with opened_run(sandbox, start, end) as run:
+        steps = walk(run, sandbox, BUSY)
+        assert [window for window, _ in spans(steps)] == plan
+        assert read_entries(steps) == truth(sandbox, BUSY, start, plan[-1].start - dt.timedelta(days=1))
+    assert asked(sandbox, BUSY)[plan[-1]] == 1  # held, never asked again: no balance after it differs
+
+
 def test_an_empty_answer_between_balances_that_agree_is_a_window_without_entries(sandbox):
     sandbox.faults.summary_rows = "none"
     start, end = SPRING, SPRING + dt.timedelta(days=80)
