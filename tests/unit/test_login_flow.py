@@ -417,3 +417,14 @@ def test_a_bank_with_nothing_listening_is_unreachable_after_three_tries(waits: l
             log_in(http, base_url, "demo", "demo", timeout=5.0)
     assert str(unavailable.value) == unreachable(base_url, "ConnectionError", "login page")
     assert_backoff(waits)  # three tries of the login page, then no wait
+
+
+def test_a_meta_value_is_read_from_the_meta_element_only_and_a_bare_one_is_none() -> None:
+    """A form field of the same name is not the meta element; a meta without content has no value."""
+    from tap_fibank.bank.login import _meta_content
+
+    page = '<form><input name="_csrf" value="from-the-form"></form><meta name="_csrf" content=" t0k3n ">'
+    assert _meta_content(page, "_csrf") == "t0k3n"
+    assert _meta_content('<meta name="_csrf">', "_csrf") is None
+    assert _meta_content('<meta name="_csrf" content="  ">', "_csrf") is None
+    assert _meta_content("<p>no meta</p>", "_csrf") is None
