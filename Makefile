@@ -108,17 +108,17 @@ $(DEV_LOCK): $(LOCK_UV)
 	  --custom-compile-command 'make install WITH=lock' --quiet $(LOCK_ARGS) -o $(DEV_LOCK)
 endif
 
-# meltano in its own venv under the repo; uv comes with it. With psycopg, for a system database
-# in PostgreSQL (MELTANO_DATABASE_URI=postgresql+psycopg://...): installed at once, so that no later
-# step changes this venv while `make -j` runs meltano from it.
+# meltano in its own venv under the repo; uv comes with it.
 $(MELTANO):
 	$(CHECK_PYTHON)
 	$(PYTHON) -m venv $(MELTANO_VENV)
 	$(MELTANO_VENV)/bin/python -m pip install --quiet uv || { echo "$(PIP_HINT)"; exit 1; }
-	$(MELTANO_VENV)/bin/uv pip install --quiet --python $(MELTANO_VENV)/bin/python 'meltano[postgres]==$(MELTANO_VERSION)' || { echo "$(PIP_HINT)"; exit 1; }
+	$(MELTANO_VENV)/bin/uv pip install --quiet --python $(MELTANO_VENV)/bin/python meltano==$(MELTANO_VERSION) || { echo "$(PIP_HINT)"; exit 1; }
 	@$(MELTANO) --version
 
-# A checkout whose meltano venv predates psycopg in it.
+# Meltano's system database in PostgreSQL (MELTANO_DATABASE_URI=postgresql+psycopg://...) needs psycopg.
+# Every step that runs meltano or uv from this venv waits for it, so that under `make -j` no step
+# changes the venv while another runs from it.
 $(MELTANO_VENV)/.postgres: $(MELTANO)
 	$(UV) pip install --quiet --python $(MELTANO_VENV)/bin/python 'meltano[postgres]==$(MELTANO_VERSION)' || { echo "$(PIP_HINT)"; exit 1; }
 	@touch $@
@@ -126,7 +126,7 @@ $(MELTANO_VENV)/.postgres: $(MELTANO)
 # The plugins of meltano.yml (tap-fibank -e ., target-duckdb, target-postgres, target-jsonl,
 # dbt-duckdb, dbt-postgres) into .meltano/. meltano skips a plugin whose pip_url did not change, so
 # the tap (pip_url -e .) is reinstalled explicitly when its dependencies in pyproject.toml change.
-.meltano/.installed: $(MELTANO) meltano.yml pyproject.toml
+.meltano/.installed: $(MELTANO_VENV)/.postgres meltano.yml pyproject.toml
 	$(MELTANO) install --clean --plugin-type extractor tap-fibank || { echo "meltano install failed: see the messages above ($(PIP_HINT))"; exit 1; }
 	$(MELTANO) install || { echo "meltano install failed: see the messages above ($(PIP_HINT))"; exit 1; }
 	@touch $@
@@ -174,13 +174,13 @@ define CHROMIUM
 endef
 
 # Dagster (with dagster-dbt and dbt-postgres) and Airflow, each in its own venv with orchestrate/.
-$(DAGSTER_VENV)/.installed: orchestrate/pyproject.toml $(MELTANO)
+$(DAGSTER_VENV)/.installed: orchestrate/pyproject.toml $(MELTANO_VENV)/.postgres
 	rm -rf $(DAGSTER_VENV)
 	$(UV) venv --quiet --python $(PYTHON) $(DAGSTER_VENV)
 	$(UV) pip install --quiet --python $(DAGSTER_VENV)/bin/python -e 'orchestrate[dagster,dev]' || { echo "$(PIP_HINT)"; exit 1; }
 	@touch $@
 
-$(AIRFLOW_VENV)/.installed: orchestrate/pyproject.toml $(MELTANO)
+$(AIRFLOW_VENV)/.installed: orchestrate/pyproject.toml $(MELTANO_VENV)/.postgres
 	rm -rf $(AIRFLOW_VENV)
 	$(UV) venv --quiet --python $(PYTHON) $(AIRFLOW_VENV)
 	$(UV) pip install --quiet --python $(AIRFLOW_VENV)/bin/python -e 'orchestrate[airflow]' || { echo "$(PIP_HINT)"; exit 1; }
