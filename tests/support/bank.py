@@ -1,6 +1,6 @@
 """The sandbox bank as the tap's tests use it: its constants, a runner that keeps every run, the truth.
 
-The fault matrix (tap/test_bank_faults.py), the secret check that runs it again, the exit codes,
+The fault matrix (tap/test_bank_faults.py) and its secret check (leaks.py), the exit codes,
 the variants, bookmarks and state editing all run the tap against a sandbox the same way and
 compare with the bank's truth the same way; these are those shared pieces.
 """

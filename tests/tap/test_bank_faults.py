@@ -1,8 +1,9 @@
 """The fault matrix: the real tap, as a subprocess, against every fault the sandbox can inject.
 
 Each entry of MATRIX is one fault and asserts its exact outcome: exit code, what the bank served
-(its counters), the records against the bank's truth and the bookmarks. test_secrets.py runs the
-same matrix again at DEBUG log level and checks that no secret reaches any output.
+(its counters), the records against the bank's truth and the bookmarks. Every run logs at DEBUG, the
+most a user can ask for, and no secret, whole IBAN or response body may reach any of its outputs
+(support/leaks.py).
 The "Reliability and security" table of docs/reliability.md is this matrix in words; keep the two in step.
 """
 
@@ -45,6 +46,7 @@ from support.bank import (
     truth,
     upsert,
 )
+from support.leaks import DEBUG, assert_nothing_secret
 from support.tapruns import TapRun
 
 from fibank_sandbox import Faults, Sandbox
@@ -415,9 +417,13 @@ def sigkill_mid_run_loses_nothing_once_resumed_from_the_last_state(r: Runner) ->
 
 
 @pytest.mark.parametrize("scenario", MATRIX, ids=lambda s: s.__name__)
-def test_fault_matrix(scenario: Callable[[Runner], None], tmp_path: Path) -> None:
+def test_each_fault_ends_as_its_row_says_and_leaks_no_secret_at_debug_level(
+    scenario: Callable[[Runner], None], tmp_path: Path
+) -> None:
     with SecretBank(seed=1) as bank:
-        scenario(Runner(bank, tmp_path))
+        runner = Runner(bank, tmp_path, env=DEBUG)
+        scenario(runner)
+        assert_nothing_secret(runner)
 
 
 def test_a_refused_relogin_is_posted_once_however_many_threads_saw_the_expiry() -> None:

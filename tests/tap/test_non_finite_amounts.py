@@ -40,13 +40,16 @@ WINDOWS = {
     "probe": START,  # read with a single try to find where the history starts
     "walk": START + WINDOW,  # read with every retry, in the walk
 }
-NUMBERS = [
-    ("NaN", "amount"),
-    ("Infinity", "acBal"),
-    ("-Infinity", "amount"),
-    ('"NaN"', "acBal"),
-    ('"Infinity"', "amount"),
-    ('"-Infinity"', "acBal"),
+# Each number once (a bare word is unreadable JSON, a string an answer the tap refuses), placed so
+# that each kind meets both fields and both windows, and each field both windows: every pair, in
+# six runs rather than every combination in twelve.
+CASES = [
+    ("NaN", "amount", "probe"),
+    ("Infinity", "acBal", "walk"),
+    ("-Infinity", "amount", "walk"),
+    ('"NaN"', "acBal", "probe"),
+    ('"Infinity"', "amount", "walk"),
+    ('"-Infinity"', "amount", "probe"),
 ]
 
 
@@ -60,8 +63,7 @@ def _spoil(bank: Sandbox, number: str, field: str, first: dt.date) -> None:
     )
 
 
-@pytest.mark.parametrize("where", list(WINDOWS))
-@pytest.mark.parametrize(("number", "field"), NUMBERS)
+@pytest.mark.parametrize(("number", "field", "where"), CASES)
 def test_a_non_finite_amount_never_ends_a_run_with_exit_0_past_its_window(
     tmp_path: Path, number: str, field: str, where: str
 ) -> None:
