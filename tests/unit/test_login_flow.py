@@ -399,11 +399,11 @@ def test_each_login_page_is_given_the_timeout(
     """The bank slows down after one step: the next one is the one that times out, three times."""
 
     def slow_down() -> None:
-        sandbox.faults.latency = 1.2
+        sandbox.faults.latency = 1.6
 
     wire.after[slow_after] = slow_down
     with pytest.raises(BankUnavailableError) as unavailable:
-        sign_in(sandbox, session, timeout=0.6)  # healthy steps answer in milliseconds
+        sign_in(sandbox, session, timeout=1.0)  # healthy steps answer in milliseconds
     assert str(unavailable.value) == unreachable(sandbox.base_url, "ReadTimeout", what)
     assert calls(sandbox, "login_post") == 0
 

@@ -221,11 +221,11 @@ def test_a_password_post_answered_too_late_is_not_sent_again(
     """The bank slows down just after the certificate question: only the POST is late."""
 
     def slow_down() -> None:
-        sandbox.faults.latency = 1.2
+        sandbox.faults.latency = 1.6
 
     wire.after[CERTS] = slow_down
     with pytest.raises(BankUnavailableError) as unavailable:
-        sign_in(sandbox, session, timeout=0.6)  # healthy steps answer in milliseconds
+        sign_in(sandbox, session, timeout=1.0)  # healthy steps answer in milliseconds
     assert str(unavailable.value) == (
         "the bank did not answer the login (ReadTimeout); the password was sent once "
         "and is not retried; check the network and run again"
