@@ -428,3 +428,28 @@ def test_a_meta_value_is_read_from_the_meta_element_only_and_a_bare_one_is_none(
     assert _meta_content('<meta name="_csrf">', "_csrf") is None
     assert _meta_content('<meta name="_csrf" content="  ">', "_csrf") is None
     assert _meta_content("<p>no meta</p>", "_csrf") is None
+
+
+def test_a_redirect_with_a_blank_token_is_passed_over_for_a_later_one_that_carries_it() -> None:
+    """`#access_token=&…` is no token; the chain is read on to the hop that has one, and its state checked."""
+    from tap_fibank.bank.login import _token_from_redirects
+
+    def hop(location: str) -> requests.Response:
+        response = requests.Response()
+        response.status_code = 302
+        response.headers["Location"] = location
+        return response
+
+    final = requests.Response()
+    final.status_code = 200
+    final._content = b"<html></html>"  # what requests keeps as the body once read
+    final.history = [
+        hop("/EBank/#state=s1"),
+        hop("/EBank/#access_token=&state=s1"),
+        hop("/EBank/#access_token=blank-hop-token-7f3a&state=s1&expires_in=300"),
+    ]
+    assert _token_from_redirects(final, "s1") == AccessToken("blank-hop-token-7f3a")
+    with pytest.raises(LoginPageChangedError, match="state mismatch"):
+        _token_from_redirects(final, "another")
+    final.history = final.history[:2]
+    assert _token_from_redirects(final, "s1") is None
