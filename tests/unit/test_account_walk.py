@@ -1126,6 +1126,25 @@ def test_answers_that_could_not_be_read_before_the_first_that_answers_are_not_a_
     assert "served_from" not in state
 
 
+def test_a_first_answer_without_any_balance_is_no_history_start_and_the_skip_line_says_so(sandbox):
+    """No summary rows and no entries in the one window that answers: nothing tells what came before."""
+    from support.bank import UnreadableFrom
+
+    start, end = dt.date(2023, 2, 1), dt.date(2023, 4, 30)  # USD has no entries in April 2023
+    plan = plan_of(start, end)
+    sandbox.faults = UnreadableFrom(sandbox, nth=2)  # the newest window is read whole, nothing after
+    sandbox.faults.summary_rows = "none"
+    state: dict[str, Any] = {}
+    with opened_run(sandbox, start, end) as run:
+        steps = walk(run, sandbox, USD, state)
+        assert spans(steps) == [(Window(start, plan[1].end), False), (plan[2], False)]
+        assert run.report.skipped == [
+            f"account {mask_iban(USD)} before {plan[2].start} (the bank fails those windows, and the first "
+            "one that answers shows no balance); its bookmark stays before them"
+        ]
+    assert "served_from" not in state
+
+
 def test_a_gap_after_empty_answers_leaves_them_unproven_before_the_last_balance(sandbox):
     sandbox.faults.summary_rows = "none"
     start, end = SPRING, SPRING + dt.timedelta(days=110)
