@@ -12,9 +12,12 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
+from support.bank import BUSY, RECENT, assert_equals_truth, truth
 from support.tapruns import TAP, broken_iban, parse_output, run_tap, sandbox_config
 
 from fibank_sandbox import Sandbox
+from fibank_sandbox.replay import ReplaySandbox
+from fibank_sandbox.shape import Shape
 from tap_fibank.bank.client import login_key
 from tap_fibank.bank.clock import sofia_today
 
@@ -96,6 +99,26 @@ def test_summary_rows_never_become_transactions(full):
     _, run, _ = full
     kinds = {r["transaction_type"] for r in run.records["transactions"]}
     assert not kinds & {"OP", "CL", "DT", "CT"}
+
+
+# The entry fields the 2022 connector mapped, in the sandbox's order, and one the bank may add.
+KNOWN_ENTRY_FIELDS = [
+    "acEntrySrNo", "reference", "acBal", "amount", "dtkt", "dateTime", "valueDt", "contragent",
+    "benOrderParty", "trname", "trnAccount", "trnType", "trnCode", "isEbankOper", "isPayment",
+    "loadAsNew", "remI", "remIi", "remIii",
+]  # fmt: skip
+
+
+def test_a_field_the_bank_adds_to_its_entries_is_kept_in_extra_and_nothing_else_changes(tmp_path):
+    """The sandbox sends only the fields the tap maps; a bank that sends one more must lose nothing."""
+    shape = Shape(entry_keys=[*KNOWN_ENTRY_FIELDS, "trnChannel"], entry_fill={"trnChannel": "IB"})
+    with ReplaySandbox(shape, seed=1) as bank:
+        run = run_tap(tmp_path, sandbox_config(bank, RECENT.isoformat(), ibans=[BUSY]))
+        want = truth(bank, RECENT, {BUSY})
+    assert run.returncode == 0, run.stderr[-3000:]
+    records = run.records["transactions"]
+    assert_equals_truth(records, want)
+    assert records and all(r["extra"] == {"trnChannel": "IB"} for r in records)
 
 
 def test_every_profile_and_account_is_listed_and_walked(full):
